@@ -1,0 +1,183 @@
+"""Recognition agreements: create, activate, suspend, terminate, and propose
+the reciprocal (DESIGN §3, §7). Agreements are never deleted."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from identity.models import Assurance, Authority, AuthorityStatus, CredentialType
+from identity.services import User, _locked, _transition, save_with_history
+from recognition.models import AgreementStatus, RecognitionAgreement, agreement_history
+
+AGREEMENT_TRANSITIONS = {
+    AgreementStatus.DRAFT: {AgreementStatus.ACTIVE, AgreementStatus.TERMINATED},
+    AgreementStatus.ACTIVE: {AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED},
+    AgreementStatus.SUSPENDED: {AgreementStatus.ACTIVE, AgreementStatus.TERMINATED},
+    # Terminated is final: a new agreement is made instead, so history stays readable.
+    AgreementStatus.TERMINATED: set(),
+}
+
+
+def _check_terms(agreement: RecognitionAgreement, types: list[CredentialType]) -> None:
+    if agreement.destination == agreement.authority.country:
+        raise ValidationError(
+            f"{agreement.authority.issuer} is an authority of {agreement.destination}; "
+            "domestic trust needs no agreement"
+        )
+    if not types:
+        raise ValidationError("an agreement recognizes at least one credential type")
+    if agreement.valid_until is not None and agreement.valid_until <= agreement.valid_from:
+        raise ValidationError("valid_until must be after valid_from")
+
+
+def _save_with_types(agreement: RecognitionAgreement, types: list[CredentialType], *, user: User, reason: str) -> None:
+    """Save the row and its credential types as one history version
+    (simple-history would otherwise write one for the row and one per m2m
+    change)."""
+    created = agreement.pk is None
+    agreement.full_clean()
+    agreement.skip_history_when_saving = True
+    try:
+        agreement.save()
+        agreement.credential_types.set(types)
+    finally:
+        del agreement.skip_history_when_saving
+    agreement._history_user = user
+    agreement._change_reason = reason
+    agreement_history.create_historical_record(agreement, "+" if created else "~")
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    destination: str,
+    authority: Authority,
+    credential_types: Iterable[CredentialType],
+    min_assurance: str = Assurance.SUBSTANTIAL,
+    legal_basis: str = "",
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    reference_url: str = "",
+    notes: str = "",
+    activate: bool = False,
+    user: User = None,
+) -> RecognitionAgreement:
+    """Create an agreement as a draft (or activate it at once). The history
+    gets one "created" version that already holds the credential types."""
+    types = list(credential_types)
+    agreement = RecognitionAgreement(
+        destination=destination,
+        authority=authority,
+        origin=authority.country,
+        min_assurance=min_assurance,
+        legal_basis=legal_basis.strip(),
+        valid_from=valid_from or timezone.now(),
+        valid_until=valid_until,
+        reference_url=reference_url,
+        notes=notes,
+        status=AgreementStatus.DRAFT,
+    )
+    _check_terms(agreement, types)
+    if activate:
+        _check_activation(agreement)
+        agreement.status = AgreementStatus.ACTIVE
+    _save_with_types(agreement, types, user=user, reason="created" + (" and activated" if activate else ""))
+    return agreement
+
+
+@transaction.atomic
+def agreement_update_terms(
+    *,
+    agreement: RecognitionAgreement,
+    credential_types: Iterable[CredentialType],
+    user: User = None,
+    **terms: object,
+) -> RecognitionAgreement:
+    """Change the terms (types, assurance, window, legal basis, notes) of a
+    non-terminated agreement; the destination and the authority never change."""
+    locked = _locked(RecognitionAgreement, agreement.pk)
+    if locked.status == AgreementStatus.TERMINATED:
+        raise ValidationError("a terminated agreement cannot be changed")
+    editable = {"min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes"}
+    unknown = set(terms) - editable
+    if unknown:
+        raise ValidationError(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    for name, value in terms.items():
+        setattr(locked, name, value.strip() if name == "legal_basis" else value)
+    types = list(credential_types)
+    _check_terms(locked, types)
+    if locked.status != AgreementStatus.DRAFT:
+        _check_activation(locked)
+    _save_with_types(locked, types, user=user, reason="terms changed")
+    return locked
+
+
+def _check_activation(agreement: RecognitionAgreement) -> None:
+    if not agreement.legal_basis.strip():
+        raise ValidationError("an agreement cannot be activated without a legal basis")
+    if agreement.authority.status == AuthorityStatus.REVOKED:
+        raise ValidationError(f"authority {agreement.authority.issuer} is revoked")
+
+
+@transaction.atomic
+def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: User = None) -> RecognitionAgreement:
+    locked = _locked(RecognitionAgreement, agreement.pk)
+    _transition(locked, to=status, allowed=AGREEMENT_TRANSITIONS, what=f"agreement {locked.pk}")
+    if status == AgreementStatus.ACTIVE:
+        _check_activation(locked)
+    save_with_history(locked, user=user, reason=f"status {status}")
+    return locked
+
+
+def agreement_activate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user)
+
+
+def agreement_suspend(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.SUSPENDED, user=user)
+
+
+def agreement_terminate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.TERMINATED, user=user)
+
+
+@transaction.atomic
+def agreement_propose_reciprocal(*, agreement: RecognitionAgreement, user: User = None) -> list[RecognitionAgreement]:
+    """Draft, for the other country's administrators to review, the agreement
+    the other way: the authority's country recognizing each active authority
+    of this agreement's destination that it does not yet recognize."""
+    origin_country = agreement.authority.country.code
+    destination_authorities = Authority.objects.filter(
+        country=agreement.destination, status=AuthorityStatus.ACTIVE
+    ).exclude(recognitions__destination=origin_country)
+    types = list(agreement.credential_types.all())
+    drafts = [
+        agreement_create(
+            destination=origin_country,
+            authority=authority,
+            credential_types=types,
+            min_assurance=agreement.min_assurance,
+            legal_basis=agreement.legal_basis,
+            valid_from=agreement.valid_from,
+            valid_until=agreement.valid_until,
+            reference_url=agreement.reference_url,
+            notes=f"Proposed as the reciprocal of agreement #{agreement.pk}.",
+            user=user,
+        )
+        for authority in destination_authorities
+    ]
+    if not drafts:
+        raise ValidationError(
+            f"{origin_country} already has an agreement for every active authority of {agreement.destination.code}"
+        )
+    return drafts
+
+
+def agreement_by_id(agreement_id: int) -> RecognitionAgreement:
+    try:
+        return RecognitionAgreement.objects.select_related("authority").get(pk=agreement_id)
+    except (RecognitionAgreement.DoesNotExist, ValueError, TypeError):
+        raise ValidationError(f"no agreement with id {agreement_id!r}") from None
