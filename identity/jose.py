@@ -124,7 +124,9 @@ def _resolve_alg(jwk: dict[str, Any], alg: str | None) -> str:
 def _default_alg(jwk: dict[str, Any]) -> str:
     if jwk.get("kty") == "OKP":
         return "EdDSA"
-    if jwk.get("kty") == "EC" and jwk.get("crv") in _EC_CURVES:
+    if jwk.get("kty") == "EC":
+        if jwk.get("crv") not in _EC_CURVES:
+            raise KeyIntakeError(f"EC curve {jwk.get('crv')!r} is not supported; use P-256 or P-384")
         return _EC_CURVES[jwk["crv"]][2]
     if jwk.get("kty") == "RSA":
         raise KeyIntakeError("an RSA key needs an explicit alg (PS256 or RS256)")
