@@ -22,3 +22,11 @@ def validate_lei(value: str) -> None:
             params={"value": value},
             code="invalid_lei",
         )
+
+
+def lei_with_check_digits(base: str) -> str:
+    """Complete an 18-character LEI prefix with its ISO 7064 MOD 97-10 check digits."""
+    if not re.match(r"^[0-9A-Z]{18}$", base):
+        raise ValueError(f"{base!r} is not 18 upper-case letters and digits")
+    digits = "".join(str(int(char, 36)) for char in base + "00")
+    return f"{base}{98 - int(digits) % 97:02d}"

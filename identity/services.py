@@ -84,6 +84,18 @@ def authority_create(
 
 
 @transaction.atomic
+def authority_update(*, authority: Authority, name: str, max_assurance: str, user: User = None) -> Authority:
+    """Change an authority's name or accreditation. The country and the issuer
+    never change: agreements and issued credentials name them."""
+    authority = _locked(Authority, authority.pk)
+    if authority.status == AuthorityStatus.REVOKED:
+        raise ValidationError(f"authority {authority.issuer} is revoked; it is no longer changed")
+    authority.name, authority.max_assurance = name, max_assurance
+    save_with_history(authority, user=user, reason="details changed")
+    return authority
+
+
+@transaction.atomic
 def authority_set_status(*, authority: Authority, status: str, user: User = None) -> Authority:
     authority = _locked(Authority, authority.pk)
     _transition(authority, to=status, allowed=AUTHORITY_TRANSITIONS, what=f"authority {authority.issuer}")
@@ -140,7 +152,9 @@ def key_register(
         kid=public.kid,
         alg=public.alg,
         public_jwk=public.jwk,
-        not_before=not_before or timezone.now(),
+        # Whole seconds: credentials carry iat in seconds, and one issued in
+        # the same second as registration must fall inside the key's window.
+        not_before=not_before or timezone.now().replace(microsecond=0),
         not_after=not_after,
     )
     save_with_history(key, user=user, reason="registered")
@@ -292,6 +306,25 @@ def merchant_register(
         lei=lei,
     )
     save_with_history(merchant, user=user, reason="registered")
+    return merchant
+
+
+@transaction.atomic
+def merchant_update(
+    *, merchant: Merchant, legal_name: str, assurance: str, lei: str = "", user: User = None
+) -> Merchant:
+    """Change a merchant's details; its registration number (the credentials'
+    `sub`) never changes."""
+    merchant = _locked(Merchant, merchant.pk)
+    if merchant.status == MerchantStatus.REVOKED:
+        raise ValidationError(f"merchant {merchant.registration_number} is revoked; it is no longer changed")
+    authority = merchant.authority
+    if Assurance.rank(assurance) > Assurance.rank(authority.max_assurance):
+        raise ValidationError(
+            f"assurance {assurance} is above what {authority.issuer} is accredited for ({authority.max_assurance})"
+        )
+    merchant.legal_name, merchant.assurance, merchant.lei = legal_name, assurance, lei
+    save_with_history(merchant, user=user, reason="details changed")
     return merchant
 
 
