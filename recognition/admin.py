@@ -1,0 +1,189 @@
+"""Admin of recognition agreements and country roles (DESIGN §7).
+
+A country administrator manages the agreements in which their country is the
+destination: creates them (recognizing a foreign authority), edits their terms
+through `agreement_update_terms`, and moves them through their statuses with
+the actions. Scoping rules live in recognition/admin_scope.py.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+
+from identity.models import Authority
+from recognition.admin_scope import CountryScopedAdmin, ServiceForm, manage_action
+from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement
+from recognition.services import agreements
+
+TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
+
+
+class HttpsURLField(forms.URLField):
+    """A reference URL typed without a scheme is an https one (Django 6 default)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"assume_scheme": "https", **kwargs})
+
+
+class AgreementAddForm(ServiceForm):
+    class Meta:
+        model = RecognitionAgreement
+        fields = ["destination", "authority", "credential_types", *TERMS]
+        field_classes = {"reference_url": HttpsURLField}
+
+    def submit(self) -> RecognitionAgreement:
+        data = self.cleaned_data
+        self.require_owned(data["destination"])
+        return agreements.agreement_create(
+            destination=data["destination"],
+            authority=data["authority"],
+            credential_types=data["credential_types"],
+            user=self.acting_user,
+            **{name: data[name] for name in TERMS},
+        )
+
+
+class AgreementTermsForm(ServiceForm):
+    """The change form: terms only; destination, authority and status are
+    read-only (status moves by actions)."""
+
+    class Meta:
+        model = RecognitionAgreement
+        fields = ["credential_types", *TERMS]
+        field_classes = {"reference_url": HttpsURLField}
+
+    def submit(self) -> RecognitionAgreement:
+        data = self.cleaned_data
+        self.require_owned(self.instance.destination)
+        return agreements.agreement_update_terms(
+            agreement=self.instance,
+            credential_types=data["credential_types"],
+            user=self.acting_user,
+            **{name: data[name] for name in TERMS if name in data},
+        )
+
+
+def reciprocal_agreements() -> QuerySet:
+    """Agreements the other way round of the agreement at OuterRef. A draft
+    is only a proposal and a terminated agreement is over: neither makes the
+    recognition mutual."""
+    return RecognitionAgreement.objects.filter(
+        destination=OuterRef("origin"),
+        origin=OuterRef("destination"),
+        status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
+    )
+
+
+@admin.register(RecognitionAgreement)
+class RecognitionAgreementAdmin(CountryScopedAdmin):
+    country_lookup = "destination"
+    country_field = "destination"
+    service_target = "agreement"
+    form = AgreementTermsForm
+    add_form = AgreementAddForm
+    add_fieldsets = (
+        (None, {"fields": ("destination", "authority", "credential_types", "min_assurance")}),
+        (
+            "Validity and legal basis",
+            {"fields": ("valid_from", "valid_until", "legal_basis", "reference_url", "notes")},
+        ),
+    )
+    fieldsets = (
+        (None, {"fields": ("destination", "origin", "authority", "status", "reciprocal")}),
+        (
+            "Terms",
+            {"fields": ("credential_types", "min_assurance", "valid_from", "valid_until", "legal_basis")},
+        ),
+        ("Notes", {"fields": ("reference_url", "notes", "created_at", "updated_at")}),
+    )
+    readonly_fields = ("destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at")
+    filter_horizontal = ("credential_types",)
+    list_display = ("id", "destination", "origin", "authority", "status", "valid_from", "valid_until", "reciprocal")
+    list_display_links = ("id", "authority")
+    list_filter = ("status", ("destination", admin.AllValuesFieldListFilter))
+    search_fields = ("authority__issuer", "authority__name", "legal_basis")
+    actions = ["activate", "suspend", "terminate", "propose_reciprocal"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request).select_related("authority")
+        return queryset.annotate(has_reciprocal=Exists(reciprocal_agreements()))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Destination and authority are chosen once, on creation.
+        return () if obj is None else super().get_readonly_fields(request, obj)
+
+    def editable(self, obj: RecognitionAgreement | None) -> bool:
+        # Terminated is final (agreements.AGREEMENT_TRANSITIONS).
+        return obj is None or obj.status != AgreementStatus.TERMINATED
+
+    def authority_choices(self, request: HttpRequest) -> QuerySet:
+        """An agreement recognizes a foreign authority, any foreign one."""
+        scope = self.scope(request)
+        if scope.is_superuser:
+            return Authority.objects.all()
+        if scope.country:
+            return Authority.objects.exclude(country=scope.country)
+        return Authority.objects.none()
+
+    @admin.display(boolean=True, description="reciprocal", ordering="has_reciprocal")
+    def reciprocal(self, agreement: RecognitionAgreement) -> bool:
+        if hasattr(agreement, "has_reciprocal"):
+            return agreement.has_reciprocal
+        return RecognitionAgreement.objects.filter(
+            destination=agreement.origin,
+            origin=agreement.destination,
+            status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
+        ).exists()
+
+    @manage_action("Activate the selected agreements")
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_service(request, queryset, agreements.agreement_activate, "Activated")
+
+    @manage_action("Suspend the selected agreements")
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_service(request, queryset, agreements.agreement_suspend, "Suspended")
+
+    @manage_action("Terminate the selected agreements (final)")
+    def terminate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_service(request, queryset, agreements.agreement_terminate, "Terminated")
+
+    @manage_action("Propose the reciprocal agreement as a draft")
+    def propose_reciprocal(self, request: HttpRequest, queryset: QuerySet) -> None:
+        proposals = self.run_service(
+            request, queryset, agreements.agreement_propose_reciprocal, "Proposed the reciprocal of"
+        )
+        for drafts in proposals:
+            listed = ", ".join(f"#{draft.pk} ({draft.authority})" for draft in drafts)
+            # The drafts' destination is the other country: its administrators
+            # review them, and this user cannot change them.
+            messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
+
+
+@admin.register(CountryRole)
+class CountryRoleAdmin(admin.ModelAdmin):
+    """Who administers which country: the superuser's business only."""
+
+    list_display = ("user", "role", "country")
+    list_filter = ("role", "country")
+    search_fields = ("user__username",)
+
+    def _is_superuser(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_superuser(request)
