@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument, add_kid_argument
+from identity.services import authority_by_issuer, key_by_kid, key_mark_compromised
+
+
+class Command(RegistryCommand):
+    help = "Mark an authority's key compromised: every credential it ever signed is refused from now on."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        add_kid_argument(parser)
+
+    def run(self, **options: Any) -> None:
+        key = key_mark_compromised(key=key_by_kid(authority_by_issuer(options["issuer"]), options["kid"]))
+        self.confirm(f"key {key.kid} marked compromised")

@@ -1,0 +1,34 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import ASSURANCE_METAVAR, RegistryCommand, parse_assurance, parse_country
+from identity.models import Assurance
+from identity.services import authority_create
+
+
+class Command(RegistryCommand):
+    help = "Register an authority that issues merchant credentials in one country."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--country", required=True, type=parse_country, metavar="COUNTRY", help="ISO 3166-1 alpha-2, e.g. CL"
+        )
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--issuer", required=True, help="the JWT 'iss' of its credentials: an https URL or a DID")
+        parser.add_argument(
+            "--max-assurance",
+            type=parse_assurance,
+            default=Assurance.HIGH.value,
+            metavar=ASSURANCE_METAVAR,
+            help="the highest level it is accredited to issue (default: high)",
+        )
+
+    def run(self, **options: Any) -> None:
+        authority = authority_create(
+            country=options["country"],
+            name=options["name"],
+            issuer=options["issuer"],
+            max_assurance=options["max_assurance"],
+        )
+        self.confirm(f"created authority {authority.issuer} ({authority.country.code})")

@@ -1,0 +1,26 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument
+from identity.models import Alg
+from identity.services import authority_by_issuer, key_generate
+
+
+class Command(RegistryCommand):
+    help = (
+        "Generate a signing key pair for an authority: the public key is registered, the private key is "
+        "written to a new file of mode 0600 (never overwritten). Prints the kid."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        parser.add_argument("--alg", required=True, choices=Alg.values)
+        parser.add_argument("--private-key-out", required=True, type=Path, metavar="PATH")
+
+    def run(self, **options: Any) -> None:
+        authority = authority_by_issuer(options["issuer"])
+        key = key_generate(authority=authority, alg=options["alg"], private_key_out=options["private_key_out"])
+        self.emit(key.kid)
+        self.confirm(f"private key written to {options['private_key_out']} (mode 0600); keep it off this server")

@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument, add_kid_argument
+from identity.services import authority_by_issuer, key_by_kid, key_retire
+
+
+class Command(RegistryCommand):
+    help = "Retire an authority's key: it signs nothing new; its earlier credentials stay valid until they expire."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        add_kid_argument(parser)
+
+    def run(self, **options: Any) -> None:
+        key = key_retire(key=key_by_kid(authority_by_issuer(options["issuer"]), options["kid"]))
+        self.confirm(f"key {key.kid} retired at {key.retired_at:%Y-%m-%dT%H:%M:%SZ}")

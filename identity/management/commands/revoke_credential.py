@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument
+from identity.services import authority_by_issuer, credential_by_jti, credential_revoke
+
+
+class Command(RegistryCommand):
+    help = "Revoke a credential the registry issued, by its jti."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        parser.add_argument("jti")
+        parser.add_argument("--reason", default="", help="why it is revoked (kept with the credential)")
+
+    def run(self, **options: Any) -> None:
+        credential = credential_by_jti(authority_by_issuer(options["issuer"]), options["jti"])
+        credential = credential_revoke(credential=credential, reason=options["reason"])
+        self.confirm(f"credential {credential.jti} revoked")

@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument
+from identity.models import AuthorityStatus
+from identity.services import authority_by_issuer, authority_set_status
+
+
+class Command(RegistryCommand):
+    help = "Activate, suspend or revoke an authority (revocation is final)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        parser.add_argument("status", choices=AuthorityStatus.values)
+
+    def run(self, **options: Any) -> None:
+        authority = authority_set_status(authority=authority_by_issuer(options["issuer"]), status=options["status"])
+        self.confirm(f"authority {authority.issuer} is now {authority.status}")

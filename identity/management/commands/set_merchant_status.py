@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand, add_issuer_argument
+from identity.models import MerchantStatus
+from identity.services import authority_by_issuer, merchant_by_number, merchant_set_status
+
+
+class Command(RegistryCommand):
+    help = "Reinstate, suspend or revoke a merchant (revocation is final)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_issuer_argument(parser)
+        parser.add_argument("registration_number", metavar="REGNO")
+        parser.add_argument("status", choices=MerchantStatus.values)
+
+    def run(self, **options: Any) -> None:
+        merchant = merchant_by_number(authority_by_issuer(options["issuer"]), options["registration_number"])
+        merchant = merchant_set_status(merchant=merchant, status=options["status"])
+        self.confirm(f"merchant {merchant.registration_number} is now {merchant.status}")

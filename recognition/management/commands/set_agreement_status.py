@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from identity.management.base import RegistryCommand
+from recognition.models import AgreementStatus
+from recognition.services.agreements import agreement_by_id, agreement_set_status
+
+
+class Command(RegistryCommand):
+    help = "Activate, suspend or terminate a recognition agreement (termination is final)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("agreement_id", type=int, metavar="ID")
+        parser.add_argument(
+            "status", choices=[status for status in AgreementStatus.values if status != AgreementStatus.DRAFT]
+        )
+
+    def run(self, **options: Any) -> None:
+        agreement = agreement_set_status(agreement=agreement_by_id(options["agreement_id"]), status=options["status"])
+        self.confirm(f"agreement {agreement.pk} is now {agreement.status}")

@@ -1,0 +1,71 @@
+"""What a script calling `manage.py` sees (DESIGN §7): the documented value
+alone on stdout, and on bad input exit status non-zero with exactly one line
+`error: ...` on stderr, no traceback. Real processes on a migrated SQLite
+file; kept to a handful because each one starts Django."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli import Process, manage
+
+ISSUER = "https://cli.test/issuer"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "registry.sqlite3"
+    migrated = manage(path, "migrate", "--no-input", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    created = manage(path, "create_authority", "--country", "cl", "--name", "CLI Registry", "--issuer", ISSUER)
+    assert (created.returncode, created.stdout) == (0, ""), created.stderr
+    return path
+
+
+def assert_one_line_error(done: Process, *fragments: str) -> None:
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_create_authority_key_prints_only_the_kid(database: Path, tmp_path: Path) -> None:
+    done = manage(database, "create_authority_key", ISSUER, "--alg", "EdDSA", "--private-key-out", tmp_path / "k.pem")
+
+    assert done.returncode == 0, done.stderr
+    kid = done.stdout.strip()
+    assert done.stdout == kid + "\n"
+    assert len(kid) == 43  # a base64url SHA-256 thumbprint
+    assert (tmp_path / "k.pem").exists()
+
+
+def test_unknown_country_code_is_one_line_naming_the_code(database: Path) -> None:
+    done = manage(database, "create_authority", "--country", "ZZ", "--name", "Z", "--issuer", "https://z.test")
+
+    assert_one_line_error(done, "--country", "'ZZ'")
+
+
+def test_a_refusal_of_the_service_is_one_line(database: Path) -> None:
+    done = manage(database, "create_authority", "--country", "CL", "--name", "Again", "--issuer", ISSUER)
+
+    assert_one_line_error(done, "already exists")
+
+
+def test_a_missing_required_option_is_one_line_without_usage(database: Path) -> None:
+    done = manage(database, "issue_credential", ISSUER, "CL-1")
+
+    assert_one_line_error(done, "--private-key")
+
+
+def test_a_malformed_jwks_file_is_one_line(database: Path, tmp_path: Path) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}))
+
+    done = manage(database, "import_jwks", ISSUER, path)
+
+    assert_one_line_error(done, "key 1 of 1", "private members")

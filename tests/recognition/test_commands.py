@@ -1,0 +1,232 @@
+"""The recognition management commands (DESIGN §7): agreements and the users
+who administer countries or audit them."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement, Role
+from tests.actors import PASSWORD
+from tests.cli import call
+
+KZ_ISSUER = "https://egov-kz.test/issuer"
+
+
+def agreement_args(*extra: str, issuer: str = KZ_ISSUER, legal_basis: str = "CN-KZ memorandum (2024)") -> list[str]:
+    """China recognizing Kazakhstan's registry, which it does not yet."""
+    return [
+        "--destination", "CN", "--issuer", issuer, "--types", "merchant-identity", "--min-assurance", "low",
+        "--legal-basis", legal_basis, *extra,
+    ]  # fmt: skip
+
+
+# create_agreement ---------------------------------------------------------
+
+
+def test_create_agreement_prints_the_id_of_a_draft(world) -> None:
+    before = timezone.now()
+
+    out = call("create_agreement", *agreement_args())
+
+    agreement = RecognitionAgreement.objects.get(pk=int(out.stdout))
+    assert out.lines == [str(agreement.pk)]
+    assert (agreement.destination.code, agreement.authority, agreement.status) == ("CN", world.kz.authority, "draft")
+    assert list(agreement.credential_types.all()) == [world.merchant_identity]
+    assert agreement.min_assurance == "low"
+    assert agreement.legal_basis == "CN-KZ memorandum (2024)"
+    assert before <= agreement.valid_from <= timezone.now()
+    assert agreement.valid_until is None
+    assert agreement.history.count() == 1
+
+
+def test_create_agreement_activates_with_a_utc_window_and_several_types(world) -> None:
+    out = call(
+        "create_agreement",
+        *agreement_args("--valid-from", "2026-03-01", "--valid-until", "2027-03-01T12:30:00Z", "--activate"),
+        "--types", "merchant-identity, export-licence,merchant-identity", "--destination", "cn",
+    )  # fmt: skip
+
+    agreement = RecognitionAgreement.objects.get(pk=int(out.stdout))
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert agreement.destination.code == "CN"
+    assert agreement.valid_from == datetime(2026, 3, 1, tzinfo=UTC)
+    assert agreement.valid_until == datetime(2027, 3, 1, 12, 30, tzinfo=UTC)
+    assert set(agreement.credential_types.values_list("code", flat=True)) == {"merchant-identity", "export-licence"}
+
+
+def test_create_agreement_refuses_activation_without_legal_basis(world) -> None:
+    with pytest.raises(CommandError, match="cannot be activated without a legal basis"):
+        call("create_agreement", *agreement_args("--activate", legal_basis="   "))
+
+    assert not RecognitionAgreement.objects.filter(authority=world.kz.authority).exists()
+
+
+def test_create_agreement_refuses_unknown_credential_type_naming_it(world) -> None:
+    with pytest.raises(CommandError, match="no credential type 'tax-id'"):
+        call("create_agreement", *agreement_args("--types", "merchant-identity,tax-id"))
+
+    assert not RecognitionAgreement.objects.filter(authority=world.kz.authority).exists()
+
+
+def test_create_agreement_refuses_an_empty_type_list(world) -> None:
+    with pytest.raises(CommandError, match="--types: give at least one code"):
+        call("create_agreement", *agreement_args("--types", " , "))
+
+
+@pytest.mark.parametrize("code", ["XX", "ZZ"])
+def test_create_agreement_refuses_unknown_destination_country(world, code) -> None:
+    with pytest.raises(CommandError, match=f"--destination: '{code}' is not an ISO 3166-1 alpha-2 country code"):
+        call("create_agreement", *agreement_args("--destination", code))
+
+
+def test_create_agreement_refuses_unknown_issuer(world) -> None:
+    with pytest.raises(CommandError, match="no authority has issuer 'https://nobody.test'"):
+        call("create_agreement", *agreement_args(issuer="https://nobody.test"))
+
+
+@pytest.mark.parametrize("value", ["01/03/2026", "2026-02-30", "2026-03-01T25:00:00Z", "next monday", "20260301"])
+def test_create_agreement_refuses_a_date_that_does_not_parse(world, value) -> None:
+    with pytest.raises(CommandError, match=r"argument --valid-from: '.*' is not (an ISO 8601 date|a valid date)"):
+        call("create_agreement", *agreement_args("--valid-from", value))
+
+    assert not RecognitionAgreement.objects.filter(authority=world.kz.authority).exists()
+
+
+def test_create_agreement_refuses_a_non_utc_offset(world) -> None:
+    with pytest.raises(CommandError, match="argument --valid-until: .* has a non-UTC offset; give the time in UTC"):
+        call("create_agreement", *agreement_args("--valid-until", "2027-03-01T08:00:00+08:00"))
+
+
+def test_create_agreement_accepts_an_explicit_zero_offset(world) -> None:
+    out = call("create_agreement", *agreement_args("--valid-from", "2026-03-01T08:00:00+00:00"))
+
+    assert RecognitionAgreement.objects.get(pk=int(out.stdout)).valid_from == datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def test_create_agreement_refuses_a_window_that_ends_before_it_starts(world) -> None:
+    with pytest.raises(CommandError, match="valid_until must be after valid_from"):
+        call("create_agreement", *agreement_args("--valid-from", "2026-03-01", "--valid-until", "2026-03-01"))
+
+
+def test_create_agreement_refuses_a_domestic_agreement(world) -> None:
+    with pytest.raises(CommandError, match="domestic trust needs no agreement"):
+        call("create_agreement", *agreement_args(issuer=world.cn.authority.issuer))
+
+
+# set_agreement_status -----------------------------------------------------
+
+
+def test_set_agreement_status_suspends_and_reactivates(world) -> None:
+    agreement = world.cn_recognizes_cl
+
+    call("set_agreement_status", agreement.pk, "suspended")
+    assert RecognitionAgreement.objects.get(pk=agreement.pk).status == AgreementStatus.SUSPENDED
+    out = call("set_agreement_status", agreement.pk, "active")
+
+    assert RecognitionAgreement.objects.get(pk=agreement.pk).status == AgreementStatus.ACTIVE
+    assert out.stdout == ""
+    assert agreement.history.count() == 3
+
+
+def test_set_agreement_status_refuses_to_reopen_a_terminated_agreement(world) -> None:
+    call("set_agreement_status", world.cn_recognizes_cl.pk, "terminated")
+
+    with pytest.raises(
+        CommandError, match=f"agreement {world.cn_recognizes_cl.pk} cannot go from terminated to active"
+    ):
+        call("set_agreement_status", world.cn_recognizes_cl.pk, "active")
+
+
+def test_set_agreement_status_refuses_to_activate_a_draft_without_legal_basis(world) -> None:
+    draft = int(call("create_agreement", *agreement_args(legal_basis="")).stdout)
+
+    with pytest.raises(CommandError, match="cannot be activated without a legal basis"):
+        call("set_agreement_status", draft, "active")
+
+    assert RecognitionAgreement.objects.get(pk=draft).status == AgreementStatus.DRAFT
+
+
+def test_set_agreement_status_refuses_unknown_id_and_draft(world) -> None:
+    with pytest.raises(CommandError, match="no agreement with id 999999"):
+        call("set_agreement_status", 999999, "active")
+    with pytest.raises(CommandError, match="argument ID: invalid int value: 'first'"):
+        call("set_agreement_status", "first", "active")
+    with pytest.raises(CommandError, match="invalid choice: 'draft'"):
+        call("set_agreement_status", world.cn_recognizes_cl.pk, "draft")
+
+
+# create_country_admin / create_regulator ----------------------------------
+
+
+@pytest.mark.django_db
+def test_create_country_admin_prints_a_generated_password_that_works() -> None:
+    out = call("create_country_admin", "carla", "--country", "cl")
+
+    user = get_user_model().objects.get(username="carla")
+    assert out.lines == [out.stdout.strip()]
+    assert user.check_password(out.stdout.strip())
+    assert user.is_staff and not user.is_superuser
+    assert (user.country_role.role, user.country_role.country.code) == (Role.COUNTRY_ADMIN, "CL")
+
+
+@pytest.mark.django_db
+def test_create_country_admin_never_prints_a_given_password() -> None:
+    out = call("create_country_admin", "carla", "--country", "CL", "--password", PASSWORD)
+
+    assert out.stdout == ""
+    assert PASSWORD not in out.stderr
+    assert get_user_model().objects.get(username="carla").check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_create_country_admin_refuses_unknown_country() -> None:
+    with pytest.raises(CommandError, match="--country: 'XX' is not an ISO 3166-1 alpha-2 country code"):
+        call("create_country_admin", "carla", "--country", "XX")
+
+    assert not get_user_model().objects.filter(username="carla").exists()
+
+
+def test_create_country_admin_refuses_duplicate_username(world) -> None:
+    with pytest.raises(CommandError, match="user 'alice' already exists"):
+        call("create_country_admin", "alice", "--country", "CL")
+
+    assert CountryRole.objects.get(user__username="alice").country.code == "CN"
+
+
+@pytest.mark.django_db
+def test_create_country_admin_refuses_a_weak_password_and_creates_nobody() -> None:
+    with pytest.raises(CommandError, match="This password is too short"):
+        call("create_country_admin", "carla", "--country", "CL", "--password", "short")
+
+    assert not get_user_model().objects.filter(username="carla").exists()
+
+
+@pytest.mark.django_db
+def test_create_regulator_prints_a_generated_password() -> None:
+    out = call("create_regulator", "rosa")
+
+    user = get_user_model().objects.get(username="rosa")
+    assert user.check_password(out.stdout.strip())
+    assert (user.country_role.role, user.country_role.country) == (Role.REGULATOR, "")
+
+
+@pytest.mark.django_db
+def test_create_regulator_with_a_given_password_prints_nothing() -> None:
+    out = call("create_regulator", "rosa", "--password", PASSWORD)
+
+    assert out.stdout == ""
+    assert get_user_model().objects.get(username="rosa").check_password(PASSWORD)
+
+
+def test_create_regulator_refuses_duplicate_username(world) -> None:
+    with pytest.raises(CommandError, match="user 'rita' already exists"):
+        call("create_regulator", "rita")
+
+
+@pytest.mark.django_db
+def test_create_regulator_refuses_an_invalid_username() -> None:
+    with pytest.raises(CommandError, match="username: "):
+        call("create_regulator", "no spaces allowed", "--password", PASSWORD)
