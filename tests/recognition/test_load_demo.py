@@ -1,0 +1,211 @@
+"""`manage.py load_demo`: the demo world, its keys and accounts, idempotency
+and all-or-nothing writes."""
+
+from datetime import timedelta
+from io import StringIO
+
+import jwt
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from identity.jose import thumbprint
+from identity.lei import lei_is_valid
+from identity.models import (
+    Authority,
+    AuthorityKey,
+    CredentialType,
+    IssuedCredential,
+    KeyStatus,
+    Merchant,
+    MerchantStatus,
+)
+from identity.services import credential_issue, load_private_key, merchant_reinstate, public_jwk_of
+from recognition import demo
+from recognition.demo_data import ACCOUNTS, AUTHORITIES, SUPERUSER, AccountSpec
+from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement, Role
+
+CORRIDOR = {"CN", "CL", "VN", "KZ", "HU", "AE", "PK", "RW", "KH"}
+PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every model, historical tables and m2m through tables included."""
+    counts = {}
+    for model in apps.get_models(include_auto_created=True):
+        counts[model._meta.label] = model._default_manager.count()
+    return counts
+
+
+@pytest.fixture
+def loaded(db) -> str:
+    return load_demo()
+
+
+def test_second_run_writes_no_row_and_no_history(db):
+    before = row_counts()
+    load_demo()
+    after_first = row_counts()
+    second_output = load_demo()
+    assert after_first["identity.HistoricalAuthority"] > before["identity.HistoricalAuthority"]
+    assert after_first["recognition.HistoricalRecognitionAgreement"] > 0
+    assert row_counts() == after_first
+    assert "Nothing to do" in second_output
+
+
+def test_loads_china_and_the_eight_corridor_partners(loaded):
+    assert set(Authority.objects.values_list("country", flat=True)) == CORRIDOR
+    for authority in Authority.objects.all():
+        assert authority.issuer.startswith("https://demo-")
+        assert ".example/" in authority.issuer
+        assert authority.keys.filter(status=KeyStatus.ACTIVE).exists(), authority.issuer
+        assert 2 <= authority.merchants.count() <= 4, authority.issuer
+
+
+def test_keys_mix_algorithms_and_include_a_retired_and_a_compromised_key(loaded):
+    assert set(AuthorityKey.objects.values_list("alg", flat=True)) >= {"EdDSA", "ES256", "PS256", "RS256"}
+    retired = AuthorityKey.objects.get(status=KeyStatus.RETIRED)
+    compromised = AuthorityKey.objects.get(status=KeyStatus.COMPROMISED)
+    assert retired.authority.country == "CN"
+    assert compromised.authority.country == "PK"
+    # The retired key signed a credential before its retirement; that one stays valid until it expires.
+    signed = IssuedCredential.objects.get(key=retired)
+    assert retired.not_before <= signed.issued_at < retired.retired_at < signed.expires_at
+    assert IssuedCredential.objects.filter(key=compromised).exists()
+
+
+def test_every_registered_key_matches_its_committed_demo_key_file(loaded):
+    specs = [key for authority in AUTHORITIES for key in authority.keys]
+    assert AuthorityKey.objects.count() == len(specs)
+    for spec in specs:
+        path = demo.demo_key_path(spec.file)
+        assert path.name.startswith("DEMO-ONLY-")
+        assert path.read_text().startswith("-----BEGIN PRIVATE KEY-----")  # PKCS#8
+        expected = public_jwk_of(load_private_key(path))
+        registered = AuthorityKey.objects.get(kid=spec.kid)
+        assert registered.alg == spec.alg
+        assert {m: registered.public_jwk.get(m) for m in PUBLIC_MEMBERS} == {m: expected.get(m) for m in PUBLIC_MEMBERS}
+        assert thumbprint(registered.public_jwk) == thumbprint(expected)
+    readme = (demo.DEMO_KEYS_DIR / "README.md").read_text()
+    assert "NEVER USE FOR ANYTHING REAL" in readme
+
+
+def test_no_private_key_material_enters_the_database(loaded):
+    for key in AuthorityKey.objects.all():
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key.public_jwk)
+
+
+def test_merchants_include_valid_leis_a_suspended_and_a_revoked_one(loaded):
+    leis = [lei for lei in Merchant.objects.values_list("lei", flat=True) if lei]
+    assert len(leis) >= 3
+    assert all(lei_is_valid(lei) for lei in leis)
+    assert Merchant.objects.filter(status=MerchantStatus.SUSPENDED).count() == 1
+    assert Merchant.objects.filter(status=MerchantStatus.REVOKED).count() == 1
+    assert IssuedCredential.objects.values("merchant").distinct().count() >= 8
+
+
+def test_agreement_mix(loaded):
+    now = timezone.now()
+    agreements = RecognitionAgreement.objects.select_related("authority")
+    assert {AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.DRAFT} <= set(
+        agreements.values_list("status", flat=True)
+    )
+    assert all(a.destination != a.authority.country for a in agreements)
+    expired = agreements.filter(status=AgreementStatus.ACTIVE, valid_until__lt=now)
+    assert expired.count() == 1
+    assert not expired.filter(pk__in=RecognitionAgreement.objects.in_force(destination="CN", at=now)).exists()
+    cn_cl = agreements.get(destination="CN", authority__country="CL")
+    cl_cn = agreements.get(destination="CL", authority__country="CN")
+    assert cn_cl.status == cl_cn.status == AgreementStatus.ACTIVE
+    assert "2016" in cn_cl.legal_basis
+    assert "Chile" in cn_cl.legal_basis
+    assert agreements.filter(destination="CN", authority__country="VN", status=AgreementStatus.ACTIVE).exists()
+    assert not agreements.filter(destination="VN").exists()  # one-way
+    assert agreements.get(destination="HU", authority__country="CN").status == AgreementStatus.SUSPENDED
+    assert agreements.get(status=AgreementStatus.DRAFT).legal_basis == ""
+
+
+def test_demo_accounts_hold_their_roles_and_passwords(loaded):
+    User = get_user_model()
+    roles = {r.user.username: (r.role, r.country.code or "") for r in CountryRole.objects.select_related("user")}
+    assert roles["demo-cn-admin"] == (Role.COUNTRY_ADMIN, "CN")
+    assert roles["demo-cl-admin"] == (Role.COUNTRY_ADMIN, "CL")
+    assert roles["demo-regulator"] == (Role.REGULATOR, "")
+    assert User.objects.get(username="demo-admin").is_superuser
+    for account in ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        assert user.is_staff
+        assert user.check_password(account.password)
+
+
+def test_prints_the_accounts_with_passwords_and_where_to_log_in(loaded):
+    assert "http://127.0.0.1:8000/admin/" in loaded
+    assert "DEMO ONLY" in loaded
+    for account in ACCOUNTS:
+        line = next(line for line in loaded.splitlines() if account.username in line.split())
+        assert account.password in line
+    assert "country administrator (CN)" in loaded
+    assert "regulator" in loaded
+
+
+def test_never_undoes_a_change_made_in_the_admin(loaded):
+    suspended = Merchant.objects.get(status=MerchantStatus.SUSPENDED)
+    merchant_reinstate(merchant=suspended)
+    load_demo()
+    suspended.refresh_from_db()
+    assert suspended.status == MerchantStatus.ACTIVE
+
+
+def test_a_failure_leaves_nothing_written(db, monkeypatch):
+    weak = AccountSpec("demo-weak", Role.REGULATOR, "", "123")
+    monkeypatch.setattr(demo, "ACCOUNTS", (*ACCOUNTS, weak))
+    before = row_counts()
+    with pytest.raises(CommandError, match="wrote nothing"):
+        load_demo()
+    assert row_counts() == before
+
+
+def test_demo_accounts_have_one_superuser_and_distinct_passwords():
+    assert len({account.password for account in ACCOUNTS}) == len(ACCOUNTS)
+    assert [a.role for a in ACCOUNTS].count(SUPERUSER) == 1
+
+
+def test_lei_check_digits():
+    assert demo.lei_with_check_digits("DEMO00CNSZLIANHAI0") == "DEMO00CNSZLIANHAI004"
+    assert lei_is_valid(demo.lei_with_check_digits("5493001KJTIIGC8Y1R"))
+
+
+def test_credentials_were_issued_within_the_key_windows(loaded):
+    for credential in IssuedCredential.objects.select_related("key"):
+        assert credential.key.not_before <= credential.issued_at
+        assert credential.expires_at - credential.issued_at <= timedelta(days=400)
+
+
+def test_demo_key_files_sign_credentials_that_verify_with_the_registered_keys(loaded):
+    merchant_identity = CredentialType.objects.get(code="merchant-identity")
+    for spec in [key for authority in AUTHORITIES for key in authority.keys if key.status == KeyStatus.ACTIVE]:
+        registered = AuthorityKey.objects.select_related("authority").get(kid=spec.kid)
+        merchant = registered.authority.merchants.filter(status=MerchantStatus.ACTIVE).first()
+        issued = credential_issue(
+            merchant=merchant,
+            private_key=load_private_key(demo.demo_key_path(spec.file)),
+            credential_type=merchant_identity,
+            assurance="low",
+        )
+        header = jwt.get_unverified_header(issued.token)
+        assert (header["alg"], header["kid"]) == (spec.alg, spec.kid)
+        claims = jwt.decode(issued.token, jwt.PyJWK(registered.public_jwk).key, algorithms=[spec.alg])
+        assert claims["iss"] == registered.authority.issuer
