@@ -6,6 +6,7 @@ ImproperlyConfigured naming the variable.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_countries",
     "simple_history",
     "identity",
@@ -74,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,7 +120,10 @@ def _database() -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # SQLite: persistent connections are per thread; a busy timeout avoids
         # "database is locked" under the development server's threads.
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        # BEGIN IMMEDIATE takes SQLite's single write lock at the start of each
+        # transaction, which serializes audit appends (and avoids the deadlock
+        # of two readers both upgrading to writers).
+        config.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     return config
 
 
@@ -183,9 +191,38 @@ REGISTRY = {
     "SIGNING_KEY_PATH": os.environ.get("REGISTRY_SIGNING_KEY", str(BASE_DIR / "var" / "registry-signing-key.pem")),
 }
 
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 6000/min, not {API_THROTTLE_RATE!r}")
+
 REST_FRAMEWORK = {
+    # Deny by default: every view names who may call it.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "recognition.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": (
+        ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
+        if DEBUG
+        else ["rest_framework.renderers.JSONRenderer"]
+    ),
+    "EXCEPTION_HANDLER": "recognition.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Merchant identity mutual-recognition registry",
+    "DESCRIPTION": "Verify merchant identity credentials across borders; read the trust rules.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ReasonCodeEnum": "recognition.reasons.Reason"},
+    # Swagger UI from the installed package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # Country codes: ISO 3166-1 alpha-2 only; no user-defined codes.

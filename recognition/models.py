@@ -6,9 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
 
 from identity.models import Assurance, Authority, CredentialType
+from recognition.audit_models import AppendOnlyError, Verification
+
+__all__ = ["AppendOnlyError", "Verification"]  # the audit log lives in its own module
 
 
 class AgreementStatus(models.TextChoices):
@@ -113,3 +117,23 @@ class CountryRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} {self.country.code if self.country else ''}".strip()
+
+
+class KeyRole(models.TextChoices):
+    PLATFORM = "platform", "Platform"
+    REGULATOR = "regulator", "Regulator"
+
+
+class ApiKey(AbstractAPIKey):
+    """An API key of a platform or a regulator: only a prefix and a hash are
+    stored (djangorestframework-api-key); its name goes on every audit row."""
+
+    objects = BaseAPIKeyManager()
+    role = models.CharField(max_length=16, choices=KeyRole.choices, default=KeyRole.PLATFORM)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=KeyRole.values), name="apikey_role_valid"),
+            models.UniqueConstraint(fields=["name"], name="apikey_name_unique"),
+        ]

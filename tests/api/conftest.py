@@ -1,0 +1,54 @@
+"""API keys and a small client for the verification API tests."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from recognition.services.api_keys import api_key_create
+
+VERIFY_URL = "/api/v1/verifications/"
+BATCH_URL = "/api/v1/verifications/batch/"
+
+
+@dataclass
+class Api:
+    client: APIClient
+    key: str | None
+
+    def _headers(self, key: str | None) -> dict[str, str]:
+        key = self.key if key is None else key
+        return {"HTTP_AUTHORIZATION": f"Api-Key {key}"} if key else {}
+
+    def verify(
+        self, token: Any, destination: str = "CN", origin: str | None = None, *, key: str | None = None, **extra
+    ):
+        body = {"token": token, "destination": destination, **extra}
+        if origin is not None:
+            body["origin"] = origin
+        return self.client.post(VERIFY_URL, body, format="json", **self._headers(key))
+
+    def post(self, url: str, body: Any, *, key: str | None = None, content_type: str = "application/json"):
+        data = body if isinstance(body, str | bytes) else __import__("json").dumps(body)
+        return self.client.generic("POST", url, data, content_type=content_type, **self._headers(key))
+
+    def codes(self, token: Any, destination: str = "CN", origin: str | None = None) -> list[str]:
+        response = self.verify(token, destination, origin)
+        assert response.status_code == 200, response.content
+        return [reason["code"] for reason in response.json()["reasons"]]
+
+
+@pytest.fixture
+def platform_key(world) -> str:
+    return api_key_create(name="shop-platform", role="platform")[1]
+
+
+@pytest.fixture
+def regulator_key(world) -> str:
+    return api_key_create(name="market-regulator", role="regulator")[1]
+
+
+@pytest.fixture
+def api(platform_key) -> Api:
+    return Api(client=APIClient(), key=platform_key)
