@@ -1,4 +1,8 @@
-"""Refuse oversized request bodies before anything parses them (DESIGN §10)."""
+"""Refuse oversized request bodies before anything parses them (DESIGN §10).
+
+This runs first, on the declared Content-Length: an oversized body is never
+read, so no parser, view or serializer runs and nothing is recorded.
+"""
 
 from collections.abc import Callable
 
@@ -15,9 +19,13 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"error": "malformed_request", "detail": "Content-Length is not a number"}, status=400)
+            length = -1
+        if length < 0:
+            return JsonResponse(
+                {"error": "malformed_request", "detail": "Content-Length is not a non-negative number"}, status=400
+            )
         if length > limit:
             return JsonResponse(
-                {"error": "payload_too_large", "detail": f"the request body is over {limit} bytes"}, status=413
+                {"error": "payload_too_large", "detail": f"the request body is over {limit} bytes (1 MiB)"}, status=413
             )
         return self.get_response(request)

@@ -191,6 +191,10 @@ REGISTRY = {
     "SIGNING_KEY_PATH": os.environ.get("REGISTRY_SIGNING_KEY", str(BASE_DIR / "var" / "registry-signing-key.pem")),
 }
 
+# Throttling of the verification API: one budget per API key (or staff user),
+# counted in the default cache. That cache is in memory and per process, so
+# with N worker processes a key may make up to N times the rate.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}}
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
 if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
     raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 6000/min, not {API_THROTTLE_RATE!r}")
@@ -202,7 +206,7 @@ REST_FRAMEWORK = {
         "recognition.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["recognition.api.serializers.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": (
         ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
         if DEBUG
@@ -219,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ReasonCodeEnum": "recognition.reasons.Reason"},
+    "ENUM_NAME_OVERRIDES": {"ReasonCode": "recognition.reasons.Reason"},
     # Swagger UI from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

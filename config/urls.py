@@ -13,10 +13,20 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("recognition.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    # Public, and indifferent to an Authorization header meant for the API.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        name="schema",
+    ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny], authentication_classes=[]),
         name="swagger-ui",
     ),
 ]
+
+# Under /api/ a missing page or an unexpected error is JSON of the error shape
+# of DESIGN §10, never a traceback; elsewhere Django's own pages.
+handler404 = "recognition.api.errors.not_found"
+handler500 = "recognition.api.errors.server_error"

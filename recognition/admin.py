@@ -12,11 +12,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey as UnusedLibraryApiKey
 
 from identity.models import Authority
-from recognition.admin_scope import CountryScopedAdmin, ServiceForm, manage_action
-from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement
+from recognition.admin_scope import CountryScopedAdmin, ServiceForm, manage_action, scope_of
+from recognition.models import AgreementStatus, ApiKey, CountryRole, RecognitionAgreement, Verification
 from recognition.services import agreements
+from recognition.services.api_keys import api_key_create
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
 
@@ -187,3 +190,120 @@ class CountryRoleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._is_superuser(request)
+
+
+@admin.register(Verification)
+class VerificationAdmin(admin.ModelAdmin):
+    """The audit log (DESIGN §6), read-only for everyone, the superuser
+    included: rows are append-only. Regulators and the superuser see every
+    row; a country administrator sees the decisions taken for their country
+    (destination = their country), nothing else; other staff see nothing."""
+
+    list_display = ("seq", "created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
+    list_display_links = ("seq",)
+    list_filter = ("decision", "destination", "origin", "client")
+    search_fields = ("issuer", "subject", "jti", "=token_sha256")
+    search_help_text = "Search by issuer, subject (registration number), jti, or the exact SHA-256 of a token."
+    date_hierarchy = "created_at"
+    ordering = ("-seq",)
+    show_full_result_count = False  # no second COUNT(*) over a large log
+    fieldsets = (
+        (None, {"fields": ("seq", "created_at", "client", "decision", "reasons")}),
+        ("Border pair", {"fields": ("destination", "origin", "declared_origin")}),
+        ("What was presented (claimed; a fact only if accepted)", {"fields": ("issuer", "kid", "subject", "jti")}),
+        ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
+        ("Chain", {"fields": ("id", "token_sha256", "prev_hash", "hash")}),
+    )
+
+    @admin.display(description="reasons")
+    def reason_codes(self, row: Verification) -> str:
+        return ", ".join(row.reasons) or "-"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        scope = scope_of(request.user)
+        if scope.reads_everything:
+            return queryset
+        if scope.country:
+            return queryset.filter(destination=scope.country)
+        return queryset.none()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        scope = scope_of(request.user)
+        return scope.reads_everything or bool(scope.country)
+
+    def has_view_permission(self, request: HttpRequest, obj: Verification | None = None) -> bool:
+        scope = scope_of(request.user)
+        if scope.reads_everything:
+            return True
+        return bool(scope.country) and (obj is None or obj.destination == scope.country)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are written by decisions only
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # append-only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # append-only
+
+
+# The library's own APIKey model is not used (recognition.ApiKey adds the
+# role): its admin, registered on import, would only confuse.
+if admin.site.is_registered(UnusedLibraryApiKey):
+    admin.site.unregister(UnusedLibraryApiKey)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(APIKeyModelAdmin):
+    """API keys of platforms and regulators: the superuser's business only.
+    A key is created through `api_key_create`, like `create_api_key`; its
+    secret is shown once, in the message after saving. Keys are revoked
+    (final), never deleted: their name stays on the audit rows."""
+
+    list_display = ("prefix", "name", "role", "created", "expiry_date", "_has_expired", "revoked")
+    list_filter = ("role", "revoked", "created")
+    search_fields = ("name", "prefix")
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
+        if obj is None:
+            return ("name", "role")
+        return ("prefix", "name", "role", "created", "expiry_date", "revoked")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
+        if obj is None:
+            return ()
+        # The name is on every audit row of the key: it never changes.
+        return ("prefix", "name", "role", "created", *(("expiry_date", "revoked") if obj.revoked else ()))
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any = None, change: bool = False) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # revocation or expiry only
+            return
+        created, secret = api_key_create(name=obj.name, role=obj.role)
+        # The admin goes on with `obj` (its log entry and redirect).
+        for name in ("id", "prefix", "hashed_key", "created", "revoked", "expiry_date"):
+            setattr(obj, name, getattr(created, name))
+        obj._state.adding, obj._state.db = False, created._state.db
+        messages.warning(
+            request,
+            f"The API key of {created.name} ({created.role}) is: {secret} — store it now; it is not shown again.",
+        )
+
+    def _is_superuser(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -2,6 +2,8 @@
 chained by SHA-256."""
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 
@@ -13,6 +15,14 @@ class AppendOnlyError(RuntimeError):
 class VerificationQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ANN003, ANN201
         raise AppendOnlyError("audit rows are append-only; they cannot be updated")
+
+    def bulk_create(
+        self, objs: Iterable["Verification"], *args: Any, update_conflicts: bool = False, **kwargs: Any
+    ) -> list["Verification"]:
+        # An upsert (INSERT ... ON CONFLICT DO UPDATE) rewrites existing rows.
+        if update_conflicts:
+            raise AppendOnlyError("audit rows are append-only; they cannot be upserted")
+        return super().bulk_create(objs, *args, **kwargs)
 
     def delete(self):  # noqa: ANN201
         raise AppendOnlyError("audit rows are append-only; they cannot be deleted")
@@ -65,10 +75,20 @@ class Verification(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.decision}"
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        if not self._state.adding:
+    def save(
+        self,
+        *,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: object = None,
+    ) -> None:
+        # A new instance that carries an existing row's primary key would,
+        # with force_update or update_fields, UPDATE that row: only a plain
+        # INSERT of a new row is allowed.
+        if not self._state.adding or force_update or update_fields is not None:
             raise AppendOnlyError("audit rows are append-only; they cannot be updated")
-        super().save(*args, **kwargs)
+        super().save(force_insert=True, using=using)
 
     def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         raise AppendOnlyError("audit rows are append-only; they cannot be deleted")

@@ -4,11 +4,13 @@ keys, merchants, credentials and a realistic mix of recognition agreements.
 
 Everything is written through the services, inside one transaction, and keyed
 on natural keys (issuer, kid, registration number, credential type per
-merchant, (destination, authority), username), so a second run writes nothing.
+merchant, (destination, authority), username, API key name), so a second run
+writes nothing.
 A status (retired key, suspended merchant, ...) is applied only when load_demo
 created the row in the same run: it never undoes a change made in the admin.
 
-Every private key under fixtures/demo-keys/ is public knowledge. Demo only.
+Every private key under fixtures/demo-keys/, every demo password and every
+demo API key is public knowledge. Demo only.
 """
 
 from dataclasses import dataclass, field
@@ -19,8 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_api_key.crypto import concatenate
 
 from identity import services as identity
 from identity.lei import lei_with_check_digits
@@ -37,14 +41,16 @@ from identity.models import (
 from recognition.demo_data import (
     ACCOUNTS,
     AGREEMENTS,
+    API_KEYS,
     AUTHORITIES,
     CREDENTIAL_TYPES,
     AccountSpec,
     AgreementSpec,
+    ApiKeySpec,
     AuthoritySpec,
     CredentialSpec,
 )
-from recognition.models import AgreementStatus, RecognitionAgreement, Role
+from recognition.models import AgreementStatus, ApiKey, RecognitionAgreement, Role
 from recognition.services.agreements import agreement_create, agreement_set_status
 from recognition.services.roles import user_create_with_role
 
@@ -85,6 +91,8 @@ def load_demo() -> Report:
         _agreement(agreement, types, report)
     for account in ACCOUNTS:
         _account(account, report)
+    for api_key in API_KEYS:
+        _api_key(api_key, report)
     return report
 
 
@@ -215,6 +223,27 @@ def _account(spec: AccountSpec, report: Report) -> None:
         user_create_with_role(username=spec.username, role=spec.role, country=spec.country, password=spec.password)
 
 
+def _api_key(spec: ApiKeySpec, report: Report) -> None:
+    """A key with the published demo secret, stored as the library stores
+    any key: id `<prefix>.<hash>`, the prefix, and the hash of the whole key."""
+    exists = ApiKey.objects.filter(name=spec.name).exists()
+    report.count("API keys", created=not exists)
+    if exists:
+        return  # possibly revoked in the admin since: never undone
+    if ApiKey.objects.filter(prefix=spec.prefix).exists():
+        raise ValidationError(f"another API key already has the demo prefix {spec.prefix!r}")
+    hashed_key = ApiKey.objects.key_generator.hash(spec.key)
+    api_key = ApiKey(
+        id=concatenate(spec.prefix, hashed_key),
+        prefix=spec.prefix,
+        hashed_key=hashed_key,
+        name=spec.name,
+        role=spec.role,
+    )
+    api_key.full_clean()
+    api_key.save(force_insert=True)
+
+
 def role_label(spec: AccountSpec) -> str:
     if spec.role == Role.COUNTRY_ADMIN:
         return f"country administrator ({spec.country})"
@@ -232,4 +261,8 @@ def format_report(report: Report) -> str:
     lines.append(f"  {'username':<16} {'role':<30} password")
     for account in ACCOUNTS:
         lines.append(f"  {account.username:<16} {role_label(account):<30} {account.password}")
+    lines += ["", "Demo API keys (send 'Authorization: Api-Key <key>'; demo secrets, never use them anywhere real):"]
+    lines.append(f"  {'name':<20} {'role':<10} key")
+    for api_key in API_KEYS:
+        lines.append(f"  {api_key.name:<20} {api_key.role:<10} {api_key.key}")
     return "\n".join(lines)

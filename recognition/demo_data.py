@@ -360,3 +360,26 @@ ACCOUNTS = (
     AccountSpec("demo-cl-admin", Role.COUNTRY_ADMIN, "CL", "Demo-Chile-Admin-Silk-Road-2016"),
     AccountSpec("demo-regulator", Role.REGULATOR, "", "Demo-Regulator-Silk-Road-2016"),
 )
+
+
+@dataclass(frozen=True)
+class ApiKeySpec:
+    """A demo API key with a FIXED, published secret, so that the README's
+    curl examples work on every fresh clone. The key is `<prefix>.<secret>`,
+    as djangorestframework-api-key writes them; only its hash is stored."""
+
+    name: str
+    role: str  # a recognition.models.KeyRole value
+    prefix: str  # 8 characters
+    secret: str  # 32 characters
+
+    @property
+    def key(self) -> str:
+        return f"{self.prefix}.{self.secret}"
+
+
+# Demo API keys, public like the demo passwords: for a local first run only.
+API_KEYS = (
+    ApiKeySpec("demo-platform", "platform", "demoplat", "DEMOonlyPlatformKeySilkRoad2016x"),
+    ApiKeySpec("demo-regulator-key", "regulator", "demoregu", "DEMOonlyRegulatorKeySilkRoad2016"),
+)

@@ -1,13 +1,26 @@
 """One exception handler renders every error that is not a decision as
-{"error": "<code>", "detail": "<text>"} (DESIGN §10)."""
+{"error": "<code>", "detail": "<text>"} (DESIGN §10).
 
+No input yields a 500: a database that cannot answer is a 503
+`service_unavailable` (logged here, never echoed), and the 404 and 500 pages
+of paths under /api/ are JSON of the same shape, with no traceback.
+"""
+
+import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+MAX_DETAIL_LINES = 10
 
 _CODES = {
     exceptions.ParseError: "malformed_request",
@@ -22,9 +35,13 @@ _CODES = {
     exceptions.Throttled: "throttled",
 }
 
+# The codes of every error this module renders (documented in the schema).
+ERROR_CODES = (*_CODES.values(), "payload_too_large", "service_unavailable", "internal_error")
+
 
 def flatten(detail: Any, path: str = "") -> list[str]:
-    """DRF's nested error details as 'field: message' lines."""
+    """DRF's nested error details as 'field: message' lines; the errors of a
+    list of objects (a batch) are numbered by the item's index."""
     if isinstance(detail, dict):
         return [
             line
@@ -32,8 +49,16 @@ def flatten(detail: Any, path: str = "") -> list[str]:
             for line in flatten(value, f"{path}{key}." if key != "non_field_errors" else path)
         ]
     if isinstance(detail, list):
+        if any(isinstance(item, dict) for item in detail):
+            return [line for index, item in enumerate(detail) for line in flatten(item, f"{path}{index}.")]
         return [line for item in detail for line in flatten(item, path)]
     return [f"{path.rstrip('.')}: {detail}" if path else str(detail)]
+
+
+def _joined(lines: list[str]) -> str:
+    shown = lines[:MAX_DETAIL_LINES]
+    more = len(lines) - len(shown)
+    return "; ".join(shown) + (f"; ... and {more} more" if more else "")
 
 
 def error_response(code: str, detail: str, status_code: int) -> JsonResponse:
@@ -46,12 +71,42 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             {"error": "payload_too_large", "detail": "the request body is over 1 MiB"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, DatabaseError):
+        # The caller learns that the registry cannot answer now; what the
+        # database said stays in the server's log.
+        logger.exception("database error while answering %s", getattr(context.get("request"), "path", "?"))
+        set_rollback()
+        return Response(
+            {"error": "service_unavailable", "detail": "the registry cannot reach its database; try again later"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        return None  # a bug: Django's handler500 below answers, and logs it
     code = next((name for kind, name in _CODES.items() if isinstance(exc, kind)), "error")
-    detail = "; ".join(flatten(exc.detail)) if isinstance(exc, exceptions.APIException) else str(exc)
+    detail = _joined(flatten(exc.detail)) if isinstance(exc, exceptions.APIException) else str(exc)
     response.data = {"error": code, "detail": detail}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return error_response("not_found", "no such endpoint or object", status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: Django has already logged the exception with its
+    traceback; the caller gets no detail of it."""
+    if request.path.startswith(API_PREFIX):
+        return error_response(
+            "internal_error",
+            "the registry failed to answer; the error has been logged",
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request)

@@ -52,6 +52,11 @@ def _verified_parts(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def _verified_origin(outcome: Outcome) -> str | None:
+    authority = outcome.subject.authority
+    return str(authority.country) if outcome.decision.verified and authority is not None else None
+
+
 def present(outcome: Outcome) -> dict[str, Any]:
     decision, record = outcome.decision, outcome.record
     agreement = decision.agreement
@@ -60,7 +65,9 @@ def present(outcome: Outcome) -> dict[str, Any]:
         "decision": record.decision,
         "accepted": decision.accepted,
         "reasons": [{"code": str(code), "detail": detail} for code, detail in decision.reasons],
-        "origin": record.origin or None,
+        # The origin is a fact only once the issuer's signature verified; a
+        # declared origin is not echoed back as one.
+        "origin": _verified_origin(outcome),
         "destination": record.destination,
         "evaluated_at": _iso(outcome.evaluated_at),
         **_verified_parts(outcome),

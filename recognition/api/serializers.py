@@ -1,15 +1,55 @@
-"""Request and response shapes of the verification API (DESIGN §5)."""
+"""Request and response shapes of the verification API (DESIGN §5).
 
+A request is a JSON object with exactly the documented members (DESIGN §10:
+unknown request fields are refused); anything else is a 400 whose detail
+names the problem. The response serializers describe the answers for the
+OpenAPI schema; `presenters.present` builds them.
+"""
+
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django_countries import countries
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.fields import empty
+from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from recognition.api.errors import ERROR_CODES
 from recognition.reasons import Reason
 from recognition.services.verification import VerificationRequest
 
 MAX_BATCH = 100
 _COUNTRY_CODES = frozenset(code for code, _ in countries)
+
+
+class JSONBodyParser(JSONParser):
+    """DRF's strict JSON parser (no NaN or Infinity); a body nested deeper
+    than Python's decoder can follow is a parse error, not a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply") from None
+
+
+def json_type(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, Mapping) else type(value).__name__
 
 
 class StrictCharField(serializers.CharField):
@@ -21,8 +61,26 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class TokenField(StrictCharField):
+    """Any JSON string: a token with NUL or lone surrogate characters is a
+    malformed token (a recorded rejection, DESIGN §5), not a malformed request."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, allow_blank=True, **kwargs)
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator)
+        ]
+
+
 class CountryCodeField(StrictCharField):
+    """An ISO 3166-1 alpha-2 code as DESIGN §2 writes it: upper case only."""
+
     default_error_messages = {"country": "{value!r} is not an ISO 3166-1 alpha-2 country code (upper case)"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -31,93 +89,167 @@ class CountryCodeField(StrictCharField):
         return value
 
 
-class RefuseUnknownFields:
-    """DESIGN §10: unknown request fields are refused."""
+class RequestObjectSerializer(serializers.Serializer):
+    """A JSON object with the declared fields and no other."""
 
-    def validate(self, attrs: dict) -> dict:
-        if isinstance(self.initial_data, dict):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(f"unknown fields: {', '.join(unknown)[:200]}")
-        return attrs
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is not empty and not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [f"expected a JSON object, not {json_type(data)}"]}, code="invalid"
+            )
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Mapping) -> dict:
+        unknown = sorted(str(name)[:40] for name in set(data) - set(self.fields))
+        errors: dict[str, Any] = {}
+        if unknown:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = [f"unknown fields: {', '.join(unknown)[:200]}"]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
-class VerificationRequestSerializer(RefuseUnknownFields, serializers.Serializer):
-    token = StrictCharField(trim_whitespace=False, allow_blank=True)
-    destination = CountryCodeField(trim_whitespace=False)
-    origin = CountryCodeField(trim_whitespace=False, required=False, allow_null=True)
+class VerificationRequestSerializer(RequestObjectSerializer):
+    """One verification request: no other member is accepted."""
 
-    def to_request(self) -> VerificationRequest:
-        data = self.validated_data
+    token = TokenField(help_text="The credential: a compact JWS (DESIGN §4).")
+    destination = CountryCodeField(help_text="The country where the credential is presented (upper case).")
+    origin = CountryCodeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: the country the merchant says it comes from; checked against the issuer's country.",
+    )
+
+    class Meta:
+        ref_name = "Verification"
+
+    @staticmethod
+    def to_request(data: Mapping) -> VerificationRequest:
         return VerificationRequest(token=data["token"], destination=data["destination"], origin=data.get("origin"))
 
 
-class BatchRequestSerializer(RefuseUnknownFields, serializers.Serializer):
-    items = serializers.ListField(
-        child=serializers.DictField(), allow_empty=False, max_length=MAX_BATCH, help_text="1 to 100 requests"
+class BatchItemsField(serializers.ListField):
+    """1 to MAX_BATCH requests; the count is checked before any item, and an
+    item's errors are keyed by its index."""
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class BatchRequestSerializer(RequestObjectSerializer):
+    """A batch: `items` and no other member."""
+
+    items = BatchItemsField(
+        child=VerificationRequestSerializer(),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} verification requests, answered in this order",
     )
 
-    def validate_items(self, items: list[dict]) -> list[VerificationRequest]:
-        requests = []
-        for index, item in enumerate(items):
-            serializer = VerificationRequestSerializer(data=item)
-            if not serializer.is_valid():
-                raise serializers.ValidationError({index: serializer.errors})
-            requests.append(serializer.to_request())
-        return requests
+    class Meta:
+        ref_name = "VerificationBatch"
+
+    def requests(self) -> list[VerificationRequest]:
+        return [VerificationRequestSerializer.to_request(item) for item in self.validated_data["items"]]
+
+
+# Answers (for the schema) ---------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text=f"A stable machine-readable code: {', '.join(ERROR_CODES)}.")
+    detail = serializers.CharField(help_text="What was wrong, for a human.")
+
+    class Meta:
+        ref_name = "Error"
 
 
 class ReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=Reason.choices)
     detail = serializers.CharField()
 
+    class Meta:
+        ref_name = "Reason"
 
-class IssuerSerializer(serializers.Serializer):
+
+class VerifiedIssuerSerializer(serializers.Serializer):
     issuer = serializers.CharField()
     name = serializers.CharField()
     country = serializers.CharField()
 
+    class Meta:
+        ref_name = "VerifiedIssuer"
 
-class MerchantSerializer(serializers.Serializer):
+
+class VerifiedMerchantSerializer(serializers.Serializer):
     registration_number = serializers.CharField()
     legal_name = serializers.CharField()
-    status = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text="null when the registry does not know the merchant")
+
+    class Meta:
+        ref_name = "VerifiedMerchant"
 
 
-class CredentialSerializer(serializers.Serializer):
+class VerifiedCredentialSerializer(serializers.Serializer):
     jti = serializers.CharField()
     type = serializers.CharField()
     assurance = serializers.CharField()
     issued_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
 
+    class Meta:
+        ref_name = "VerifiedCredential"
 
-class AgreementRefSerializer(serializers.Serializer):
+
+class AppliedAgreementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     legal_basis = serializers.CharField()
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField(allow_null=True)
 
+    class Meta:
+        ref_name = "AppliedAgreement"
 
-class AuditRefSerializer(serializers.Serializer):
+
+class AuditReceiptSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    hash = serializers.CharField()
+    hash = serializers.CharField(help_text="SHA-256 of the audit row, chained to the previous one (hex)")
+
+    class Meta:
+        ref_name = "AuditReceipt"
 
 
 class VerificationResponseSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.UUIDField(help_text="The audit record's id")
     decision = serializers.ChoiceField(choices=["accepted", "rejected"])
     accepted = serializers.BooleanField()
-    reasons = ReasonSerializer(many=True)
-    origin = serializers.CharField(allow_null=True)
+    reasons = ReasonSerializer(many=True, help_text="Empty exactly when accepted")
+    origin = serializers.CharField(
+        allow_null=True, help_text="The issuing authority's country; null unless the signature verified"
+    )
     destination = serializers.CharField()
     evaluated_at = serializers.DateTimeField()
-    issuer = IssuerSerializer(allow_null=True)
-    merchant = MerchantSerializer(allow_null=True)
-    credential = CredentialSerializer(allow_null=True)
-    agreement = AgreementRefSerializer(allow_null=True)
-    audit = AuditRefSerializer()
+    issuer = VerifiedIssuerSerializer(allow_null=True, help_text="null unless the signature verified")
+    merchant = VerifiedMerchantSerializer(allow_null=True, help_text="null unless the signature verified")
+    credential = VerifiedCredentialSerializer(allow_null=True, help_text="null unless the signature verified")
+    agreement = AppliedAgreementSerializer(
+        allow_null=True, help_text="The agreement that made the decision; null when domestic or none"
+    )
+    audit = AuditReceiptSerializer()
+
+    class Meta:
+        ref_name = "VerificationResult"
 
 
 class BatchResponseSerializer(serializers.Serializer):
-    results = VerificationResponseSerializer(many=True)
+    results = VerificationResponseSerializer(many=True, help_text="One answer per item, in request order")
+
+    class Meta:
+        ref_name = "VerificationBatchResult"

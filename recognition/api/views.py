@@ -7,11 +7,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from recognition.api.permissions import IsPlatformOrRegulator, caller_name
+from recognition.api.permissions import IsPlatformOrRegulator, caller_ident, caller_name
 from recognition.api.presenters import present
 from recognition.api.serializers import (
+    MAX_BATCH,
     BatchRequestSerializer,
     BatchResponseSerializer,
+    ErrorSerializer,
     VerificationRequestSerializer,
     VerificationResponseSerializer,
 )
@@ -19,24 +21,75 @@ from recognition.services.verification import verify_credentials
 
 
 class PerClientThrottle(SimpleRateThrottle):
-    """One budget per API key (or per staff user), configurable with
-    API_THROTTLE_RATE; 429 carries Retry-After."""
+    """One budget per API key (or per staff user), API_THROTTLE_RATE read at
+    each request; 429 carries Retry-After. The counters live in the default
+    cache, which is per process (settings.CACHES)."""
 
     scope = "client"
 
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATE
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": caller_name(request)}
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        ident = caller_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident} if ident else None
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 ERRORS = {
-    400: OpenApiResponse(description="The request is not of the documented shape"),
-    401: OpenApiResponse(description="No API key, or an unknown one"),
-    403: OpenApiResponse(description="The key's role may not call this endpoint"),
-    413: OpenApiResponse(description="The request body is over 1 MiB"),
-    429: OpenApiResponse(description="Throttled; see Retry-After"),
+    400: _error("The request is not of the documented shape (not JSON, not an object, a missing or wrong field)"),
+    401: _error("No API key, or an unknown, revoked or expired one (WWW-Authenticate: Api-Key)"),
+    403: _error("The caller has no platform or regulator role"),
+    405: _error("Only POST is allowed"),
+    413: _error("The request body is over 1 MiB (refused before it is parsed)"),
+    415: _error("The body is not application/json"),
+    429: _error("Throttled: too many requests for this key; Retry-After says when to come back"),
+    503: _error("The registry cannot reach its database; nothing was decided or recorded"),
+}
+
+EXAMPLE_JWS = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImNsLXJlZ2lzdHJvLTIwMjQiLCJ0eXAiOiJtZXJjaGFudC1jcmVkZW50aWFsK2p3dCJ9..."
+ACCEPTED_EXAMPLE = {
+    "id": "0b6f3c0e-5d0a-4f57-9a52-3f1d2b4c8e11",
+    "decision": "accepted",
+    "accepted": True,
+    "reasons": [],
+    "origin": "CL",
+    "destination": "CN",
+    "evaluated_at": "2026-11-29T01:02:03.456789Z",
+    "issuer": {
+        "issuer": "https://demo-registro.cl.example/issuer",
+        "name": "Registro de Empresas y Sociedades (demo)",
+        "country": "CL",
+    },
+    "merchant": {
+        "registration_number": "76.543.210-K",
+        "legal_name": "Viña Los Andes Exportaciones SpA",
+        "status": "active",
+    },
+    "credential": {
+        "jti": "5a0e8d0c-3c4f-4e51-a1a4-55d5f6f2e0b7",
+        "type": "merchant-identity",
+        "assurance": "substantial",
+        "issued_at": "2026-11-29T01:00:00Z",
+        "expires_at": "2027-11-29T01:00:00Z",
+    },
+    "agreement": {
+        "id": 1,
+        "legal_basis": "Memorandum of Understanding on Electronic Commerce Cooperation between China and Chile (2016)",
+        "valid_from": "2017-01-01T00:00:00Z",
+        "valid_until": None,
+    },
+    "audit": {"seq": 1, "hash": "3f8c...e1"},
+}
+REJECTED_EXAMPLE = {
+    **ACCEPTED_EXAMPLE,
+    "decision": "rejected",
+    "accepted": False,
+    "reasons": [{"code": "origin_mismatch", "detail": "origin VN is not the issuer's country CL"}],
+    "agreement": None,
 }
 
 
@@ -46,17 +99,27 @@ class VerificationCreateApi(APIView):
 
     @extend_schema(
         operation_id="verifications_create",
+        tags=["verifications"],
         request=VerificationRequestSerializer,
         responses={200: VerificationResponseSerializer, **ERRORS},
         examples=[
-            OpenApiExample("Request", value={"token": "eyJ...", "destination": "CN", "origin": "CL"}, request_only=True)
+            OpenApiExample(
+                "Request", value={"token": EXAMPLE_JWS, "destination": "CN", "origin": "CL"}, request_only=True
+            ),
+            OpenApiExample("Accepted", value=ACCEPTED_EXAMPLE, response_only=True),
+            OpenApiExample("Rejected", value=REJECTED_EXAMPLE, response_only=True),
         ],
-        description="Decide whether a merchant credential is accepted across a border. A rejection is a 200 answer.",
+        summary="Verify a merchant credential for a border pair",
+        description=(
+            "Decide whether a merchant credential is accepted in `destination`. A rejection is a 200 answer "
+            "with its reasons; every answer is recorded in the audit log."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = VerificationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        (outcome,) = verify_credentials([serializer.to_request()], client=caller_name(request))
+        wanted = VerificationRequestSerializer.to_request(serializer.validated_data)
+        (outcome,) = verify_credentials([wanted], client=caller_name(request))
         return Response(present(outcome))
 
 
@@ -66,12 +129,18 @@ class VerificationBatchApi(APIView):
 
     @extend_schema(
         operation_id="verifications_batch",
+        tags=["verifications"],
         request=BatchRequestSerializer,
         responses={200: BatchResponseSerializer, **ERRORS},
-        description="Up to 100 verifications in one call; one answer and one audit row each, in order.",
+        summary=f"Verify up to {MAX_BATCH} credentials in one call",
+        description=(
+            f"1 to {MAX_BATCH} verification requests, decided at one instant; one answer and one audit row each, "
+            "in request order. The batch is all-or-nothing on request shape: one malformed item is a 400 for the "
+            "whole batch (its detail names the item's index), and nothing is decided or recorded."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = BatchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        outcomes = verify_credentials(serializer.validated_data["items"], client=caller_name(request))
+        outcomes = verify_credentials(serializer.requests(), client=caller_name(request))
         return Response({"results": [present(outcome) for outcome in outcomes]})

@@ -23,12 +23,15 @@ DROP FUNCTION IF EXISTS recognition_verification_append_only();
 
 def create_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        # params=None: the SQL is sent as is. With parameters (even none) the
+        # PostgreSQL schema editor interpolates client-side, and the "%" of the
+        # RAISE format string would be read as a placeholder.
+        schema_editor.execute(CREATE, params=None)
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,9 @@ def api_key_create(*, name: str, role: str = KeyRole.PLATFORM) -> tuple[ApiKey, 
     name = name.strip()
     if not name:
         raise ValidationError("an API key needs a name (it is written on every audit row)")
+    limit = ApiKey._meta.get_field("name").max_length
+    if len(name) > limit:
+        raise ValidationError(f"an API key name is at most {limit} characters")
     if role not in KeyRole.values:
         raise ValidationError(f"role must be one of {', '.join(KeyRole.values)}, not {role!r}")
     if ApiKey.objects.filter(name=name).exists():

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+ALGORITHMS = frozenset({"EdDSA", "ES256", "ES384", "PS256", "RS256"})
 _EC = {"ES256": (ec.SECP256R1(), hashes.SHA256(), 32), "ES384": (ec.SECP384R1(), hashes.SHA384(), 48)}
 _CURVE_ORDER = {
     "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
@@ -44,6 +45,9 @@ def public_key_of(jwk: dict[str, Any]) -> Any:
 
 def verify_signature(*, alg: str, jwk: dict[str, Any], signing_input: bytes, signature: bytes) -> bool:
     """True when `signature` is a valid `alg` signature of `signing_input`."""
+    if alg not in ALGORITHMS:
+        # Answered before the key is built: a P-521 key (ES512) has no curve here.
+        return False
     key = public_key_of(jwk)
     try:
         if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):

@@ -10,6 +10,7 @@ key before the signature is verified: parsing once serves both.
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -76,10 +77,48 @@ def _no_constants(name: str) -> Any:
     raise _Malformed(f"non-finite number {name}")
 
 
+def _finite(text: str, parse: type[int] | type[float]) -> int | float:
+    # 1e400 parses to inf and 10**400 cannot become a NumericDate: a number
+    # outside IEEE 754 double range is non-finite here (RFC 7493 §2.2).
+    value = parse(text)
+    try:
+        if math.isfinite(float(value)):
+            return value
+    except OverflowError:
+        pass
+    raise _Malformed("a number is outside the IEEE 754 double range")
+
+
+def _check_strings(value: Any, name: str) -> None:
+    """No U+0000 and no unpaired surrogate anywhere (RFC 7493 §2.1): neither
+    is in a legitimate credential, and no database text column can hold them."""
+    pending = [value]
+    while pending:  # iterative: the depth is already bounded by json.loads
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise _Malformed(f"the {name} has a U+0000 character")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Malformed(f"the {name} has an unpaired surrogate") from None
+
+
 def _json_object(raw: bytes, name: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_float=lambda number: _finite(number, float),
+            parse_int=lambda number: _finite(number, int),
+        )
     except UnicodeDecodeError:
         raise _Malformed(f"the {name} is not UTF-8") from None
     except RecursionError:
@@ -90,6 +129,7 @@ def _json_object(raw: bytes, name: str) -> dict[str, Any]:
         raise _Malformed(f"the {name} is not JSON") from None
     if not isinstance(value, dict):
         raise _Malformed(f"the {name} is not a JSON object")
+    _check_strings(value, name)
     return value
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
+from identity.models import Authority, CredentialType, IssuedCredential
 from recognition.audit_models import Verification
 from recognition.models import RecognitionAgreement
 from recognition.services.audit import AuditEntry, audit_append
@@ -60,30 +60,46 @@ def _text(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-def _authority(issuer: str | None) -> AuthoritySnapshot | None:
-    if issuer is None:
-        return None
-    row = (
+_AUTHORITY_FIELDS = ("id", "issuer", "name", "country", "status", "max_assurance")
+_KEY_FIELDS = ("id", "kid", "alg", "public_jwk", "status", "not_before", "not_after", "retired_at")
+_MERCHANT_FIELDS = ("registration_number", "legal_name", "status")
+
+
+def _registry_row(
+    *, issuer: str, kid: str | None, sub: str | None, jti: str | None, type_code: str | None
+) -> dict | None:
+    """The authority of `issuer` and, beside it, its key `kid`, its merchant
+    `sub`, the status of its credential `jti` and whether `type_code` is a
+    registered type: one query (and one snapshot) whatever the size of the
+    tables. Every lookup is a plain equality (a kid is never a path, URL or
+    pattern); a None matches nothing (`= NULL` becomes `IS NULL` on NOT NULL
+    columns). The unique constraints on (authority, kid) and (authority,
+    registration_number) keep the joins to one row."""
+    credential = IssuedCredential.objects.filter(merchant__authority_id=OuterRef("pk"), jti=jti)
+    return (
         Authority.objects.filter(issuer=issuer)
-        .values("id", "issuer", "name", "country", "status", "max_assurance")
+        .annotate(
+            found_key=FilteredRelation("keys", condition=Q(keys__kid=kid)),
+            found_merchant=FilteredRelation("merchants", condition=Q(merchants__registration_number=sub)),
+            credential_status=Subquery(credential.values("status")[:1]),
+            type_known=Exists(CredentialType.objects.filter(code=type_code)),
+        )
+        .values(
+            *_AUTHORITY_FIELDS,
+            *(f"found_key__{name}" for name in _KEY_FIELDS),
+            *(f"found_merchant__{name}" for name in _MERCHANT_FIELDS),
+            "credential_status",
+            "type_known",
+        )
         .first()
     )
-    return AuthoritySnapshot(**row) if row else None
 
 
-def _key(authority: AuthoritySnapshot, kid: str | None) -> KeySnapshot | None:
-    if kid is None:
-        return None
-    # A kid is a plain equality lookup: never a path, URL or pattern.
-    row = (
-        AuthorityKey.objects.filter(authority_id=authority.id, kid=kid)
-        .values("id", "kid", "alg", "public_jwk", "status", "not_before", "not_after", "retired_at")
-        .first()
-    )
-    if row is None:
-        return None
-    row["jwk"] = row.pop("public_jwk")
-    return KeySnapshot(**row)
+def _part(row: dict, prefix: str, names: tuple[str, ...]) -> dict | None:
+    """The columns of one joined row, or None when the join found nothing
+    (its primary or natural key is NULL)."""
+    part = {name: row[f"{prefix}__{name}"] for name in names}
+    return part if part[names[0]] is not None else None
 
 
 def _agreements(destination: str, authority_id: int) -> tuple[AgreementSnapshot, ...]:
@@ -106,42 +122,34 @@ def _agreements(destination: str, authority_id: int) -> tuple[AgreementSnapshot,
 
 
 def load_subject(parsed: ParsedToken | Rejected, request: VerificationRequest) -> Subject:
-    """Everything `decide` needs, read from the database (a bounded number of
-    queries whatever the size of the tables)."""
+    """Everything `decide` needs, read from the database: a fixed number of
+    queries (one, plus two for the agreements of a cross-border request)
+    whatever the size of the tables."""
     base = Subject(destination=request.destination, declared_origin=request.origin)
     if isinstance(parsed, Rejected):
         return base
-    authority = _authority(_text(parsed.claims.get("iss"), 500))
-    if authority is None:
-        return base
-    key = _key(authority, _text(parsed.kid, 200))
     claims = parsed.claims
-    sub, jti, credential_type = (_text(claims.get(n), 200) for n in ("sub", "jti", "credential_type"))
-    merchant = None
-    if sub is not None:
-        row = (
-            Merchant.objects.filter(authority_id=authority.id, registration_number=sub)
-            .values("registration_number", "legal_name", "status")
-            .first()
-        )
-        merchant = MerchantSnapshot(**row) if row else None
-    credential_status = None
-    if jti is not None:
-        credential_status = (
-            IssuedCredential.objects.filter(merchant__authority_id=authority.id, jti=jti)
-            .values_list("status", flat=True)
-            .first()
-        )
-    known = CredentialType.objects.filter(code=credential_type).exists() if credential_type else False
+    issuer = _text(claims.get("iss"), 500)
+    if issuer is None:
+        return base
+    sub, jti, type_code = (_text(claims.get(n), 200) for n in ("sub", "jti", "credential_type"))
+    row = _registry_row(issuer=issuer, kid=_text(parsed.kid, 200), sub=sub, jti=jti, type_code=type_code)
+    if row is None:
+        return base
+    authority = AuthoritySnapshot(**{name: row[name] for name in _AUTHORITY_FIELDS})
+    key = _part(row, "found_key", _KEY_FIELDS)
+    if key is not None:
+        key["jwk"] = key.pop("public_jwk")
+    merchant = _part(row, "found_merchant", _MERCHANT_FIELDS)
     return Subject(
         destination=request.destination,
         declared_origin=request.origin,
         authority=authority,
-        key=key,
-        merchant=merchant,
-        credential_status=credential_status,
+        key=KeySnapshot(**key) if key else None,
+        merchant=MerchantSnapshot(**merchant) if merchant else None,
+        credential_status=row["credential_status"],
         agreements=_agreements(request.destination, authority.id) if authority.country != request.destination else (),
-        known_types=frozenset({credential_type}) if known else frozenset(),
+        known_types=frozenset({type_code}) if row["type_known"] else frozenset(),
     )
 
 

@@ -262,6 +262,8 @@ def _check_agreements(
         )
         return None
     credential_type = claims.get("credential_type")
+    if not isinstance(credential_type, str):
+        credential_type = None  # a list or an object is already an invalid_claim; never hash it
     covering = [a for a in in_force if credential_type in a.credential_types]
     if not covering:
         reasons.append(

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from identity.jose import thumbprint
 from identity.lei import lei_is_valid
@@ -24,8 +25,8 @@ from identity.models import (
 )
 from identity.services import credential_issue, load_private_key, merchant_reinstate, public_jwk_of
 from recognition import demo
-from recognition.demo_data import ACCOUNTS, AUTHORITIES, SUPERUSER, AccountSpec
-from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement, Role
+from recognition.demo_data import ACCOUNTS, API_KEYS, AUTHORITIES, SUPERUSER, AccountSpec
+from recognition.models import AgreementStatus, ApiKey, CountryRole, RecognitionAgreement, Role, Verification
 
 CORRIDOR = {"CN", "CL", "VN", "KZ", "HU", "AE", "PK", "RW", "KH"}
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
@@ -209,3 +210,59 @@ def test_demo_key_files_sign_credentials_that_verify_with_the_registered_keys(lo
         assert (header["alg"], header["kid"]) == (spec.alg, spec.kid)
         claims = jwt.decode(issued.token, jwt.PyJWK(registered.public_jwk).key, algorithms=[spec.alg])
         assert claims["iss"] == registered.authority.issuer
+
+
+def demo_token(issuer: str, regno: str, key_file: str) -> str:
+    out = StringIO()
+    call_command("issue_credential", issuer, regno, "--private-key", str(demo.demo_key_path(key_file)), stdout=out)
+    return out.getvalue().strip()
+
+
+def printed_api_keys(output: str) -> dict[str, str]:
+    """name -> key, from the table load_demo prints."""
+    section = output.split("Demo API keys", 1)[1].splitlines()[2:]
+    return {line.split()[0]: line.split()[2] for line in section if line.strip()}
+
+
+def test_prints_the_demo_api_keys_and_the_platform_key_verifies(loaded):
+    keys = printed_api_keys(loaded)
+    assert keys == {spec.name: spec.key for spec in API_KEYS}
+    assert set(keys) == {"demo-platform", "demo-regulator-key"}
+    token = demo_token("https://demo-registro.cl.example/issuer", "76.543.210-K", "DEMO-ONLY-cl-registro-es256.pem")
+    response = APIClient().post(
+        "/api/v1/verifications/",
+        {"token": token, "destination": "CN", "origin": "CL"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Api-Key {keys['demo-platform']}",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["decision"] == "accepted"
+    assert "2016" in body["agreement"]["legal_basis"]
+    assert Verification.objects.get().client == "demo-platform"
+
+
+def test_demo_api_keys_have_fixed_secrets_roles_and_only_their_hash_stored(loaded):
+    for spec in API_KEYS:
+        stored = ApiKey.objects.get(name=spec.name)
+        assert stored.role == spec.role
+        assert ApiKey.objects.get_from_key(spec.key) == stored
+        assert spec.key.startswith("demo") and "DEMO" in spec.key
+        for column, value in ApiKey.objects.values().get(pk=stored.pk).items():
+            assert spec.secret not in str(value), column
+    regulator = next(spec for spec in API_KEYS if spec.role == "regulator")
+    response = APIClient().post(
+        "/api/v1/verifications/",
+        {"token": "x", "destination": "CN"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Api-Key {regulator.key}",
+    )
+    assert response.status_code == 200
+
+
+def test_a_demo_api_key_revoked_in_the_admin_stays_revoked(loaded):
+    stored = ApiKey.objects.get(name="demo-platform")
+    stored.revoked = True
+    stored.save()
+    load_demo()
+    assert ApiKey.objects.get(name="demo-platform").revoked

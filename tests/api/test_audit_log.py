@@ -1,0 +1,401 @@
+"""The audit log of DESIGN §6 as the API writes it: one row per decision with
+the documented fields, a SHA-256 chain recomputed here independently of the
+service, rows that neither the application nor (on PostgreSQL) the database
+lets anyone change, `verify_audit_chain`, and the row committed together with
+the answer or not at all."""
+
+import hashlib
+import json
+import sqlite3
+import time
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from recognition.audit_models import AppendOnlyError, Verification
+from recognition.models import RecognitionAgreement
+from recognition.services import audit
+from recognition.services.agreements import agreement_update_terms
+from tests.api.conftest import BATCH_URL, Api
+from tests.cli import call, manage
+from tests.tokens import claims_for, sign
+
+GENESIS = "0" * 64
+TRIGGER = "recognition_verification_append_only"
+# Every field of a row but prev_hash and hash, as DESIGN §6 hashes them.
+HASHED = (
+    "id", "seq", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid",
+    "subject", "jti", "token_sha256", "decision", "reasons", "agreement_id", "agreement_version",
+)  # fmt: skip
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def expected_hash(prev_hash: str, row: Verification) -> str:
+    """DESIGN §6 written out again, without the service's code:
+    SHA-256(prev_hash || canonical JSON of the other fields)."""
+    fields = {name: getattr(row, name) for name in HASHED}
+    fields["id"] = str(row.id)
+    fields["created_at"] = row.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
+
+
+def latest_version(agreement: RecognitionAgreement) -> int:
+    return agreement.history.filter(id=agreement.pk).order_by("-history_id").values_list("history_id", flat=True)[0]
+
+
+def tamper(sql: str, params: list) -> None:
+    """Change audit rows behind the application's back, as someone with the
+    table owner's rights could (on PostgreSQL the trigger is lifted for it)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # ALTER TABLE waits for no deferred foreign-key check of the rows
+            # this test transaction inserted: run those checks now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE recognition_verification DISABLE TRIGGER {TRIGGER}")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE recognition_verification ENABLE TRIGGER {TRIGGER}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def three_decisions(world, api: Api) -> list[Verification]:
+    for actor, destination in [(world.cl, "CN"), (world.kz, "CN"), (world.cn, "CN")]:
+        assert api.verify(sign(actor), destination).status_code == 200
+    return list(Verification.objects.order_by("seq"))
+
+
+# One row per decision -----------------------------------------------------------------------
+
+
+def test_accepted_decision_writes_one_row_with_every_documented_field(world, api):
+    claims = claims_for(world.cl)
+    token = sign(world.cl, claims)
+
+    body = api.verify(token, "CN", "CL").json()
+
+    row = Verification.objects.get()
+    assert (body["id"], body["audit"]) == (str(row.id), {"seq": row.seq, "hash": row.hash})
+    assert row.seq == 1 and row.prev_hash == GENESIS
+    assert {
+        "client": row.client,
+        "destination": row.destination,
+        "origin": row.origin,
+        "declared_origin": row.declared_origin,
+        "issuer": row.issuer,
+        "kid": row.kid,
+        "subject": row.subject,
+        "jti": row.jti,
+        "token_sha256": row.token_sha256,
+        "decision": row.decision,
+        "reasons": row.reasons,
+        "agreement_id": row.agreement_id,
+        "agreement_version": row.agreement_version,
+    } == {
+        "client": "shop-platform",
+        "destination": "CN",
+        "origin": "CL",
+        "declared_origin": "CL",
+        "issuer": "https://registro-cl.test/issuer",
+        "kid": world.cl.key.kid,
+        "subject": "CL-0001",
+        "jti": claims["jti"],
+        "token_sha256": sha256(token),
+        "decision": "accepted",
+        "reasons": [],
+        "agreement_id": world.cn_recognizes_cl.pk,
+        "agreement_version": latest_version(world.cn_recognizes_cl),
+    }
+    assert abs(row.created_at - timezone.now()) < timedelta(seconds=30)
+
+
+def test_rejected_decision_writes_one_row_with_its_reason_codes(world, api):
+    now = int(time.time())
+    token = sign(world.kz, iat=now - 7200, nbf=now - 7200, exp=now - 3600)
+
+    body = api.verify(token, "CN").json()
+
+    row = Verification.objects.get()
+    assert body["id"] == str(row.id)
+    assert (row.decision, row.reasons) == ("rejected", ["expired", "no_agreement"])
+    # The signature verified: the origin is the issuer's country; none was declared.
+    assert (row.origin, row.declared_origin) == ("KZ", "")
+    assert (row.issuer, row.kid, row.subject) == ("https://egov-kz.test/issuer", world.kz.key.kid, "KZ-0001")
+    assert (row.agreement_id, row.agreement_version) == (None, None)
+    assert row.token_sha256 == sha256(token)
+
+
+def test_unverified_token_records_its_claims_but_not_their_origin(world, api):
+    # Claims of Kazakhstan's issuer, signed with Chile's key: nothing is proven.
+    forged = sign(world.cl, claims_for(world.kz), header={"kid": world.kz.key.kid})
+
+    api.verify(forged, "CN", "CL")
+
+    row = Verification.objects.get()
+    assert (row.decision, row.reasons) == ("rejected", ["invalid_signature"])
+    assert (row.issuer, row.subject) == ("https://egov-kz.test/issuer", "KZ-0001")
+    assert (row.origin, row.declared_origin) == ("CL", "CL")
+
+
+def test_malformed_token_is_recorded_like_any_other_decision(world, api):
+    api.verify("not-a-token", "CN")
+
+    row = Verification.objects.get()
+    assert (row.decision, row.reasons) == ("rejected", ["malformed_token"])
+    assert (row.issuer, row.kid, row.subject, row.jti) == ("", "", "", "")
+    assert row.token_sha256 == sha256("not-a-token")
+
+
+def test_token_itself_is_stored_nowhere_in_the_row(world, api):
+    token = sign(world.cl)
+    header, payload, signature = token.split(".")
+
+    api.verify(token, "CN", "CL")
+
+    stored = [str(getattr(Verification.objects.get(), field.attname)) for field in Verification._meta.concrete_fields]
+    for part in (token, header, payload, signature):
+        assert not any(part in value for value in stored)
+
+
+def test_batch_writes_one_row_per_item_in_order_with_consecutive_seq(world, api):
+    api.verify(sign(world.cl), "CN")  # seq 1, before the batch
+    items = [
+        {"token": sign(world.cl), "destination": "CN", "origin": "CL"},
+        {"token": sign(world.kz), "destination": "CN"},
+        {"token": "garbage", "destination": "CL"},
+        {"token": sign(world.cn), "destination": "CN"},
+    ]
+
+    response = api.post(BATCH_URL, {"items": items})
+
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    rows = list(Verification.objects.filter(seq__gt=1).order_by("seq"))
+    assert [row.seq for row in rows] == [2, 3, 4, 5]
+    assert [result["id"] for result in results] == [str(row.id) for row in rows]
+    assert [result["audit"]["seq"] for result in results] == [2, 3, 4, 5]
+    assert [row.token_sha256 for row in rows] == [sha256(item["token"]) for item in items]
+    assert [row.destination for row in rows] == ["CN", "CN", "CL", "CN"]
+    assert [row.decision for row in rows] == ["accepted", "rejected", "rejected", "accepted"]
+    assert [row.reasons for row in rows] == [[], ["no_agreement"], ["malformed_token"], []]
+    assert {row.client for row in rows} == {"shop-platform"}
+    # One instant for the whole batch.
+    assert len({row.created_at for row in rows}) == 1
+
+
+def test_row_records_the_exact_agreement_version_applied(world, api):
+    agreement = world.cn_recognizes_cl
+    api.verify(sign(world.cl), "CN")
+    before = Verification.objects.get()
+
+    agreement_update_terms(
+        agreement=agreement,
+        credential_types=[world.merchant_identity, world.export_licence],
+        legal_basis="CN-CL e-commerce cooperation memorandum (2016), amended 2026",
+    )
+    api.verify(sign(world.cl), "CN")
+    after = Verification.objects.get(seq=2)
+
+    assert before.agreement_id == after.agreement_id == agreement.pk
+    assert after.agreement_version == latest_version(agreement) != before.agreement_version
+    applied = {row.history_id: row.legal_basis for row in agreement.history.all()}
+    assert applied[before.agreement_version] == "CN-CL e-commerce cooperation memorandum (2016)"
+    assert applied[after.agreement_version] == "CN-CL e-commerce cooperation memorandum (2016), amended 2026"
+
+
+def test_api_key_name_is_the_recorded_client(world, api, regulator_key):
+    api.verify(sign(world.cl), "CN", key=regulator_key)
+
+    assert Verification.objects.get().client == "market-regulator"
+
+
+# The chain ----------------------------------------------------------------------------------
+
+
+def test_hash_covers_every_field_but_the_chain_links():
+    fields = {field.attname for field in Verification._meta.concrete_fields}
+    assert fields - {"prev_hash", "hash"} == set(HASHED)
+
+
+def test_chain_is_the_documented_sha256_chain(world, api):
+    three_decisions(world, api)
+    # Non-ASCII text is hashed as UTF-8, not as \u escapes.
+    api.verify(sign(world.cl, sub="Pérez-商户"), "CN")
+    api.post(BATCH_URL, {"items": [{"token": sign(world.cl), "destination": "CN"}] * 2})
+
+    rows = list(Verification.objects.order_by("seq"))
+
+    assert [row.seq for row in rows] == list(range(1, 7))
+    assert rows[3].subject == "Pérez-商户"
+    prev_hash = GENESIS
+    for row in rows:
+        assert row.prev_hash == prev_hash, row.seq
+        assert row.hash == expected_hash(prev_hash, row), row.seq
+        prev_hash = row.hash
+
+
+# Append-only in the application -------------------------------------------------------------
+
+
+def forged_copy(row: Verification) -> Verification:
+    """A fresh instance with an existing row's primary key and a changed decision."""
+    fields = {field.attname: getattr(row, field.attname) for field in Verification._meta.concrete_fields}
+    return Verification(**{**fields, "decision": "accepted", "reasons": []})
+
+
+def snapshot() -> list[dict]:
+    return list(Verification.objects.order_by("seq").values())
+
+
+def test_application_refuses_to_change_or_delete_audit_rows(world, api):
+    three_decisions(world, api)
+    before = snapshot()
+    row = Verification.objects.get(seq=2)
+    attempts = {
+        "save": lambda: setattr(row, "decision", "accepted") or row.save(),
+        "save update_fields existing": lambda: row.save(update_fields=["decision"]),
+        "delete": row.delete,
+        "queryset update": lambda: Verification.objects.filter(seq=2).update(decision="accepted"),
+        "queryset delete": lambda: Verification.objects.filter(seq=2).delete(),
+        "delete all": lambda: Verification.objects.all().delete(),
+        "bulk_update": lambda: Verification.objects.bulk_update([row], ["decision"]),
+        "update_or_create": lambda: Verification.objects.update_or_create(seq=2, defaults={"decision": "accepted"}),
+        # A new instance carrying an existing row's primary key.
+        "save force_update": lambda: forged_copy(row).save(force_update=True),
+        "save update_fields": lambda: forged_copy(row).save(update_fields=["decision"]),
+        "bulk_create upsert": lambda: Verification.objects.bulk_create(
+            [forged_copy(row)], update_conflicts=True, unique_fields=["id"], update_fields=["decision"]
+        ),
+    }
+
+    for name, attempt in attempts.items():
+        # A savepoint each: bulk_update's own atomic block has none and would
+        # leave the test's transaction unusable after the refusal.
+        with pytest.raises(AppendOnlyError), transaction.atomic():
+            attempt()
+        assert snapshot() == before, name
+    assert audit.check_chain().intact
+
+
+def test_database_refuses_raw_update_and_delete_on_postgresql(postgres_only, world, api):
+    three_decisions(world, api)
+    before = snapshot()
+
+    for sql in [
+        "UPDATE recognition_verification SET decision = 'accepted' WHERE seq = 2",
+        "DELETE FROM recognition_verification WHERE seq = 2",
+        "DELETE FROM recognition_verification",
+    ]:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+        assert snapshot() == before, sql
+
+
+# verify_audit_chain -------------------------------------------------------------------------
+
+
+def test_verify_audit_chain_reports_an_intact_chain(world, api):
+    rows = three_decisions(world, api)
+
+    out = call("verify_audit_chain")
+
+    assert out.stdout.strip() == f"audit chain intact: 3 records, head {rows[-1].hash}"
+
+
+def test_verify_audit_chain_finds_an_empty_log_intact(db):
+    assert "intact: 0 records" in call("verify_audit_chain").stdout
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "broken"),
+    [
+        ("UPDATE recognition_verification SET client = %s WHERE seq = 2", ["mallory"], 2),
+        ("UPDATE recognition_verification SET reasons = %s, decision = %s WHERE seq = 2", ["[]", "accepted"], 2),
+        ("UPDATE recognition_verification SET created_at = %s WHERE seq = 3", ["2020-01-01 00:00:00"], 3),
+        ("UPDATE recognition_verification SET prev_hash = %s WHERE seq = 2", [GENESIS], 2),
+        ("UPDATE recognition_verification SET seq = %s WHERE seq = 3", [7], 3),
+        ("DELETE FROM recognition_verification WHERE seq = %s", [2], 2),
+        ("DELETE FROM recognition_verification WHERE seq = %s", [1], 1),
+    ],
+    ids=["client", "decision", "created_at", "prev_hash", "seq", "deleted middle row", "deleted first row"],
+)
+def test_verify_audit_chain_names_the_first_broken_seq(world, api, sql, params, broken):
+    three_decisions(world, api)
+    tamper(sql, params)
+
+    with pytest.raises(CommandError, match=rf"^audit chain broken at seq {broken} \("):
+        call("verify_audit_chain")
+
+
+def test_row_rewritten_with_a_consistent_hash_breaks_the_next_link(world, api):
+    three_decisions(world, api)
+    row = Verification.objects.get(seq=2)
+    row.client = "mallory"
+    tamper(
+        "UPDATE recognition_verification SET client = %s, hash = %s WHERE seq = 2",
+        ["mallory", expected_hash(row.prev_hash, row)],
+    )
+
+    with pytest.raises(CommandError, match=r"seq 3 \(3 records\)"):
+        call("verify_audit_chain")
+
+
+def test_verify_audit_chain_exit_status_and_one_line_error(tmp_path: Path):
+    database = tmp_path / "registry.sqlite3"
+    assert manage(database, "migrate", "--no-input", "-v", "0").returncode == 0
+    script = (
+        "from django.utils import timezone\n"
+        "from recognition.services.audit import AuditEntry, audit_write\n"
+        "entry = dict(client='cli', destination='CN', origin='', declared_origin='', issuer='', kid='',"
+        " subject='', jti='', token_sha256='0' * 64, decision='rejected', reasons=['malformed_token'],"
+        " agreement_id=None, agreement_version=None)\n"
+        "audit_write([AuditEntry(**entry)] * 3, at=timezone.now())\n"
+    )
+    assert manage(database, "shell", "-c", script).returncode == 0
+
+    intact = manage(database, "verify_audit_chain")
+    assert (intact.returncode, intact.stderr) == (0, "")
+    assert intact.stdout.startswith("audit chain intact: 3 records")
+
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE recognition_verification SET decision = 'accepted', reasons = '[]' WHERE seq = 2")
+    db.close()
+    broken = manage(database, "verify_audit_chain")
+    assert broken.returncode != 0
+    assert (broken.stdout, "Traceback" in broken.stderr) == ("", False)
+    assert broken.stderr.splitlines() == ["error: audit chain broken at seq 2 (3 records)"]
+
+
+# The row and the answer commit together -----------------------------------------------------
+
+
+def test_failed_audit_write_answers_an_error_and_writes_nothing(world, platform_key, monkeypatch):
+    manager = Verification.objects
+    insert = manager.bulk_create
+
+    def insert_then_fail(rows, **kwargs):
+        insert(rows, **kwargs)  # the rows reach the database, then the connection fails
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(manager, "bulk_create", insert_then_fail)
+    api = Api(client=APIClient(raise_request_exception=False), key=platform_key)
+
+    single = api.verify(sign(world.cl), "CN")
+    batch = api.post(BATCH_URL, {"items": [{"token": sign(world.cl), "destination": "CN"}] * 3})
+
+    for response in (single, batch):
+        assert response.status_code == 503, response.content
+        assert response.json()["error"] == "service_unavailable"
+        assert "connection lost" not in response.content.decode()
+    assert Verification.objects.count() == 0
+
+    monkeypatch.undo()
+    assert api.verify(sign(world.cl), "CN").json()["audit"]["seq"] == 1

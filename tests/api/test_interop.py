@@ -1,0 +1,193 @@
+"""Interoperability: credentials signed by another JOSE library (jwcrypto)
+verify through the API for every allowed algorithm; the signature layer
+agrees with the RFC known-answer vectors; the registry's own credentials
+verify with jwcrypto; and algorithms outside the allow-list are refused
+even when the RFC vector signature is genuine."""
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jwt as jwcrypto_jwt
+
+from identity import services as identity
+from identity.models import AuthorityKey
+from recognition.models import Verification
+from recognition.services.signature import verify_signature
+from recognition.services.token import Rejected, parse_token
+from tests.api.hostile import assert_accepted, assert_rejected, header_for
+from tests.tokens import TYP, b64, claims_for, segment
+
+VECTORS = {
+    vector["id"]: vector
+    for vector in json.loads((Path(__file__).parents[3] / "shared/vectors/jose-rfc-vectors.json").read_text())[
+        "vectors"
+    ]
+}
+JWCRYPTO_KEYS = {
+    "EdDSA": {"kty": "OKP", "crv": "Ed25519"},
+    "ES256": {"kty": "EC", "crv": "P-256"},
+    "ES384": {"kty": "EC", "crv": "P-384"},
+    "PS256": {"kty": "RSA", "size": 2048},
+    "RS256": {"kty": "RSA", "size": 2048},
+}
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _flip_bit(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+def _vector_parts(vector: dict) -> tuple[bytes, bytes]:
+    header, payload, signature = vector["compact"].split(".")
+    return f"{header}.{payload}".encode("ascii"), _unb64(signature)
+
+
+# jwcrypto signs, the registry verifies ------------------------------------
+
+
+def _import_jwks(world, public_jwk: dict, tmp_path: Path) -> str:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [public_jwk]}))
+    out = io.StringIO()
+    call_command("import_jwks", world.cl.authority.issuer, str(path), stdout=out)
+    return out.getvalue().strip()
+
+
+@pytest.mark.parametrize("alg", sorted(JWCRYPTO_KEYS))
+def test_accepts_credential_signed_by_jwcrypto(world, api, tmp_path, alg):
+    key = jwcrypto_jwk.JWK.generate(**JWCRYPTO_KEYS[alg])
+    public_jwk = key.export_public(as_dict=True)
+    if public_jwk["kty"] == "RSA":
+        public_jwk["alg"] = alg  # an RSA key needs an explicit alg (DESIGN §3)
+    kid = _import_jwks(world, public_jwk, tmp_path)
+    registered = AuthorityKey.objects.get(authority=world.cl.authority, kid=kid)
+    assert registered.alg == alg
+    # Issued after the key was registered: its not_before is the registration.
+    now = int(time.time())
+    token = jwcrypto_jwt.JWT(header={"alg": alg, "typ": TYP, "kid": kid}, claims=claims_for(world.cl, iat=now, nbf=now))
+    token.make_signed_token(key)
+    compact = token.serialize()
+    body = assert_accepted(api, compact)
+    assert body["issuer"]["issuer"] == world.cl.authority.issuer
+    assert Verification.objects.get(id=body["id"]).kid == kid
+    # the same credential with one bit of the signature flipped is refused
+    signing_input, _, signature = compact.rpartition(".")
+    assert_rejected(api, f"{signing_input}.{b64(_flip_bit(_unb64(signature), 5))}", ["invalid_signature"])
+
+
+# The registry signs, jwcrypto verifies -------------------------------------
+
+
+@pytest.mark.parametrize("alg", sorted(JWCRYPTO_KEYS))
+def test_registry_issued_credential_verifies_with_jwcrypto(world, api, tmp_path, alg):
+    key_file = tmp_path / "private.pem"
+    key = identity.key_generate(authority=world.cl.authority, alg=alg, private_key_out=key_file)
+    issued = identity.credential_issue(
+        merchant=world.cl.merchant,
+        private_key=identity.load_private_key(key_file),
+        credential_type=world.merchant_identity,
+        kid=key.kid,
+    )
+    verifier = jwcrypto_jwk.JWK(**key.public_jwk)
+    checked = jwcrypto_jwt.JWT(jwt=issued.token, key=verifier, algs=[alg], expected_type="JWS")
+    claims = json.loads(checked.claims)
+    assert json.loads(checked.header) == {"alg": alg, "typ": TYP, "kid": key.kid}
+    assert claims["jti"] == issued.credential.jti and claims["iss"] == world.cl.authority.issuer
+    assert claims["merchant"]["registration_number"] == claims["sub"] == world.cl.merchant.registration_number
+    assert_accepted(api, issued.token)
+
+
+# The signature layer against the RFC known answers -------------------------
+
+
+@pytest.mark.parametrize("vector_id", ["rfc8037-A.4-EdDSA-Ed25519", "rfc7520-4.1-RS256", "rfc7515-A.3-ES256"])
+def test_signature_layer_verifies_rfc_vector(vector_id):
+    vector = VECTORS[vector_id]
+    signing_input, signature = _vector_parts(vector)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is True
+
+
+@pytest.mark.parametrize("vector_id", ["rfc8037-A.4-EdDSA-Ed25519", "rfc7520-4.1-RS256", "rfc7515-A.3-ES256"])
+@pytest.mark.parametrize("where", ["signature-first", "signature-last", "signing-input"])
+def test_signature_layer_refuses_rfc_vector_with_one_bit_flipped(vector_id, where):
+    vector = VECTORS[vector_id]
+    signing_input, signature = _vector_parts(vector)
+    if where == "signing-input":
+        signing_input = _flip_bit(signing_input, len(signing_input) // 2)
+    else:
+        signature = _flip_bit(signature, 0 if where == "signature-first" else len(signature) - 1)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is False
+
+
+@pytest.mark.parametrize("vector_id", ["rfc7520-4.3-ES512", "rfc7520-4.2-PS384"])
+def test_signature_layer_refuses_genuine_signatures_of_algorithms_outside_the_allow_list(vector_id):
+    vector = VECTORS[vector_id]
+    signing_input, signature = _vector_parts(vector)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is False
+
+
+@pytest.mark.parametrize("alg", ["PS256", "EdDSA", "ES256"])
+def test_signature_layer_refuses_a_genuine_rs256_signature_under_another_algorithm(alg):
+    vector = VECTORS["rfc7520-4.1-RS256"]
+    signing_input, signature = _vector_parts(vector)
+    verify = {"jwk": vector["jwk_public"], "signing_input": signing_input, "signature": signature}
+    assert verify_signature(alg="RS256", **verify) is True
+    assert verify_signature(alg=alg, **verify) is False
+
+
+# The RFC vectors as presented credentials ----------------------------------
+
+
+@pytest.mark.parametrize("vector_id", ["rfc7520-4.3-ES512", "rfc7520-4.2-PS384"])
+def test_parser_refuses_rfc_vector_with_a_text_payload_before_the_alg_check(world, api, vector_id):
+    # These RFC 7520 payloads are prose, not a JSON object: DESIGN §5 checks
+    # structure (malformed_token) before the algorithm.
+    compact = VECTORS[vector_id]["compact"]
+    parsed = parse_token(compact, max_bytes=8192)
+    assert isinstance(parsed, Rejected) and parsed.reason == "malformed_token"
+    assert_rejected(api, compact, ["malformed_token"])
+
+
+@pytest.mark.parametrize("vector_id", ["rfc7520-4.3-ES512", "rfc7520-4.2-PS384"])
+def test_refuses_rfc_vector_algorithm_with_a_credential_payload_as_unsupported(world, api, vector_id):
+    # The vector's own protected header and genuine signature, around a
+    # credential payload: refused at the alg check, before any key lookup.
+    header, _, signature = VECTORS[vector_id]["compact"].split(".")
+    compact = f"{header}.{segment(claims_for(world.cl))}.{signature}"
+    parsed = parse_token(compact, max_bytes=8192)
+    assert isinstance(parsed, Rejected) and parsed.reason == "unsupported_algorithm"
+    assert_rejected(api, compact, ["unsupported_algorithm"])
+
+
+def test_rfc7515_es256_vector_is_not_a_merchant_credential(world, api):
+    # A genuine ES256 JWS of another profile (no typ): explicit typing
+    # (RFC 8725 §3.11) keeps it from being taken for a credential.
+    compact = VECTORS["rfc7515-A.3-ES256"]["compact"]
+    assert_rejected(api, compact, ["wrong_token_type"])
+
+
+def test_vector_key_registered_for_cl_verifies_a_vector_signed_credential(world, api):
+    # The RFC 7520 RSA key, registered as CL's RS256 key, and a credential
+    # signed with its private half by jwcrypto: accepted end to end.
+    vector = VECTORS["rfc7520-4.1-RS256"]
+    key = identity.key_register(authority=world.cl.authority, jwk=vector["jwk_public"], alg="RS256")
+    private = jwcrypto_jwk.JWK(**vector["jwk_private"])
+    now = int(time.time())
+    token = jwcrypto_jwt.JWT(
+        header=header_for(world.cl, alg="RS256", kid=key.kid), claims=claims_for(world.cl, iat=now)
+    )
+    token.make_signed_token(private)
+    assert key.kid == vector["jwk_public"]["kid"]
+    assert_accepted(api, token.serialize())

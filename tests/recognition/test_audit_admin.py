@@ -1,0 +1,223 @@
+"""The admin of the audit log and of API keys (DESIGN §6, §7).
+
+The audit log is view-only for everyone, the superuser included: regulators
+and the superuser see every row, a country administrator only the decisions
+taken for their country, other staff nothing. API keys are the superuser's
+business only; a key created in the admin shows its secret once and works.
+Every refusal is proved with a crafted request."""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey as LibraryApiKey
+
+from recognition.models import ApiKey, Verification
+from recognition.services.api_keys import api_key_create
+from recognition.services.audit import check_chain
+from recognition.services.verification import VerificationRequest, verify_credentials
+from tests.actors import PASSWORD
+from tests.admin_helpers import (
+    add_url,
+    change_url,
+    changelist_url,
+    client_for,
+    delete_url,
+    is_read_only_page,
+    messages_of,
+    post_action,
+)
+from tests.tokens import claims_for, sign
+
+
+@pytest.fixture
+def rows(world) -> dict[str, Verification]:
+    """One decision for each destination: CN accepts a Chilean credential;
+    CL rejects a Chinese one (no agreement); KZ rejects junk."""
+    cn_claims = claims_for(world.cl)
+    outcomes = verify_credentials(
+        [
+            VerificationRequest(token=sign(world.cl, cn_claims), destination="CN", origin="CL"),
+            VerificationRequest(token=sign(world.cn), destination="CL"),
+            VerificationRequest(token="not-a-jws", destination="KZ"),
+        ],
+        client="shop-platform",
+    )
+    cn, cl, kz = (outcome.record for outcome in outcomes)
+    cn.claimed_jti = cn_claims["jti"]
+    return {"CN": cn, "CL": cl, "KZ": kz}
+
+
+def listed_seqs(response) -> set[int]:
+    assert response.status_code == 200, response.status_code
+    return {row.seq for row in response.context["cl"].result_list}
+
+
+@pytest.fixture
+def stan(world):
+    """A staff user with no role."""
+    return get_user_model().objects.create_user("stan", password=PASSWORD, is_staff=True)
+
+
+def unchanged(rows: dict[str, Verification]) -> bool:
+    stored = {row.seq: row.hash for row in Verification.objects.all()}
+    return stored == {row.seq: row.hash for row in rows.values()} and check_chain().intact
+
+
+# Who sees which rows -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["rita", "root"])
+def test_regulator_and_superuser_see_every_row(world, rows, username):
+    client = client_for(getattr(world, username))
+    assert listed_seqs(client.get(changelist_url(Verification))) == {1, 2, 3}
+    page = client.get(change_url(rows["CL"]))
+    assert is_read_only_page(page)
+    assert rows["CL"].hash in page.content.decode()
+
+
+def test_country_administrator_sees_only_decisions_for_their_country(world, rows):
+    alice = client_for(world.alice)  # CN
+    assert listed_seqs(alice.get(changelist_url(Verification))) == {rows["CN"].seq}
+    assert is_read_only_page(alice.get(change_url(rows["CN"])))
+    bob = client_for(world.bob)  # CL
+    assert listed_seqs(bob.get(changelist_url(Verification))) == {rows["CL"].seq}
+
+
+def test_country_administrator_cannot_open_or_filter_to_another_countrys_rows(world, rows):
+    alice = client_for(world.alice)
+    opened = alice.get(change_url(rows["CL"]))
+    assert opened.status_code == 302  # "does not exist": the row is out of scope
+    assert rows["CL"].hash not in alice.get(opened["Location"], follow=True).content.decode()
+    assert listed_seqs(alice.get(changelist_url(Verification), {"destination": "CL"})) == set()
+    # The filter offers only what the user may see.
+    page = alice.get(changelist_url(Verification)).content.decode()
+    assert "destination=CN" in page and "destination=CL" not in page and "destination=KZ" not in page
+
+
+def test_staff_without_role_sees_no_audit_log(world, rows, stan):
+    client = client_for(stan)
+    assert client.get(changelist_url(Verification)).status_code == 403
+    assert client.get(change_url(rows["CN"])).status_code in (302, 403)
+    assert "Verification" not in client.get("/admin/").content.decode()
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(world, rows):
+    response = APIClient().get(changelist_url(Verification))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_regulator_filters_searches_and_browses_by_date(world, rows):
+    rita = client_for(world.rita)
+    url = changelist_url(Verification)
+    assert listed_seqs(rita.get(url, {"decision__exact": "accepted"})) == {rows["CN"].seq}
+    assert listed_seqs(rita.get(url, {"decision__exact": "rejected"})) == {rows["CL"].seq, rows["KZ"].seq}
+    assert listed_seqs(rita.get(url, {"destination": "CL"})) == {rows["CL"].seq}
+    assert listed_seqs(rita.get(url, {"origin": "CN"})) == {rows["CL"].seq}
+    assert listed_seqs(rita.get(url, {"client": "shop-platform"})) == {1, 2, 3}
+    assert listed_seqs(rita.get(url, {"q": rows["CN"].claimed_jti})) == {rows["CN"].seq}
+    assert listed_seqs(rita.get(url, {"q": "https://samr-cn.test/issuer"})) == {rows["CL"].seq}
+    assert listed_seqs(rita.get(url, {"q": rows["KZ"].token_sha256})) == {rows["KZ"].seq}
+    day = rows["CN"].created_at
+    by_day = {"created_at__year": day.year, "created_at__month": day.month, "created_at__day": day.day}
+    assert listed_seqs(rita.get(url, by_day)) == {1, 2, 3}
+
+
+# Nobody writes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["rita", "root", "alice"])
+def test_nobody_can_add_change_or_delete_an_audit_row(world, rows, username):
+    client = client_for(getattr(world, username))
+    row = rows["CN"]
+    assert client.get(add_url(Verification)).status_code == 403
+    assert client.post(add_url(Verification), {"seq": 99, "client": "forged"}).status_code == 403
+    assert client.post(change_url(row), {"client": "forged", "decision": "rejected"}).status_code == 403
+    assert client.post(delete_url(row), {"post": "yes"}).status_code == 403
+    assert unchanged(rows)
+
+
+def test_superuser_bulk_delete_action_is_not_offered_and_deletes_nothing(world, rows):
+    root = client_for(world.root)
+    page = root.get(changelist_url(Verification)).content.decode()
+    assert "delete_selected" not in page
+    response = post_action(root, Verification, "delete_selected", list(rows.values()), post="yes")
+    assert response.status_code == 200
+    assert unchanged(rows)
+
+
+def test_country_administrator_cannot_delete_another_countrys_row(world, rows):
+    alice = client_for(world.alice)
+    assert alice.post(delete_url(rows["CL"]), {"post": "yes"}).status_code == 403
+    assert alice.post(change_url(rows["CL"]), {"client": "forged"}).status_code == 403
+    assert unchanged(rows)
+
+
+# API keys: the superuser's only -------------------------------------------------
+
+
+def test_library_api_key_model_is_not_in_the_admin():
+    assert not admin.site.is_registered(LibraryApiKey)
+    assert admin.site.is_registered(ApiKey)
+
+
+@pytest.mark.parametrize("username", ["rita", "alice", "stan"])
+def test_api_keys_are_hidden_from_everyone_but_the_superuser(world, stan, username):
+    user = stan if username == "stan" else getattr(world, username)
+    api_key, _ = api_key_create(name="shop-platform")
+    client = client_for(user)
+    assert client.get(changelist_url(ApiKey)).status_code == 403
+    assert client.get(change_url(api_key)).status_code in (302, 403)
+    assert client.post(add_url(ApiKey), {"name": "sneaky", "role": "regulator"}).status_code == 403
+    assert client.post(change_url(api_key), {"revoked": "on"}).status_code == 403
+    assert not ApiKey.objects.filter(name="sneaky").exists()
+    assert not ApiKey.objects.get(pk=api_key.pk).revoked
+
+
+def test_superuser_creates_a_key_and_sees_its_secret_once(world):
+    root = client_for(world.root)
+    response = root.post(add_url(ApiKey), {"name": "admin-made-regulator", "role": "regulator"}, follow=True)
+    assert response.status_code == 200
+    (message,) = [m for m in messages_of(response) if "not shown again" in m]
+    secret = re.search(r"is: (\S+\.\S+) ", message).group(1)
+    api_key = ApiKey.objects.get(name="admin-made-regulator")
+    assert api_key.role == "regulator"
+    assert secret.startswith(api_key.prefix + ".")
+    for column, value in ApiKey.objects.values().get(pk=api_key.pk).items():
+        assert secret.partition(".")[2] not in str(value), column
+    # Shown once: the key's page does not show it again.
+    assert secret not in root.get(change_url(api_key)).content.decode()
+    answer = APIClient().post(
+        "/api/v1/verifications/",
+        {"token": sign(world.cl), "destination": "CN"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Api-Key {secret}",
+    )
+    assert answer.status_code == 200
+
+
+def test_superuser_revokes_a_key_and_cannot_delete_it(world):
+    api_key, secret = api_key_create(name="leaked-platform")
+    root = client_for(world.root)
+    assert root.post(delete_url(api_key), {"post": "yes"}).status_code == 403
+    response = root.post(change_url(api_key), {"revoked": "on", "expiry_date_0": "", "expiry_date_1": ""})
+    assert response.status_code == 302
+    assert ApiKey.objects.get(pk=api_key.pk).revoked
+    answer = APIClient().post(
+        "/api/v1/verifications/",
+        {"token": "x", "destination": "CN"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Api-Key {secret}",
+    )
+    assert answer.status_code == 401
+
+
+def test_a_duplicate_key_name_is_refused_in_the_admin(world):
+    api_key_create(name="shop-platform")
+    root = client_for(world.root)
+    response = root.post(add_url(ApiKey), {"name": "shop-platform", "role": "platform"})
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["adminform"].form.errors
+    assert ApiKey.objects.filter(name="shop-platform").count() == 1
