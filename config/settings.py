@@ -189,6 +189,9 @@ REGISTRY = {
     "MAX_TOKEN_BYTES": env_int("MAX_TOKEN_BYTES", 8192, minimum=64),
     "MAX_CREDENTIAL_LIFETIME_DAYS": env_int("MAX_CREDENTIAL_LIFETIME_DAYS", 400, minimum=1),
     "SIGNING_KEY_PATH": os.environ.get("REGISTRY_SIGNING_KEY", str(BASE_DIR / "var" / "registry-signing-key.pem")),
+    # The `iss` of the trust lists the registry signs, and how long one is valid.
+    "ISSUER": os.environ.get("REGISTRY_ISSUER", "https://registry.example"),
+    "TRUST_LIST_TTL_SECONDS": env_int("TRUST_LIST_TTL_SECONDS", 86400, minimum=60),
 }
 
 # Throttling of the verification API: one budget per API key (or staff user),

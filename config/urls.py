@@ -13,6 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("recognition.api.urls")),
+    path("trqp/", include("recognition.trqp.urls")),
+    path("recognition/", include("recognition.matrix_urls")),
+    path(".well-known/", include("recognition.api.urls_well_known")),
     # Public, and indifferent to an Authorization header meant for the API.
     path(
         "api/schema/",

@@ -11,8 +11,10 @@ from simple_history.models import HistoricalRecords
 
 from identity.models import Assurance, Authority, CredentialType
 from recognition.audit_models import AppendOnlyError, Verification
+from recognition.trust_models import RegistryKey, TrustListState
 
-__all__ = ["AppendOnlyError", "Verification"]  # the audit log lives in its own module
+# The audit log and the trust-list state live in their own modules.
+__all__ = ["AppendOnlyError", "RegistryKey", "TrustListState", "Verification"]
 
 
 class AgreementStatus(models.TextChoices):

@@ -1,0 +1,3 @@
+"""/.well-known/ routes (the registry's public keys)."""
+
+urlpatterns: list = []

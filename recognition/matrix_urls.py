@@ -1,0 +1,3 @@
+"""The recognition matrix page (issue: regulators); included at /recognition/ by config/urls.py."""
+
+urlpatterns: list = []
