@@ -1,6 +1,13 @@
+"""ASGI entry point; checks the registry's signing key at start-up like
+config/wsgi.py."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
+
+from recognition.checks import require_registry_signing_key  # noqa: E402 (needs the loaded app registry)
+
+require_registry_signing_key()

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RecognitionConfig(AppConfig):
     name = "recognition"
     verbose_name = "Recognition"
+
+    def ready(self) -> None:
+        from recognition import checks  # noqa: F401 (registers the system checks)

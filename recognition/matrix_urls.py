@@ -1,3 +1,9 @@
-"""The recognition matrix page (issue: regulators); included at /recognition/ by config/urls.py."""
+"""The recognition matrix page (issue 4 point 6); included at /recognition/ by config/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from recognition.matrix_views import matrix_page
+
+urlpatterns = [
+    path("matrix/", matrix_page, name="recognition-matrix"),
+]

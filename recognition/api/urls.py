@@ -7,6 +7,7 @@ urlpatterns = [
     path("verifications/batch/", VerificationBatchApi.as_view(), name="verification-batch"),
     # Public reads (authorities, agreements), the trust picture (recognition,
     # trust lists) and the regulators' endpoints (history, audit).
+    path("", include("recognition.api.urls_matrix")),
     path("", include("recognition.api.urls_public")),
     path("", include("recognition.api.urls_trust")),
     path("", include("recognition.api.urls_regulator")),

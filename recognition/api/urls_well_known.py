@@ -1,3 +1,9 @@
 """/.well-known/ routes (the registry's public keys)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from recognition.api.trust import RegistryJwksApi
+
+urlpatterns: list = [
+    path("jwks.json", RegistryJwksApi.as_view(), name="registry-jwks"),
+]

@@ -2,7 +2,17 @@
 with its keys and the scope it is trusted for, as a JWS the registry signs.
 
 The `sequence` grows only when the content changes: the SHA-256 of the
-content (everything but iat and exp) is kept per country.
+content (everything but iat and exp) is kept per country. The content is
+built while that country's state row is locked, so two workers can never
+give an older content a higher sequence.
+
+What an offline verifier can and cannot decide from a list: it carries the
+authorities, their keys with status and validity, the accreditation
+(`max_assurance`) and the scope of each agreement in force; it does not
+carry merchants (their suspension or revocation), revoked credentials, the
+registered credential types, nor why an authority is absent (no agreement,
+agreement suspended or out of its window, authority suspended). An offline
+verifier refuses an absent issuer as unknown.
 """
 
 import hashlib
@@ -12,40 +22,58 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from identity.models import Authority, AuthorityKey, AuthorityStatus
 from recognition.models import RecognitionAgreement
-from recognition.services.registry_keys import signing_key
+from recognition.services.registry_keys import public_members, signing_key
 from recognition.trust_models import TrustListState
 
 TRUST_LIST_TYP = "trust-list+jwt"
-
-
-def _numeric(value: datetime | None) -> int | None:
-    return int(value.timestamp()) if value else None
+MEDIA_TYPE = "application/jwt"
+# How long HTTP caches may keep a list: at most the list's lifetime, and no
+# more than five minutes, so that a suspension or a compromised key reaches
+# online readers quickly (an offline verifier still holds it until `exp`).
+MAX_CACHE_SECONDS = 300
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    # RFC 3339 UTC, with the fraction of a second when there is one: key and
+    # agreement bounds are compared with iat and now to the microsecond by
+    # the API, so a list rounded to seconds would let an offline verifier
+    # accept a credential the API refuses (iat in the second of not_before).
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def lifetime() -> timedelta:
+    return timedelta(seconds=settings.REGISTRY["TRUST_LIST_TTL_SECONDS"])
+
+
+def cache_max_age() -> int:
+    return min(settings.REGISTRY["TRUST_LIST_TTL_SECONDS"], MAX_CACHE_SECONDS)
 
 
 def _key_entry(key: AuthorityKey) -> dict[str, Any]:
-    # Registry members beside the JWK's own, so that an offline verifier can
-    # apply the same key rules as the API (DESIGN §5 key_* reasons).
+    # Registry members beside the JWK's own (RFC 7517 §4: members a reader
+    # does not understand are ignored), so that an offline verifier can apply
+    # the same key rules as the API (DESIGN §5 key_compromised,
+    # key_not_valid_at_issuance). A compromised key stays listed: its tokens
+    # are then refused as key_compromised, as the API does, rather than as
+    # an unknown key a verifier might go looking for.
     return {
-        **key.public_jwk,
+        **public_members(key.public_jwk),
         "status": key.status,
-        "not_before": _numeric(key.not_before),
-        "not_after": _numeric(key.not_after),
-        "retired_at": _numeric(key.retired_at),
+        "not_before": _iso(key.not_before),
+        "not_after": _iso(key.not_after),
+        "retired_at": _iso(key.retired_at),
+        "compromised_at": _iso(key.compromised_at),
     }
 
 
-def trust_list_content(country: str, at: datetime) -> list[dict[str, Any]]:
-    """The authorities `country` trusts at `at`: its own active ones (domestic
-    trust) and the active foreign ones under an agreement in force."""
+def _scopes(country: str, at: datetime) -> dict[int, list[dict[str, Any]]]:
+    """The scope of every agreement of `country` in force at `at`, by the
+    recognized (active) authority."""
     scopes: dict[int, list[dict[str, Any]]] = {}
     in_force = (
         RecognitionAgreement.objects.in_force(destination=country, at=at)
@@ -63,11 +91,20 @@ def trust_list_content(country: str, at: datetime) -> list[dict[str, Any]]:
                 "agreement_id": agreement.id,
             }
         )
+    return scopes
+
+
+def trust_list_content(country: str, at: datetime) -> list[dict[str, Any]]:
+    """The authorities `country` trusts at `at`: its own active ones (domestic
+    trust, `recognized_for` empty) and the active foreign ones under an
+    agreement in force, each with every key it has (keys are never deleted;
+    their status and validity say which credentials they may sign)."""
+    scopes = _scopes(country, at)
     own = Authority.objects.filter(country=country, status=AuthorityStatus.ACTIVE)
-    foreign = Authority.objects.filter(id__in=scopes)
+    foreign = Authority.objects.filter(id__in=scopes).exclude(country=country)
     authorities = sorted({*own, *foreign}, key=lambda a: (a.country.code != country, a.country.code, a.issuer))
     keys: dict[int, list[dict[str, Any]]] = {}
-    for key in AuthorityKey.objects.filter(authority__in=authorities).order_by("authority_id", "created_at", "id"):
+    for key in AuthorityKey.objects.filter(authority__in=authorities).order_by("authority_id", "not_before", "kid"):
         keys.setdefault(key.authority_id, []).append(_key_entry(key))
     return [
         {
@@ -77,45 +114,54 @@ def trust_list_content(country: str, at: datetime) -> list[dict[str, Any]]:
             "status": authority.status,
             "max_assurance": authority.max_assurance,
             "jwks": {"keys": keys.get(authority.id, [])},
-            "recognized_for": [] if authority.country == country else scopes[authority.id],
+            "recognized_for": [] if authority.country.code == country else scopes[authority.id],
         }
         for authority in authorities
     ]
 
 
-def _sequence(country: str, digest: str, now: datetime) -> int:
-    """The list's sequence number, advanced when (and only when) the content
-    changed since the last list."""
-    for _ in range(2):
-        try:
-            with transaction.atomic():
-                state = TrustListState.objects.select_for_update().filter(country=country).first()
-                if state is None:
-                    TrustListState.objects.create(country=country, sequence=1, content_sha256=digest, changed_at=now)
-                    return 1
-                if state.content_sha256 != digest:
-                    state.sequence += 1
-                    state.content_sha256, state.changed_at = digest, now
-                    state.save(update_fields=["sequence", "content_sha256", "changed_at"])
-                return state.sequence
-        except IntegrityError:
-            continue  # another worker created the first state meanwhile
-    raise RuntimeError("could not record the trust list sequence")
+def _digest(authorities: list[dict[str, Any]]) -> str:
+    canonical = json.dumps(authorities, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def trust_list_jws(country: str) -> str:
-    """The compact JWS of `country`'s trust list, signed now."""
+def _locked_state(country: str) -> TrustListState:
+    # get_or_create survives a concurrent first creation (it retries the get
+    # after the IntegrityError); the lock then serializes list builds.
+    TrustListState.objects.get_or_create(
+        country=country, defaults={"sequence": 0, "content_sha256": "", "changed_at": timezone.now()}
+    )
+    return TrustListState.objects.select_for_update().get(country=country)
+
+
+def trust_list_payload(country: str) -> dict[str, Any]:
+    """The payload of `country`'s list now, with its sequence advanced if
+    (and only if) the content changed since the last list. Call it inside a
+    transaction: the state row stays locked until the list is signed."""
+    state = _locked_state(country)
+    # Read after the lock and before the key is loaded (registry_keys._publish).
     now = timezone.now().replace(microsecond=0)
     authorities = trust_list_content(country, now)
-    canonical = json.dumps(authorities, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    key = signing_key()
+    digest = _digest(authorities)
+    if state.content_sha256 != digest:
+        state.sequence += 1
+        state.content_sha256, state.changed_at = digest, now
+        state.save(update_fields=["sequence", "content_sha256", "changed_at"])
     payload = {
         "iss": settings.REGISTRY["ISSUER"],
         "sub": country,
         "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(seconds=settings.REGISTRY["TRUST_LIST_TTL_SECONDS"])).timestamp()),
-        "sequence": _sequence(country, digest, now),
+        "exp": int((now + lifetime()).timestamp()),
+        "sequence": state.sequence,
         "authorities": authorities,
     }
+    return payload
+
+
+def trust_list_jws(country: str) -> str:
+    """The compact JWS of `country`'s trust list, signed now with the
+    registry's current key (header `kid`, `typ` trust-list+jwt)."""
+    with transaction.atomic():
+        payload = trust_list_payload(country)
+        key = signing_key()
     return jwt.encode(payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": TRUST_LIST_TYP})

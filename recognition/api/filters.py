@@ -1,0 +1,223 @@
+"""Query strings of the read endpoints, and the rows each caller may read.
+
+A query string is validated like a request body (DESIGN §10): only the
+declared parameters, each at most once, every value checked; anything else is
+a 400 {"error": "invalid_request", "detail": "<parameter>: <problem>"}. DRF's
+own `format` (the renderer override) is tolerated where it is not declared.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from identity.models import AuthorityStatus, CredentialType
+from recognition.admin_scope import admin_country
+from recognition.api.pagination import MAX_PAGE_SIZE
+from recognition.api.permissions import caller_role
+from recognition.api.serializers import CountryCodeField
+from recognition.models import AgreementStatus, ApiKey, KeyRole, RecognitionAgreement
+from recognition.reasons import Reason
+
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
+class QueryParams(serializers.Serializer):
+    """The declared query parameters and no other, each given at most once."""
+
+    @classmethod
+    def parse(cls, request: Request) -> dict[str, Any]:
+        query = request.query_params
+        declared = cls().fields
+        errors: dict[str, list[str]] = {}
+        unknown = sorted(name for name in query if name not in declared and name != api_settings.URL_FORMAT_OVERRIDE)
+        if unknown:
+            accepted = ", ".join(declared) or "none"
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = [
+                f"unknown query parameters: {', '.join(name[:40] for name in unknown)[:200]} (accepted: {accepted})"
+            ]
+        for name in query:
+            if name in declared and len(query.getlist(name)) > 1:
+                errors[name] = ["given more than once"]
+        serializer = cls(data={name: query[name] for name in query if name in declared})
+        if not serializer.is_valid():
+            errors.update(serializer.errors)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return serializer.validated_data
+
+
+class PageParams(QueryParams):
+    page = serializers.IntegerField(required=False, min_value=1, help_text="Page number, from 1.")
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        help_text=f"Rows per page (default 50, at most {MAX_PAGE_SIZE}).",
+    )
+
+
+class Rfc3339Field(serializers.DateTimeField):
+    """An RFC 3339 date-time with its offset (`Z` or `±hh:mm`); a naive time,
+    a bare date or another ISO 8601 form is refused."""
+
+    _SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+    def to_internal_value(self, value: Any) -> datetime:
+        text = value if isinstance(value, str) else ""
+        if self._SHAPE.fullmatch(text):
+            head, dot, rest = text.upper().partition(".")
+            if dot:  # Python reads at most six fractional digits
+                digits = re.match(r"\d+", rest).group()
+                text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+            try:
+                return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(UTC)
+            except (ValueError, OverflowError):  # no such day; or beyond year 1..9999 in UTC
+                pass
+        hint = " (send a '+' in a query string as %2B)" if " " in text else ""
+        raise serializers.ValidationError(
+            f"{str(value)[:40]!r} is not an RFC 3339 date-time with an offset, e.g. 2026-03-01T00:00:00Z{hint}"
+        )
+
+
+# Authorities ---------------------------------------------------------------
+
+
+class AuthorityFilter(PageParams):
+    country = CountryCodeField(required=False, help_text="ISO 3166-1 alpha-2 code, upper case.")
+    status = serializers.ChoiceField(choices=AuthorityStatus.choices, required=False)
+
+
+def filter_authorities(queryset: QuerySet, params: dict[str, Any]) -> QuerySet:
+    return queryset.filter(**{name: params[name] for name in ("country", "status") if name in params})
+
+
+# Agreements ----------------------------------------------------------------
+
+
+class AgreementFilter(PageParams):
+    destination = CountryCodeField(required=False, help_text="The recognizing country (upper case).")
+    origin = CountryCodeField(required=False, help_text="The recognized authority's country (upper case).")
+    status = serializers.ChoiceField(choices=AgreementStatus.choices, required=False)
+    credential_type = serializers.CharField(
+        required=False, max_length=100, help_text="A credential type code, e.g. merchant-identity."
+    )
+
+    def validate_credential_type(self, value: str) -> str:
+        if not CredentialType.objects.filter(code=value).exists():
+            raise serializers.ValidationError(f"no credential type {value[:100]!r}")
+        return value
+
+
+def reciprocal_agreements() -> QuerySet:
+    """Agreements the other way round of the agreement at OuterRef: the same
+    rule as recognition/admin.py's (a draft is only a proposal and a
+    terminated agreement is over; neither makes the recognition mutual)."""
+    return RecognitionAgreement.objects.filter(
+        destination=OuterRef("origin"),
+        origin=OuterRef("destination"),
+        status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
+    )
+
+
+def readable_agreements(request: Request) -> QuerySet:
+    """DESIGN §10: everyone reads every agreement but drafts; a regulator
+    (key or session) reads drafts too, a country administrator (session)
+    the drafts of their own country as destination."""
+    agreements = RecognitionAgreement.objects.all()
+    if caller_role(request) == KeyRole.REGULATOR:
+        return agreements
+    country = None if isinstance(request.auth, ApiKey) else admin_country(request.user)
+    if country:
+        return agreements.filter(~Q(status=AgreementStatus.DRAFT) | Q(destination=country))
+    return agreements.visible_publicly()
+
+
+def with_agreement_facts(queryset: QuerySet) -> QuerySet:
+    """What an agreement's answer shows beside its own columns: whether it is
+    in force now and whether it is reciprocal."""
+    in_force = RecognitionAgreement.objects.in_force(destination=OuterRef("destination"), at=timezone.now())
+    return (
+        queryset.select_related("authority")
+        .prefetch_related("credential_types")
+        .annotate(
+            in_force=Exists(in_force.filter(pk=OuterRef("pk"))),
+            reciprocal=Exists(reciprocal_agreements()),
+        )
+    )
+
+
+def filter_agreements(queryset: QuerySet, params: dict[str, Any]) -> QuerySet:
+    queryset = queryset.filter(**{name: params[name] for name in ("destination", "origin", "status") if name in params})
+    if "credential_type" in params:
+        queryset = queryset.filter(credential_types__code=params["credential_type"])
+    return queryset
+
+
+# The audit log -------------------------------------------------------------
+
+
+class AuditFilter(QueryParams):
+    destination = CountryCodeField(required=False, help_text="Where the credential was presented (upper case).")
+    origin = CountryCodeField(required=False, help_text="The issuer's country (declared, if never verified).")
+    issuer = serializers.CharField(
+        required=False, max_length=500, trim_whitespace=False, help_text="The `iss` the token claimed, exactly."
+    )
+    decision = serializers.ChoiceField(choices=["accepted", "rejected"], required=False)
+    reason = serializers.ChoiceField(
+        choices=Reason.choices, required=False, help_text="Rows whose reasons include this code."
+    )
+    since = Rfc3339Field(required=False, help_text="created_at at or after this instant (RFC 3339).")
+    until = Rfc3339Field(required=False, help_text="created_at before this instant (RFC 3339).")
+    format = serializers.ChoiceField(
+        choices=["json", *EXPORT_FORMATS],
+        default="json",
+        help_text="json: one page of rows; csv or jsonl: every matching row, streamed as a file.",
+    )
+    cursor = serializers.CharField(required=False, help_text="The cursor of a `next` or `previous` link.")
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        help_text=f"Rows per page (default 50, at most {MAX_PAGE_SIZE}).",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "since" in data and "until" in data and data["since"] >= data["until"]:
+            raise serializers.ValidationError({"until": ["must be after since"]})
+        if data["format"] in EXPORT_FORMATS:
+            paging = sorted({"cursor", "page_size"} & set(data))
+            if paging:
+                raise serializers.ValidationError(
+                    {name: ["applies to format=json only; an export streams every matching row"] for name in paging}
+                )
+        return data
+
+
+def _with_reason(queryset: QuerySet, code: str) -> QuerySet:
+    if connections[queryset.db].vendor == "postgresql":
+        return queryset.filter(reasons__contains=[code])  # jsonb @>, which a GIN index can serve
+    # SQLite (and others) have no JSON containment: match the quoted code in
+    # the JSON text. Exact, because a code is a quoted [a-z_]+ token and the
+    # list holds nothing else (LIKE escapes the underscores).
+    return queryset.annotate(reasons_text=Cast("reasons", TextField())).filter(reasons_text__contains=f'"{code}"')
+
+
+def filter_audit(queryset: QuerySet, params: dict[str, Any]) -> QuerySet:
+    queryset = queryset.filter(
+        **{name: params[name] for name in ("destination", "origin", "issuer", "decision") if name in params}
+    )
+    if "reason" in params:
+        queryset = _with_reason(queryset, params["reason"])
+    if "since" in params:
+        queryset = queryset.filter(created_at__gte=params["since"])
+    if "until" in params:
+        queryset = queryset.filter(created_at__lt=params["until"])
+    return queryset

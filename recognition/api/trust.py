@@ -1,0 +1,343 @@
+"""The trust picture, public (DESIGN §7): signed trust lists, the registry's
+own keys at /.well-known/jwks.json, and which authorities of a country were
+recognized in another at an instant. Each view parses, calls a service and
+shapes the answer.
+
+Public views take no authentication at all: like the schema, they are
+indifferent to an Authorization header meant for the verification API.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer
+from recognition.services.point_in_time import Recognition, recognition_at
+from recognition.services.registry_keys import published_keys
+from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
+
+# Parameters DRF itself reads from the query string (renderer override).
+_FRAMEWORK_PARAMETERS = frozenset({"format"})
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:[Zz]|\+00:00)", re.ASCII)
+
+
+class IgnoreAcceptNegotiation(BaseContentNegotiation):
+    """These answers have one media type each; an Accept header never turns
+    them into a 406. Errors are always JSON."""
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+
+class PublicApi(APIView):
+    """Anyone may read; no authentication is attempted, no Accept header
+    negotiated."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAcceptNegotiation
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+# Answers (for the schema) ------------------------------------------------------
+
+
+class JwkSerializer(serializers.Serializer):
+    kty = serializers.CharField(help_text="OKP or EC")
+    crv = serializers.CharField(help_text="Ed25519 or P-256")
+    x = serializers.CharField()
+    y = serializers.CharField(required=False, help_text="EC keys only")
+    kid = serializers.CharField(help_text="RFC 7638 thumbprint; the trust list header's kid")
+    alg = serializers.CharField(help_text="ES256 or EdDSA")
+    use = serializers.CharField(help_text="sig")
+
+    class Meta:
+        ref_name = "RegistryJwk"
+
+
+class JwksSerializer(serializers.Serializer):
+    keys = JwkSerializer(many=True, help_text="The current key first, then retired ones still published")
+
+    class Meta:
+        ref_name = "RegistryJwks"
+
+
+class RecognitionKeySerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    alg = serializers.CharField()
+    status = serializers.CharField(help_text="active, retired or compromised, at that instant")
+    not_before = serializers.DateTimeField()
+    not_after = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "RecognitionKey"
+
+
+class RecognitionAgreementVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The history id of the version in force at that instant")
+    status = serializers.CharField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    min_assurance = serializers.CharField()
+    credential_types = serializers.ListField(child=serializers.CharField())
+    legal_basis = serializers.CharField()
+    in_force = serializers.BooleanField(help_text="active and inside its window at that instant")
+
+    class Meta:
+        ref_name = "RecognitionAgreementVersion"
+
+
+class RecognizedAuthoritySerializer(serializers.Serializer):
+    issuer = serializers.CharField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+    status = serializers.CharField(help_text="The authority's status at that instant")
+    recognized = serializers.BooleanField()
+    basis = serializers.ChoiceField(choices=["domestic", "agreement"], allow_null=True)
+    credential_types = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The types recognized under agreements in force; empty for domestic trust (every type) "
+        "and when not recognized",
+    )
+    agreements = RecognitionAgreementVersionSerializer(many=True)
+    keys = RecognitionKeySerializer(many=True)
+
+    class Meta:
+        ref_name = "RecognizedAuthority"
+
+
+class RecognitionAtSerializer(serializers.Serializer):
+    origin = serializers.CharField()
+    destination = serializers.CharField()
+    at = serializers.DateTimeField()
+    authorities = RecognizedAuthoritySerializer(many=True)
+
+    class Meta:
+        ref_name = "RecognitionAt"
+
+
+# Trust lists -----------------------------------------------------------------
+
+
+class CountrySerializer(RequestObjectSerializer):
+    country = CountryCodeField()
+
+
+class TrustListApi(PublicApi):
+    @extend_schema(
+        operation_id="trust_lists_retrieve",
+        tags=["trust"],
+        parameters=[
+            OpenApiParameter(
+                "country", OpenApiTypes.STR, OpenApiParameter.PATH, description="ISO 3166-1 alpha-2, upper case"
+            )
+        ],
+        responses={
+            (200, MEDIA_TYPE): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description=(
+                    f"A compact JWS (header `typ` {TRUST_LIST_TYP}, `kid` of a key in /.well-known/jwks.json) whose "
+                    'payload is {"iss", "sub": country, "iat", "exp", "sequence", "authorities": [{"issuer", "name", '
+                    '"country", "status", "max_assurance", "jwks": {"keys": [JWK + status, not_before, not_after, '
+                    'retired_at, compromised_at]}, "recognized_for": [{"credential_types", "min_assurance", '
+                    '"valid_from", "valid_until", "agreement_id"}]}]}. `recognized_for` is empty for the country\'s '
+                    "own authorities. `sequence` grows only when the content changes. Cache-Control: max-age is at "
+                    "most the list's lifetime."
+                ),
+            ),
+            (400, "application/json"): _error("`country` is not an ISO 3166-1 alpha-2 code (upper case)"),
+            (503, "application/json"): _error("The registry cannot reach its database"),
+        },
+        summary="A country's signed trust list",
+        description=(
+            "Every authority the country trusts now (its own active ones, and the active foreign ones under an "
+            "agreement in force), with their keys and the scope they are trusted for, signed by the registry."
+        ),
+    )
+    def get(self, request: Request, country: str) -> HttpResponse:
+        serializer = CountrySerializer(data={"country": country})
+        serializer.is_valid(raise_exception=True)
+        response = HttpResponse(trust_list_jws(serializer.validated_data["country"]), content_type=MEDIA_TYPE)
+        response["Cache-Control"] = f"public, max-age={cache_max_age()}"
+        return response
+
+
+class RegistryJwksApi(PublicApi):
+    @extend_schema(
+        operation_id="registry_jwks",
+        tags=["trust"],
+        responses={
+            200: OpenApiResponse(response=JwksSerializer, description="A JWK Set of public keys only (RFC 7517 §5)")
+        },
+        summary="The registry's public keys",
+        description=(
+            "The public JWKs of the key the registry signs trust lists with now and of retired keys whose lists "
+            "may not have expired yet. Select the key by the trust list's header `kid`."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        response = Response({"keys": published_keys()})
+        response["Cache-Control"] = f"public, max-age={cache_max_age()}"
+        return response
+
+
+# Recognition at an instant -----------------------------------------------------
+
+
+class InstantField(serializers.Field):
+    """An RFC 3339 UTC time (`Z` or `+00:00`) or a date (00:00:00Z). Other
+    offsets are refused rather than converted (DESIGN §10: always UTC)."""
+
+    default_error_messages = {
+        "invalid": "{value!r} is not an RFC 3339 UTC time or a date (2026-03-01T00:00:00Z or 2026-03-01)",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        text = data if isinstance(data, str) else ""
+        try:
+            if _DATE.fullmatch(text):
+                return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            match = _INSTANT.fullmatch(text)
+            if match:
+                day, time, fraction = match.groups()
+                micro = (fraction or "")[:6].ljust(6, "0")
+                return datetime.fromisoformat(f"{day}T{time}.{micro}").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+        self.fail("invalid", value=str(data)[:40])
+
+    def to_representation(self, value: datetime) -> str | None:
+        return _iso(value)
+
+
+class RecognitionQuerySerializer(RequestObjectSerializer):
+    origin = CountryCodeField()
+    destination = CountryCodeField()
+    at = InstantField(required=False)
+
+
+def query_object(request: Request) -> dict[str, Any]:
+    """The query string as an object; a parameter given twice is refused."""
+    data: dict[str, Any] = {}
+    repeated = []
+    for name, values in request.query_params.lists():
+        if name in _FRAMEWORK_PARAMETERS:
+            continue
+        if len(values) > 1:
+            repeated.append(name[:40])
+        data[name] = values[-1]
+    if repeated:
+        raise serializers.ValidationError({"non_field_errors": [f"given more than once: {', '.join(repeated)}"]})
+    return data
+
+
+def present_recognition(answer: Recognition) -> dict[str, Any]:
+    authority = answer.authority
+    return {
+        "issuer": authority.issuer,
+        "name": authority.name,
+        "country": authority.country,
+        "status": authority.status,
+        "recognized": answer.recognized,
+        "basis": answer.basis or None,
+        "credential_types": list(answer.credential_types) if answer.recognized else [],
+        "agreements": [
+            {
+                "id": agreement.id,
+                "version": agreement.version,
+                "status": agreement.status,
+                "valid_from": _iso(agreement.valid_from),
+                "valid_until": _iso(agreement.valid_until),
+                "min_assurance": agreement.min_assurance,
+                "credential_types": list(agreement.credential_types),
+                "legal_basis": agreement.legal_basis,
+                "in_force": agreement.in_force,
+            }
+            for agreement in answer.agreements
+        ],
+        "keys": [
+            {
+                "kid": key.kid,
+                "alg": key.alg,
+                "status": key.status,
+                "not_before": _iso(key.not_before),
+                "not_after": _iso(key.not_after),
+            }
+            for key in authority.keys
+        ],
+    }
+
+
+def _country_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description=description)
+
+
+class RecognitionAtApi(PublicApi):
+    @extend_schema(
+        operation_id="recognition_at",
+        tags=["recognition"],
+        parameters=[
+            _country_parameter("origin", "The country of the authorities (ISO 3166-1 alpha-2, upper case)"),
+            _country_parameter("destination", "The recognizing country (ISO 3166-1 alpha-2, upper case)"),
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=(
+                    "The instant: RFC 3339 in UTC (`2026-03-01T00:00:00Z`; write `+00:00` as `%2B00:00`) or a date "
+                    "(`2026-03-01`, midnight UTC). Default: now. A future instant is answered from today's rules."
+                ),
+            ),
+        ],
+        responses={
+            200: RecognitionAtSerializer,
+            400: _error("A missing or unknown country, a bad `at`, a parameter given twice or an unknown one"),
+            503: _error("The registry cannot reach its database"),
+        },
+        summary="Which authorities of origin were recognized in destination at an instant",
+        description=(
+            "Answered from history: each authority of `origin` as it was at `at`, whether `destination` "
+            "recognized it (domestic trust, or an agreement in force), under which agreement versions, "
+            "and its keys' states then. `credential_types` is empty for domestic trust, which is not scoped."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        serializer = RecognitionQuerySerializer(data=query_object(request))
+        serializer.is_valid(raise_exception=True)
+        origin, destination = serializer.validated_data["origin"], serializer.validated_data["destination"]
+        at = serializer.validated_data.get("at") or timezone.now()
+        answers = recognition_at(destination=destination, origin=origin, at=at)
+        return Response(
+            {
+                "origin": origin,
+                "destination": destination,
+                "at": _iso(at),
+                "authorities": [present_recognition(answer) for answer in answers],
+            }
+        )

@@ -1,0 +1,227 @@
+"""The recognition matrix: who recognized whom at an instant, country by
+country (issue 4 point 6; DESIGN §1, §7 `recognition/`).
+
+A cell is one border pair (destination D, origin O). Its state, for D ≠ O:
+
+- `recognized`: O has at least one active authority; every active authority
+  of O is recognized by D under an agreement in force, and all of them for
+  the same set of credential types.
+- `partly_recognized`: at least one active authority of O is recognized, but
+  not every one, or not all of them for the same credential types.
+- `suspended`: no authority of O is recognized, and at least one would be but
+  for a suspension: an agreement suspended while its validity window contains
+  the instant, or an agreement in force for an authority that is itself
+  suspended. Reactivation (or reinstatement) restores it without a new
+  agreement.
+- `none`: nothing of the above: no agreement, or only drafts, terminated
+  agreements, active ones outside their validity window (expired or not yet
+  started), or agreements for revoked authorities.
+
+The diagonal (D = O) is `domestic`: a country trusts its own active
+authorities without an agreement (DESIGN §1). A pair is `reciprocal` when
+both directions are recognized or partly recognized.
+
+Credential types are compared within the pair, not against every registered
+type: the CredentialType table keeps no history, so "every type registered at
+that date" could not be answered from history. The types a cell covers are
+listed with it, so a type-limited agreement stays visible.
+
+Drafts never change a state and are left out of the matrix entirely, as they
+are from the public agreements list (DESIGN §10).
+
+Everything is answered from history through `point_in_time`: four queries for
+the whole matrix, whatever the number of countries.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import models
+
+from recognition.services.point_in_time import (
+    AgreementState,
+    AuthorityState,
+    agreements_at,
+    authorities_at,
+    recognize,
+)
+
+ACTIVE, SUSPENDED, DRAFT = "active", "suspended", "draft"
+
+
+class CellState(models.TextChoices):
+    DOMESTIC = "domestic", "Domestic"
+    RECOGNIZED = "recognized", "Recognized"
+    PARTLY_RECOGNIZED = "partly_recognized", "Partly recognized"
+    SUSPENDED = "suspended", "Suspended"
+    NONE = "none", "None"
+
+
+RECIPROCAL_STATES = frozenset({CellState.RECOGNIZED, CellState.PARTLY_RECOGNIZED})
+
+
+@dataclass(frozen=True)
+class AuthorityEntry:
+    """One authority of the origin, as the destination saw it at the instant."""
+
+    authority: AuthorityState
+    recognized: bool
+    held: bool  # not recognized only because of a suspension
+    credential_types: tuple[str, ...]  # recognized for these (empty unless recognized)
+    agreements: tuple[AgreementState, ...]  # every non-draft agreement of the destination for it
+
+
+@dataclass(frozen=True)
+class Cell:
+    destination: str
+    origin: str
+    state: str
+    reciprocal: bool
+    authorities: tuple[AuthorityEntry, ...]
+
+    @property
+    def credential_types(self) -> tuple[str, ...]:
+        return tuple(sorted({code for entry in self.authorities for code in entry.credential_types}))
+
+
+@dataclass(frozen=True)
+class Matrix:
+    at: datetime
+    countries: tuple[str, ...]
+    cells: tuple[Cell, ...]  # destination-major, then origin, both in country order
+
+    def rows(self) -> list[tuple[str, list[Cell]]]:
+        """(destination, its cells in origin order) for each country."""
+        width = len(self.countries)
+        return [(code, list(self.cells[i * width : (i + 1) * width])) for i, code in enumerate(self.countries)]
+
+
+def in_window(agreement: AgreementState, at: datetime) -> bool:
+    """valid_from inclusive, valid_until exclusive (as `in_force`)."""
+    return agreement.valid_from <= at and (agreement.valid_until is None or at < agreement.valid_until)
+
+
+def authority_entry(
+    authority: AuthorityState, destination: str, agreements: Iterable[AgreementState], at: datetime
+) -> AuthorityEntry:
+    """How `destination` saw one foreign authority at `at`, from its
+    agreements (others among `agreements` are ignored; drafts too)."""
+    mine = tuple(
+        a for a in agreements if a.authority_id == authority.id and a.destination == destination and a.status != DRAFT
+    )
+    recognition = recognize(authority, destination, mine)
+    in_force = [a for a in mine if a.in_force]
+    held = not recognition.recognized and (
+        any(a.status == SUSPENDED and in_window(a, at) for a in mine)
+        or (authority.status == SUSPENDED and bool(in_force))
+    )
+    return AuthorityEntry(
+        authority=authority,
+        recognized=recognition.recognized,
+        held=held,
+        credential_types=recognition.credential_types if recognition.recognized else (),
+        agreements=mine,
+    )
+
+
+def classify(entries: Sequence[AuthorityEntry]) -> str:
+    """The state of a foreign pair from its origin's authority entries (see
+    the module docstring for the definitions)."""
+    active = [e for e in entries if e.authority.status == ACTIVE]
+    recognized = [e for e in active if e.recognized]
+    if recognized:
+        same_types = len({e.credential_types for e in recognized}) == 1
+        return CellState.RECOGNIZED if len(recognized) == len(active) and same_types else CellState.PARTLY_RECOGNIZED
+    if any(e.held for e in entries):
+        return CellState.SUSPENDED
+    return CellState.NONE
+
+
+def domestic_entry(authority: AuthorityState) -> AuthorityEntry:
+    return AuthorityEntry(
+        authority=authority, recognized=authority.status == ACTIVE, held=False, credential_types=(), agreements=()
+    )
+
+
+def build_matrix(at: datetime, authorities: Iterable[AuthorityState], agreements: Iterable[AgreementState]) -> Matrix:
+    """Every pair of the countries that had authorities at `at`. Pure: the
+    snapshots come from `authorities_at` and `agreements_at`."""
+    by_country: dict[str, list[AuthorityState]] = defaultdict(list)
+    for authority in authorities:
+        by_country[authority.country].append(authority)
+    by_pair: dict[tuple[str, int], list[AgreementState]] = defaultdict(list)
+    for agreement in agreements:
+        by_pair[(agreement.destination, agreement.authority_id)].append(agreement)
+    countries = tuple(sorted(by_country))
+    states: dict[tuple[str, str], tuple[str, tuple[AuthorityEntry, ...]]] = {}
+    for destination in countries:
+        for origin in countries:
+            if origin == destination:
+                entries = tuple(domestic_entry(a) for a in by_country[origin])
+                states[(destination, origin)] = (CellState.DOMESTIC, entries)
+                continue
+            entries = tuple(
+                authority_entry(a, destination, by_pair[(destination, a.id)], at) for a in by_country[origin]
+            )
+            states[(destination, origin)] = (classify(entries), entries)
+    cells = tuple(
+        Cell(
+            destination=destination,
+            origin=origin,
+            state=state,
+            reciprocal=state in RECIPROCAL_STATES and states[(origin, destination)][0] in RECIPROCAL_STATES,
+            authorities=entries,
+        )
+        for (destination, origin), (state, entries) in states.items()
+    )
+    return Matrix(at=at, countries=countries, cells=cells)
+
+
+def recognition_matrix(*, at: datetime) -> Matrix:
+    """The matrix at `at`, from history: a bounded number of queries (the
+    authorities, their keys, the agreements, their credential types)."""
+    return build_matrix(at, authorities_at(at), agreements_at(at))
+
+
+# Instants ------------------------------------------------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
+_UTC_OFFSETS = {"Z", "+00:00", "-00:00"}
+
+
+def parse_instant(text: str, *, allow_date: bool = False) -> datetime:
+    """An RFC 3339 instant in UTC (`Z` or `+00:00`), or, when `allow_date`, a
+    bare `YYYY-MM-DD` meaning 00:00:00Z that day (DESIGN §10). Another offset
+    is refused rather than silently converted, as on the command line.
+    Fractions beyond microseconds are truncated. Raises ValueError with a
+    message fit for the caller."""
+    value = text.strip()
+    example = "2026-03-01T00:00:00Z" + (" or a date, 2026-03-01" if allow_date else "")
+    if allow_date and _DATE.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError(f"{value[:40]!r} is not a valid date") from None
+    match = _RFC3339.fullmatch(value)
+    if not match:
+        hint = " (a '+' in a URL must be written %2B)" if " " in value else ""
+        raise ValueError(f"{value[:40]!r} is not an RFC 3339 UTC time such as {example}{hint}")
+    base, fraction, offset = match.groups()
+    if offset.upper() not in _UTC_OFFSETS:
+        raise ValueError(f"{value[:40]!r} has a non-UTC offset; give the time in UTC (Z)")
+    try:
+        parsed = datetime.fromisoformat(base.upper()).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{value[:40]!r} is not a valid date and time") from None
+    if fraction:
+        parsed += timedelta(microseconds=int(fraction[1:7].ljust(6, "0")))
+    return parsed
+
+
+def iso(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

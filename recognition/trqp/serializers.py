@@ -1,0 +1,208 @@
+"""Request and answer shapes of the TRQP endpoints (DESIGN §9).
+
+A query is a JSON object with exactly `entity_id`, `authority_id`, `action`,
+`resource` and an optional `context`, which holds at most `time` (unknown
+members are refused, here and in `context`: DESIGN §10). Strings are taken as
+sent, without trimming.
+"""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recognition.api.serializers import CountryCodeField, RequestObjectSerializer, StrictCharField
+from recognition.services.matrix import iso, parse_instant
+from recognition.trqp.queries import ISSUE, RECOGNIZE, TrqpAnswer
+
+MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000
+
+
+def _exact(**kwargs: Any) -> dict[str, Any]:
+    return {"trim_whitespace": False, **kwargs}
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class TimeField(StrictCharField):
+    """RFC 3339 in UTC (`Z` or `+00:00`)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return parse_instant(super().to_internal_value(data))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class ActionField(StrictCharField):
+    expected = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_exact(help_text=f"Always `{self.expected}` on this endpoint", **kwargs))
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value != self.expected:
+            raise serializers.ValidationError(f"must be {self.expected!r} on this endpoint, not {value[:40]!r}")
+        return value
+
+
+@extend_schema_field({"type": "string", "enum": [ISSUE]})
+class IssueActionField(ActionField):
+    expected = ISSUE
+
+
+@extend_schema_field({"type": "string", "enum": [RECOGNIZE]})
+class RecognizeActionField(ActionField):
+    expected = RECOGNIZE
+
+
+class TrqpContextSerializer(RequestObjectSerializer):
+    """The circumstances of the question: only `time` is understood, and any
+    other member is refused rather than silently ignored."""
+
+    time = TimeField(required=False, help_text="RFC 3339 UTC instant the question is about; default now")
+
+    class Meta:
+        ref_name = "TrqpContext"
+
+
+class TrqpQuerySerializer(RequestObjectSerializer):
+    entity_id = StrictCharField(**_exact(max_length=500, help_text="An authority's issuer (the JWT `iss`)"))
+    authority_id = CountryCodeField(help_text="The country whose rules apply: ISO 3166-1 alpha-2, upper case")
+    resource = StrictCharField(**_exact(max_length=100, help_text="A credential type code, e.g. merchant-identity"))
+    context = TrqpContextSerializer(required=False, allow_null=True)
+
+    def query(self) -> dict[str, Any]:
+        data = self.validated_data
+        return {
+            "entity_id": data["entity_id"],
+            "authority_id": data["authority_id"],
+            "resource": data["resource"],
+            "at": (data.get("context") or {}).get("time"),
+        }
+
+
+class TrqpAuthorizationQuerySerializer(TrqpQuerySerializer):
+    """May authority `entity_id` issue `resource` in country `authority_id`? No other member is accepted."""
+
+    action = IssueActionField()
+
+    class Meta:
+        ref_name = "TrqpAuthorizationQuery"
+
+
+class TrqpRecognitionQuerySerializer(TrqpQuerySerializer):
+    """Does country `authority_id` recognize authority `entity_id` for `resource`? No other member is accepted."""
+
+    action = RecognizeActionField()
+
+    class Meta:
+        ref_name = "TrqpRecognitionQuery"
+
+
+# Answers --------------------------------------------------------------------
+
+
+def present_answer(answer: TrqpAnswer, verdict_name: str) -> dict[str, Any]:
+    return {
+        "entity_id": answer.entity_id,
+        "authority_id": answer.authority_id,
+        "action": answer.action,
+        "resource": answer.resource,
+        "time_requested": iso(answer.time_requested),
+        "time_evaluated": iso(answer.time_evaluated),
+        verdict_name: answer.granted,
+        "message": answer.message,
+    }
+
+
+class TrqpAnswerSerializer(serializers.Serializer):
+    entity_id = serializers.CharField()
+    authority_id = serializers.CharField()
+    action = serializers.CharField()
+    resource = serializers.CharField()
+    time_requested = serializers.DateTimeField(help_text="The instant the question is about (context.time, or now)")
+    time_evaluated = serializers.DateTimeField(help_text="When the registry evaluated it")
+    message = serializers.CharField(help_text="Why, for a human")
+
+
+class TrqpAuthorizationResponseSerializer(TrqpAnswerSerializer):
+    authorized = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "TrqpAuthorizationResponse"
+
+
+class TrqpRecognitionResponseSerializer(TrqpAnswerSerializer):
+    recognized = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "TrqpRecognitionResponse"
+
+
+class TrqpMetadataSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The registry's identifier (REGISTRY_ISSUER)")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    controllers = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        ref_name = "TrqpMetadata"
+
+
+class AssuranceLevelSerializer(serializers.Serializer):
+    assurance_level = serializers.CharField()
+    description = serializers.CharField()
+
+    class Meta:
+        ref_name = "TrqpAssuranceLevel"
+
+
+class AuthorizationPairSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    resource = serializers.CharField()
+    description = serializers.CharField()
+
+    class Meta:
+        ref_name = "TrqpAuthorization"
+
+
+class AuthorityQuerySerializer(RequestObjectSerializer):
+    authority_id = CountryCodeField(required=False)
+
+
+class EntitiesQuerySerializer(RequestObjectSerializer):
+    authority_id = CountryCodeField()
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+
+
+class EntitySerializer(serializers.Serializer):
+    entity_id = serializers.CharField(help_text="The authority's issuer")
+    name = serializers.CharField()
+    authority_id = serializers.CharField(help_text="Its country")
+    status = serializers.CharField()
+    max_assurance = serializers.CharField()
+
+    class Meta:
+        ref_name = "TrqpEntity"
+
+
+class PaginationSerializer(serializers.Serializer):
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    total = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+    class Meta:
+        ref_name = "TrqpPagination"
+
+
+class EntitiesSerializer(serializers.Serializer):
+    items = EntitySerializer(many=True)
+    pagination = PaginationSerializer()
+
+    class Meta:
+        ref_name = "TrqpEntities"

@@ -1,0 +1,314 @@
+"""GET /api/v1/recognition/?origin=&destination=&at= (DESIGN §7; issue 4
+point 3): which authorities of the origin the destination recognized at an
+instant, under which agreement versions, answered from history and public.
+
+The timeline is built with a fake clock (services and simple-history both
+read django.utils.timezone.now), as in tests/recognition/test_point_in_time.py,
+and asked through HTTP inside every interval and at its edges."""
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from identity import services as identity
+from recognition.services import agreements as svc
+
+URL = "/api/v1/recognition/"
+SECOND = timedelta(seconds=1)
+T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+ANSWER_FIELDS = {"origin", "destination", "at", "authorities"}
+AUTHORITY_FIELDS = {
+    "issuer",
+    "name",
+    "country",
+    "status",
+    "recognized",
+    "basis",
+    "credential_types",
+    "agreements",
+    "keys",
+}
+AGREEMENT_FIELDS = {
+    "id",
+    "version",
+    "status",
+    "valid_from",
+    "valid_until",
+    "min_assurance",
+    "credential_types",
+    "legal_basis",
+    "in_force",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(world, monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+@pytest.fixture
+def anon(db) -> APIClient:
+    return APIClient()
+
+
+def z(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ask(anon: APIClient, **params: str) -> dict:
+    response = anon.get(URL, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def kz_in_cn(anon: APIClient, at: datetime) -> dict:
+    answer = ask(anon, origin="KZ", destination="CN", at=z(at))
+    assert (answer["origin"], answer["destination"], answer["at"]) == ("KZ", "CN", z(at))
+    (authority,) = answer["authorities"]
+    return authority
+
+
+def test_timeline_answered_in_every_interval_and_at_its_edges(world, clock, anon):
+    kz = world.kz.authority
+    clock.now = created = T0 + timedelta(days=1)
+    agreement = svc.agreement_create(
+        destination="CN",
+        authority=kz,
+        credential_types=[world.merchant_identity],
+        min_assurance="low",
+        legal_basis="CN-KZ memorandum",
+        valid_from=T0,
+    )
+    clock.now = activated = T0 + timedelta(days=2)
+    svc.agreement_activate(agreement=agreement)
+    clock.now = suspended = T0 + timedelta(days=3)
+    svc.agreement_suspend(agreement=agreement)
+    clock.now = reactivated = T0 + timedelta(days=4)
+    svc.agreement_activate(agreement=agreement)
+    clock.now = authority_suspended = T0 + timedelta(days=5)
+    identity.authority_suspend(authority=kz)
+    clock.now = authority_back = T0 + timedelta(days=6)
+    identity.authority_reinstate(authority=kz)
+    clock.now = terminated = T0 + timedelta(days=7)
+    svc.agreement_terminate(agreement=agreement)
+
+    expected = [
+        # (instant, recognized, agreement status then, authority status then)
+        (created - SECOND, False, None, "active"),
+        (created, False, "draft", "active"),
+        (activated - SECOND, False, "draft", "active"),
+        (activated, True, "active", "active"),
+        (suspended - SECOND, True, "active", "active"),
+        (suspended, False, "suspended", "active"),
+        (reactivated - SECOND, False, "suspended", "active"),
+        (reactivated, True, "active", "active"),
+        (authority_suspended - SECOND, True, "active", "active"),
+        (authority_suspended, False, "active", "suspended"),
+        (authority_back - SECOND, False, "active", "suspended"),
+        (authority_back, True, "active", "active"),
+        (terminated - SECOND, True, "active", "active"),
+        (terminated, False, "terminated", "active"),
+        (terminated + timedelta(days=365), False, "terminated", "active"),
+    ]
+    versions = {}
+    for at, recognized, agreement_status, authority_status in expected:
+        answer = kz_in_cn(anon, at)
+        assert set(answer) == AUTHORITY_FIELDS
+        assert (answer["issuer"], answer["country"]) == (kz.issuer, "KZ")
+        assert (answer["recognized"], answer["status"]) == (recognized, authority_status), at
+        assert answer["basis"] == ("agreement" if recognized else None), at
+        assert answer["credential_types"] == (["merchant-identity"] if recognized else []), at
+        if agreement_status is None:
+            assert answer["agreements"] == [], at
+            continue
+        (version,) = answer["agreements"]
+        assert set(version) == AGREEMENT_FIELDS
+        assert (version["id"], version["status"]) == (agreement.id, agreement_status), at
+        assert version["in_force"] is (agreement_status == "active"), at
+        assert (version["valid_from"], version["valid_until"]) == (z(T0), None)
+        assert (version["min_assurance"], version["credential_types"]) == ("low", ["merchant-identity"])
+        assert version["legal_basis"] == "CN-KZ memorandum"
+        versions[at] = version["version"]
+    # Each change is its own version; the instant just before a change still
+    # answers with the version before it.
+    assert versions[activated] != versions[reactivated] != versions[suspended]
+    assert versions[suspended - SECOND] == versions[activated]
+
+
+def test_window_edges_are_from_inclusive_until_exclusive(world, clock, anon):
+    start, end = T0 + timedelta(days=10), T0 + timedelta(days=20)
+    svc.agreement_create(
+        destination="CN",
+        authority=world.kz.authority,
+        credential_types=[world.merchant_identity],
+        legal_basis="memo",
+        valid_from=start,
+        valid_until=end,
+        activate=True,
+    )
+    assert [kz_in_cn(anon, at)["recognized"] for at in (start - SECOND, start, end - SECOND, end)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    (version,) = kz_in_cn(anon, start)["agreements"]
+    assert (version["valid_from"], version["valid_until"]) == (z(start), z(end))
+
+
+def test_terms_changed_later_do_not_rewrite_the_past(world, clock, anon):
+    clock.now = T0 + timedelta(days=1)
+    agreement = svc.agreement_create(
+        destination="CN",
+        authority=world.kz.authority,
+        credential_types=[world.merchant_identity],
+        legal_basis="memo",
+        valid_from=T0,
+        activate=True,
+    )
+    clock.now = changed = T0 + timedelta(days=2)
+    svc.agreement_update_terms(
+        agreement=agreement, credential_types=[world.merchant_identity, world.export_licence], min_assurance="high"
+    )
+    (before,) = kz_in_cn(anon, changed - SECOND)["agreements"]
+    (after,) = kz_in_cn(anon, changed)["agreements"]
+    assert (before["credential_types"], before["min_assurance"]) == (["merchant-identity"], "substantial")
+    assert (after["credential_types"], after["min_assurance"]) == (["export-licence", "merchant-identity"], "high")
+    assert kz_in_cn(anon, changed)["credential_types"] == ["export-licence", "merchant-identity"]
+
+
+def test_keys_are_shown_as_they_were_at_the_instant(world, clock, anon):
+    clock.now = compromised = T0 + timedelta(days=30)
+    identity.key_mark_compromised(key=world.kz.key)
+    (before,) = kz_in_cn(anon, compromised - SECOND)["keys"]
+    (after,) = kz_in_cn(anon, compromised)["keys"]
+    key = world.kz.key
+    assert before == {
+        "kid": key.kid,
+        "alg": "EdDSA",
+        "status": "active",
+        "not_before": key.not_before.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "not_after": None,
+    }
+    assert after == {**before, "status": "compromised"}
+
+
+def test_domestic_authorities_are_recognized_without_agreement(world, anon):
+    answer = ask(anon, origin="CN", destination="CN")
+    (cn,) = answer["authorities"]
+    assert (cn["issuer"], cn["recognized"], cn["basis"]) == (world.cn.authority.issuer, True, "domestic")
+    assert (cn["credential_types"], cn["agreements"]) == ([], [])
+
+
+def test_the_demo_corridor_now_and_by_default(world, anon):
+    answer = ask(anon, origin="CL", destination="CN")
+    assert abs(datetime.fromisoformat(answer["at"]) - datetime.now(UTC)) < timedelta(minutes=1)
+    (cl,) = answer["authorities"]
+    assert (cl["recognized"], cl["basis"], cl["credential_types"]) == (True, "agreement", ["merchant-identity"])
+    assert [a["id"] for a in cl["agreements"]] == [world.cn_recognizes_cl.id]
+    # Kazakhstan: known authority, no agreement with China.
+    (kz,) = ask(anon, origin="KZ", destination="CN")["authorities"]
+    assert (kz["recognized"], kz["basis"], kz["agreements"]) == (False, None, [])
+    # Chile recognizes nobody from China.
+    (cn,) = ask(anon, origin="CN", destination="CL")["authorities"]
+    assert cn["recognized"] is False
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("2026-03-01", "2026-03-01T00:00:00Z"),
+        ("2026-03-01T12:30:00Z", "2026-03-01T12:30:00Z"),
+        ("2026-03-01t12:30:00z", "2026-03-01T12:30:00Z"),
+        ("2026-03-01T12:30:00+00:00", "2026-03-01T12:30:00Z"),
+        ("2026-03-01T12:30:00.25Z", "2026-03-01T12:30:00.250000Z"),
+        ("0001-01-01", "0001-01-01T00:00:00Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+    ],
+)
+def test_at_accepts_rfc_3339_utc_times_and_dates(world, anon, at, expected):
+    assert ask(anon, origin="CL", destination="CN", at=at)["at"] == expected
+
+
+def test_before_anything_existed_there_is_nothing(world, anon):
+    assert ask(anon, origin="CL", destination="CN", at="2000-01-01")["authorities"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"destination": "CN"},
+        {"origin": "CL"},
+        {},
+        {"origin": "XX", "destination": "CN"},
+        {"origin": "CL", "destination": "cn"},
+        {"origin": "CL", "destination": "CHN"},
+        {"origin": "CL", "destination": ""},
+        {"origin": "CL", "destination": "CN", "at": "yesterday"},
+        {"origin": "CL", "destination": "CN", "at": ""},
+        {"origin": "CL", "destination": "CN", "at": "2026-13-01"},
+        {"origin": "CL", "destination": "CN", "at": "2026-02-30T00:00:00Z"},
+        {"origin": "CL", "destination": "CN", "at": "2026-03-01T00:00:00"},
+        {"origin": "CL", "destination": "CN", "at": "2026-03-01T00:00:00+02:00"},
+        {"origin": "CL", "destination": "CN", "at": "2026-03-01T00:00:00 00:00"},
+        {"origin": "CL", "destination": "CN", "at": "1772323200"},
+        {"origin": "CL", "destination": "CN", "at": "2026-03-01T24:00:00Z"},
+        {"origin": "CL", "destination": "CN", "at": "\uff12\uff10\uff12\uff16-03-01"},
+        {"origin": "CL", "destination": "CN", "at": "2026-03-01T00:00:00.1234567890Z"},
+        {"origin": "CL", "destination": "CN", "when": "2026-03-01"},
+    ],
+)
+def test_a_request_not_of_the_documented_shape_is_a_400_error(world, anon, query):
+    response = anon.get(URL, query)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert set(body) == {"error", "detail"} and body["error"] == "invalid_request"
+
+
+def test_the_error_names_the_problem(world, anon):
+    detail = anon.get(URL, {"origin": "CL", "destination": "CN", "at": "soon"}).json()["detail"]
+    assert detail.startswith("at: 'soon' is not an RFC 3339 UTC time or a date")
+    assert "origin" in anon.get(URL, {"destination": "CN"}).json()["detail"]
+    detail = anon.get(f"{URL}?origin=CL&destination=CN&at=2026-03-01&at=2026-04-01").json()["detail"]
+    assert "given more than once: at" in detail
+
+
+def test_the_answer_is_public_whatever_the_authorization_header(world, anon):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Api-Key wrong.key"}):
+        response = anon.get(URL, {"origin": "CL", "destination": "CN"}, **headers)
+        assert response.status_code == 200, headers
+    assert anon.post(URL, {}, format="json").status_code == 405
+
+
+def test_recognition_is_in_the_schema_and_it_validates(db):
+    schema = APIClient().get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/recognition/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert set(parameters) == {"origin", "destination", "at"}
+    assert parameters["origin"]["required"] and parameters["destination"]["required"]
+    assert not parameters["at"].get("required", False)
+    assert {"200", "400"} <= set(operation["responses"])
+    assert operation["security"] == [{}]
+    answer = schema["components"]["schemas"]["RecognitionAt"]
+    assert set(answer["properties"]) == ANSWER_FIELDS
+    authority = schema["components"]["schemas"]["RecognizedAuthority"]
+    assert set(authority["properties"]) == AUTHORITY_FIELDS
+    assert set(schema["components"]["schemas"]["RecognitionAgreementVersion"]["properties"]) == AGREEMENT_FIELDS
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+    assert "/api/v1/recognition/" in json.loads(out.getvalue())["paths"]

@@ -1,0 +1,460 @@
+"""TRQP under /trqp/ (DESIGN §9, issue 4 point 7): authorization and
+recognition answered from history for `context.time`, the Ayra lookups, and
+problem+json for every error. Public: no key needed, none refused."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from identity import services as identity
+from recognition.services import agreements as svc
+from recognition.services.point_in_time import AgreementState, AuthorityState
+from recognition.trqp.queries import authorization_verdict, recognition_verdict
+
+AUTHORIZATION = "/trqp/authorization"
+RECOGNITION = "/trqp/recognition"
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
+ANSWER_FIELDS = {"entity_id", "authority_id", "action", "resource", "time_requested", "time_evaluated", "message"}
+T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def z(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def post(url: str, body, *, content_type: str = "application/json", **headers):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return APIClient().generic("POST", url, data, content_type=content_type, **headers)
+
+
+def query(entity_id: str, authority_id: str, action: str, resource: str = "merchant-identity", time=None) -> dict:
+    body = {"entity_id": entity_id, "authority_id": authority_id, "action": action, "resource": resource}
+    if time is not None:
+        body["context"] = {"time": time}
+    return body
+
+
+def authorize(entity_id: str, authority_id: str, resource: str = "merchant-identity", time=None) -> dict:
+    response = post(AUTHORIZATION, query(entity_id, authority_id, "issue", resource, time))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == ANSWER_FIELDS | {"authorized"}
+    return body
+
+
+def recognize(entity_id: str, authority_id: str, resource: str = "merchant-identity", time=None) -> dict:
+    response = post(RECOGNITION, query(entity_id, authority_id, "recognize", resource, time))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == ANSWER_FIELDS | {"recognized"}
+    return body
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = json.loads(response.content)
+    assert set(body) == PROBLEM_FIELDS
+    assert (body["type"], body["status"], body["code"]) == ("about:blank", status, code)
+    assert body["title"] and body["detail"]
+    return body
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(world, monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+# Authorization ------------------------------------------------------------------
+
+
+def test_an_active_authority_is_authorized_to_issue_in_its_country(world):
+    issuer = world.cl.authority.issuer
+    body = authorize(issuer, "CL")
+    assert body["authorized"] is True
+    assert (body["entity_id"], body["authority_id"], body["action"], body["resource"]) == (
+        issuer,
+        "CL",
+        "issue",
+        "merchant-identity",
+    )
+    assert body["time_requested"].endswith("Z") and body["time_evaluated"].endswith("Z")
+    assert authorize(issuer, "CL", "export-licence")["authorized"] is True
+
+
+def test_an_authority_is_not_authorized_in_another_country(world):
+    body = authorize(world.cl.authority.issuer, "CN")
+    assert body["authorized"] is False and "authority of CL, not of CN" in body["message"]
+
+
+def test_an_unknown_credential_type_is_not_authorized(world):
+    body = authorize(world.cl.authority.issuer, "CL", "driving-licence")
+    assert body["authorized"] is False and "'driving-licence' is not a credential type" in body["message"]
+
+
+def test_authorization_follows_the_authority_status_at_the_time_asked(world, clock):
+    clock.now = suspended = T0 + timedelta(days=1)
+    identity.authority_suspend(authority=world.cl.authority)
+    clock.now = T0 + timedelta(days=2)
+    issuer = world.cl.authority.issuer
+    now = authorize(issuer, "CL")
+    assert now["authorized"] is False and "suspended" in now["message"]
+    assert now["time_requested"] == now["time_evaluated"] == z(clock.now)
+    before = authorize(issuer, "CL", time=z(suspended - timedelta(seconds=1)))
+    assert before["authorized"] is True
+    assert before["time_requested"] == z(suspended - timedelta(seconds=1))
+    assert before["time_evaluated"] == z(clock.now)
+    assert authorize(issuer, "CL", time=z(suspended))["authorized"] is False
+
+
+def test_a_revoked_authority_is_not_authorized(world):
+    identity.authority_revoke(authority=world.kz.authority)
+    body = authorize(world.kz.authority.issuer, "KZ")
+    assert body["authorized"] is False and "revoked" in body["message"]
+
+
+def test_an_authority_asked_about_before_it_was_registered_is_not_authorized(world):
+    body = authorize(world.cl.authority.issuer, "CL", time="2001-01-01T00:00:00Z")
+    assert body["authorized"] is False and "was not a registered authority at 2001-01-01T00:00:00Z" in body["message"]
+
+
+# Recognition -----------------------------------------------------------------------
+
+
+def test_cn_recognizes_the_chilean_registry_for_merchant_identity(world):
+    body = recognize(world.cl.authority.issuer, "CN")
+    assert body["recognized"] is True and body["action"] == "recognize"
+    assert f"agreement #{world.cn_recognizes_cl.pk}" in body["message"]
+
+
+def test_cn_does_not_recognize_kazakhstan_without_an_agreement(world):
+    body = recognize(world.kz.authority.issuer, "CN")
+    assert body["recognized"] is False and "no agreement" in body["message"]
+
+
+def test_recognition_is_for_the_credential_types_of_the_agreement_only(world):
+    body = recognize(world.cl.authority.issuer, "CN", "export-licence")
+    assert body["recognized"] is False and "merchant-identity, not export-licence" in body["message"]
+
+
+def test_a_country_recognizes_its_own_active_authorities(world):
+    body = recognize(world.cn.authority.issuer, "CN", "export-licence")
+    assert body["recognized"] is True and "domestic" in body["message"]
+
+
+def test_an_unknown_credential_type_is_not_recognized(world):
+    assert recognize(world.cn.authority.issuer, "CN", "driving-licence")["recognized"] is False
+
+
+def test_a_suspended_agreement_is_not_in_force(world):
+    svc.agreement_suspend(agreement=world.cn_recognizes_cl)
+    body = recognize(world.cl.authority.issuer, "CN")
+    assert body["recognized"] is False and f"#{world.cn_recognizes_cl.pk} suspended" in body["message"]
+
+
+def test_drafts_are_not_mentioned(world):
+    draft = svc.agreement_create(
+        destination="CN", authority=world.kz.authority, credential_types=[world.merchant_identity]
+    )
+    body = recognize(world.kz.authority.issuer, "CN")
+    assert body["recognized"] is False and f"#{draft.pk}" not in body["message"]
+
+
+def test_recognition_travels_in_time_with_context_time(world, clock):
+    clock.now = created = T0 + timedelta(days=1)
+    svc.agreement_create(
+        destination="CN",
+        authority=world.kz.authority,
+        credential_types=[world.merchant_identity],
+        legal_basis="CN-KZ memorandum",
+        valid_from=T0 - timedelta(days=30),
+        activate=True,
+    )
+    clock.now = T0 + timedelta(days=2)
+    issuer = world.kz.authority.issuer
+    before = recognize(issuer, "CN", time=z(created - timedelta(seconds=1)))
+    assert before["recognized"] is False and "no agreement" in before["message"]
+    assert recognize(issuer, "CN", time=z(created))["recognized"] is True
+    assert recognize(issuer, "CN")["recognized"] is True
+
+
+def test_time_may_be_given_with_a_zero_offset_and_fractions(world):
+    body = recognize(world.cl.authority.issuer, "CN", time="2090-01-01T00:00:00.5+00:00")
+    assert body["time_requested"] == "2090-01-01T00:00:00.500000Z"
+
+
+# Pure verdicts -------------------------------------------------------------------------
+
+
+AT = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def authority_state(id: int, country: str, status: str = "active") -> AuthorityState:
+    return AuthorityState(
+        id=id, issuer=f"https://a{id}.test", name=f"A{id}", country=country, status=status, max_assurance="high"
+    )
+
+
+def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None) -> AgreementState:
+    valid_from = at - timedelta(days=1)
+    return AgreementState(
+        id=id,
+        version=id,
+        authority_id=authority_id,
+        destination="CN",
+        origin="CL",
+        status="active",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        min_assurance="low",
+        credential_types=("merchant-identity",),
+        legal_basis="memo",
+        in_force=valid_until is None or at < valid_until,
+    )
+
+
+def test_verdicts_are_pure_functions_of_snapshots():
+    cl = authority_state(1, "CL")
+    in_force = agreement_state(10, 1, at=AT)
+    expired = agreement_state(11, 1, at=AT, valid_until=AT)
+    common = {"entity_id": cl.issuer, "resource": "merchant-identity", "type_known": True, "at": AT}
+    assert recognition_verdict(authority=cl, authority_id="CN", agreements=[in_force], **common).granted
+    assert not recognition_verdict(authority=cl, authority_id="CN", agreements=[expired], **common).granted
+    assert not recognition_verdict(authority=cl, authority_id="KZ", agreements=[in_force], **common).granted
+    assert recognition_verdict(authority=cl, authority_id="CL", agreements=[], **common).granted
+    assert authorization_verdict(authority=cl, authority_id="CL", **common).granted
+    suspended = authority_state(1, "CL", status="suspended")
+    assert not authorization_verdict(authority=suspended, authority_id="CL", **common).granted
+    assert not recognition_verdict(authority=suspended, authority_id="CL", agreements=[], **common).granted
+    assert not authorization_verdict(authority=None, authority_id="CL", **common).granted
+
+
+# Problems ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [AUTHORIZATION, RECOGNITION])
+def test_an_unknown_entity_is_a_404_problem(world, url):
+    action = "issue" if url == AUTHORIZATION else "recognize"
+    response = post(url, query("https://nobody.test/issuer", "CN", action))
+    body = assert_problem(response, 404, "unknown_entity")
+    assert "https://nobody.test/issuer" in body["detail"]
+
+
+CL_ISSUER = "https://registro-cl.test/issuer"  # tests/actors.py
+GOOD = query(CL_ISSUER, "CN", "recognize")
+MALFORMED = [
+    ("not JSON", "{not json", "malformed_request"),
+    ("an array", "[]", "invalid_request"),
+    ("empty object", {}, "invalid_request"),
+    ("missing resource", {k: v for k, v in GOOD.items() if k != "resource"}, "invalid_request"),
+    ("unknown field", {**GOOD, "assertion_id": "x"}, "invalid_request"),
+    ("unknown context member", {**GOOD, "context": {"time": "2026-03-01T00:00:00Z", "place": "x"}}, "invalid_request"),
+    ("context not an object", {**GOOD, "context": "now"}, "invalid_request"),
+    ("time not a time", {**GOOD, "context": {"time": "yesterday"}}, "invalid_request"),
+    ("time without offset", {**GOOD, "context": {"time": "2026-03-01T00:00:00"}}, "invalid_request"),
+    ("time not UTC", {**GOOD, "context": {"time": "2026-03-01T08:00:00+08:00"}}, "invalid_request"),
+    ("date only", {**GOOD, "context": {"time": "2026-03-01"}}, "invalid_request"),
+    ("time a number", {**GOOD, "context": {"time": 1772323200}}, "invalid_request"),
+    ("unknown country", {**GOOD, "authority_id": "XX"}, "invalid_request"),
+    ("lower-case country", {**GOOD, "authority_id": "cn"}, "invalid_request"),
+    ("wrong action", {**GOOD, "action": "issue"}, "invalid_request"),
+    ("padded action", {**GOOD, "action": " recognize"}, "invalid_request"),
+    ("entity_id a number", {**GOOD, "entity_id": 42}, "invalid_request"),
+    ("empty resource", {**GOOD, "resource": ""}, "invalid_request"),
+    ("NUL in entity_id", {**GOOD, "entity_id": "https://x.test/\u0000"}, "invalid_request"),
+]
+
+
+@pytest.mark.parametrize(("body", "code"), [case[1:] for case in MALFORMED], ids=[case[0] for case in MALFORMED])
+def test_every_malformed_request_is_a_400_problem(world, body, code):
+    assert world.cl.authority.issuer == CL_ISSUER
+    assert_problem(post(RECOGNITION, body), 400, code)
+
+
+def test_authorization_wants_the_issue_action(world):
+    body = query(world.cl.authority.issuer, "CL", "recognize")
+    problem = assert_problem(post(AUTHORIZATION, body), 400, "invalid_request")
+    assert "action: must be 'issue'" in problem["detail"]
+
+
+def test_a_body_that_is_not_json_media_type_is_a_415_problem(world):
+    response = post(RECOGNITION, "entity_id=x", content_type="text/plain")
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_a_body_over_one_mebibyte_is_refused_before_it_is_read(world):
+    body = json.dumps({**GOOD, "resource": "x" * (1024 * 1024)})
+    assert post(RECOGNITION, body).status_code == 413
+
+
+def test_wrong_method_is_a_405_problem(world):
+    response = APIClient().get(AUTHORIZATION)
+    assert_problem(response, 405, "method_not_allowed")
+    assert "POST" in response["Allow"]
+
+
+def test_an_unknown_trqp_path_is_a_404_problem(world):
+    assert_problem(APIClient().get("/trqp/nothing/here"), 404, "not_found")
+
+
+# Public ----------------------------------------------------------------------------------
+
+
+def test_no_key_is_needed_and_none_is_refused(world):
+    body = query(world.cl.authority.issuer, "CN", "recognize")
+    assert post(RECOGNITION, body, HTTP_AUTHORIZATION="Api-Key wrong.key").status_code == 200
+    assert post(RECOGNITION, body, HTTP_AUTHORIZATION="Bearer some-verifier-token").status_code == 200
+
+
+def test_a_logged_in_browser_needs_no_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.rita)
+    body = json.dumps(query(world.cl.authority.issuer, "CN", "recognize"))
+    assert client.post(RECOGNITION, body, content_type="application/json").status_code == 200
+
+
+def test_answers_are_json_whatever_the_accept_header(world):
+    body = json.dumps(query(world.cl.authority.issuer, "CN", "recognize"))
+    response = APIClient().generic("POST", RECOGNITION, body, content_type="application/json", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+
+
+# Metadata, lookups, entities ----------------------------------------------------------------
+
+
+def test_metadata(world, settings):
+    response = APIClient().get("/trqp/metadata")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"id", "name", "description", "controllers"}
+    assert body["id"] == settings.REGISTRY["ISSUER"] and body["controllers"] == [body["id"]]
+
+
+def test_assurance_levels_lookup(world):
+    response = APIClient().get("/trqp/lookups/assuranceLevels", {"authority_id": "CN"})
+    assert response.status_code == 200
+    levels = response.json()
+    assert [level["assurance_level"] for level in levels] == ["low", "substantial", "high"]
+    assert all(set(level) == {"assurance_level", "description"} and level["description"] for level in levels)
+    assert APIClient().get("/trqp/lookups/assuranceLevels").json() == levels
+
+
+def test_authorizations_lookup_lists_both_actions_for_every_credential_type(world):
+    response = APIClient().get("/trqp/lookups/authorizations", {"authority_id": "CL"})
+    assert response.status_code == 200
+    pairs = {(item["action"], item["resource"]) for item in response.json()}
+    assert pairs == {
+        ("issue", "export-licence"),
+        ("recognize", "export-licence"),
+        ("issue", "merchant-identity"),
+        ("recognize", "merchant-identity"),
+    }
+
+
+@pytest.mark.parametrize("url", ["/trqp/lookups/assuranceLevels", "/trqp/lookups/authorizations"])
+def test_lookups_refuse_an_unknown_country(world, url):
+    assert_problem(APIClient().get(url, {"authority_id": "XX"}), 400, "invalid_request")
+
+
+def test_entities_are_the_authorities_of_a_country(world):
+    response = APIClient().get("/trqp/entities", {"authority_id": "CN"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["items"] == [
+        {
+            "entity_id": world.cn.authority.issuer,
+            "name": world.cn.authority.name,
+            "authority_id": "CN",
+            "status": "active",
+            "max_assurance": "high",
+        }
+    ]
+    assert body["pagination"] == {"limit": 50, "offset": 0, "total": 1, "next": None, "previous": None}
+    assert APIClient().get("/trqp/entities", {"authority_id": "FR"}).json()["items"] == []
+
+
+def test_entities_are_paginated_by_offset(world):
+    for n in (2, 3):
+        identity.authority_create(country="CL", name=f"Registro {n}", issuer=f"https://registro-{n}.test/issuer")
+    client = APIClient()
+    first = client.get("/trqp/entities", {"authority_id": "CL", "limit": 2}).json()
+    assert len(first["items"]) == 2 and first["pagination"]["total"] == 3
+    assert first["pagination"]["previous"] is None
+    second = client.get(first["pagination"]["next"]).json()
+    assert second["pagination"]["offset"] == 2 and len(second["items"]) == 1
+    assert second["pagination"]["next"] is None
+    back = client.get(second["pagination"]["previous"]).json()
+    assert back["items"] == first["items"]
+    issuers = {item["entity_id"] for item in first["items"] + second["items"]}
+    assert len(issuers) == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"authority_id": "cl"},
+        {"authority_id": "CL", "limit": 0},
+        {"authority_id": "CL", "limit": 201},
+        {"authority_id": "CL", "limit": "many"},
+        {"authority_id": "CL", "offset": -1},
+    ],
+)
+def test_entities_refuse_bad_parameters(world, params):
+    assert_problem(APIClient().get("/trqp/entities", params), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        ("/trqp/entities", "?authority_id=CL&authorityid=CN"),
+        ("/trqp/entities", "?authority_id=CL&authority_id=CN"),
+        ("/trqp/lookups/authorizations", "?ecosystem=CN"),
+        ("/trqp/lookups/assuranceLevels", "?authority_id=CN&authority_id=CL"),
+    ],
+)
+def test_unknown_and_repeated_parameters_are_refused(world, url, query):
+    assert_problem(APIClient().get(url + query), 400, "invalid_request")
+
+
+def test_metadata_takes_no_parameter_and_ignores_any(world):
+    assert APIClient().get("/trqp/metadata", {"egf_did": "did:web:x"}).status_code == 200
+
+
+def test_entities_allow_the_maximum_limit(world):
+    assert APIClient().get("/trqp/entities", {"authority_id": "CL", "limit": 200}).status_code == 200
+
+
+# Schema ------------------------------------------------------------------------------------------
+
+
+def test_trqp_endpoints_are_in_the_schema_with_problem_responses(db):
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+    paths = json.loads(out.getvalue())["paths"]
+    for url in (AUTHORIZATION, RECOGNITION):
+        responses = paths[url]["post"]["responses"]
+        assert "application/json" in responses["200"]["content"]
+        for status in ("400", "404", "415"):
+            assert set(responses[status]["content"]) == {"application/problem+json"}, status
+    for url in ("/trqp/metadata", "/trqp/lookups/assuranceLevels", "/trqp/lookups/authorizations", "/trqp/entities"):
+        assert "get" in paths[url], url
+    assert not any(path.startswith("/trqp/{") for path in paths)
