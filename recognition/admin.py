@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as UnusedLibraryApiKey
@@ -69,17 +69,6 @@ class AgreementTermsForm(ServiceForm):
         )
 
 
-def reciprocal_agreements() -> QuerySet:
-    """Agreements the other way round of the agreement at OuterRef. A draft
-    is only a proposal and a terminated agreement is over: neither makes the
-    recognition mutual."""
-    return RecognitionAgreement.objects.filter(
-        destination=OuterRef("origin"),
-        origin=OuterRef("destination"),
-        status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
-    )
-
-
 @admin.register(RecognitionAgreement)
 class RecognitionAgreementAdmin(CountryScopedAdmin):
     country_lookup = "destination"
@@ -112,7 +101,7 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).select_related("authority")
-        return queryset.annotate(has_reciprocal=Exists(reciprocal_agreements()))
+        return queryset.with_reciprocal("has_reciprocal")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Destination and authority are chosen once, on creation.

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
@@ -37,6 +37,17 @@ class RecognitionAgreementQuerySet(models.QuerySet):
 
     def visible_publicly(self) -> "RecognitionAgreementQuerySet":
         return self.exclude(status=AgreementStatus.DRAFT)
+
+    def with_reciprocal(self, name: str = "reciprocal") -> "RecognitionAgreementQuerySet":
+        """Annotate whether an agreement the other way exists: the origin
+        recognizing an authority of the destination, active or suspended (a
+        draft is only a proposal and a terminated agreement is over)."""
+        other_way = RecognitionAgreement.objects.filter(
+            destination=OuterRef("origin"),
+            origin=OuterRef("destination"),
+            status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
+        )
+        return self.annotate(**{name: Exists(other_way)})
 
 
 # Kept as a name so that services can write the single "created" history row

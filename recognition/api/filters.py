@@ -116,17 +116,6 @@ class AgreementFilter(PageParams):
         return value
 
 
-def reciprocal_agreements() -> QuerySet:
-    """Agreements the other way round of the agreement at OuterRef: the same
-    rule as recognition/admin.py's (a draft is only a proposal and a
-    terminated agreement is over; neither makes the recognition mutual)."""
-    return RecognitionAgreement.objects.filter(
-        destination=OuterRef("origin"),
-        origin=OuterRef("destination"),
-        status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
-    )
-
-
 def readable_agreements(request: Request) -> QuerySet:
     """DESIGN §10: everyone reads every agreement but drafts; a regulator
     (key or session) reads drafts too, a country administrator (session)
@@ -147,10 +136,8 @@ def with_agreement_facts(queryset: QuerySet) -> QuerySet:
     return (
         queryset.select_related("authority")
         .prefetch_related("credential_types")
-        .annotate(
-            in_force=Exists(in_force.filter(pk=OuterRef("pk"))),
-            reciprocal=Exists(reciprocal_agreements()),
-        )
+        .annotate(in_force=Exists(in_force.filter(pk=OuterRef("pk"))))
+        .with_reciprocal()
     )
 
 
