@@ -36,7 +36,7 @@ LEGEND = (
     ),
     (
         CellState.SUSPENDED,
-        "⏸",
+        "‖",  # U+2016: present in the common fonts, unlike U+23F8
         "none recognized, but one would be were it not for a suspension (of the agreement, inside its validity "
         "window, or of the authority while its agreement is in force)",
     ),
