@@ -38,3 +38,15 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache
+
+# Not in CI (README: Reliability checks). `make fault`: verifications
+# under load while the local PostgreSQL cluster is stopped and started again
+# (pg_ctlcluster; every other client of the cluster is interrupted);
+# FAULT_ARGS=--private-cluster runs it on a throwaway cluster of its own.
+# `make soak`: minutes of mixed traffic, zero errors, worker memory flat.
+.PHONY: fault soak
+fault: $(VENV)/.runtime
+	$(PY) -m bench.fault $(FAULT_ARGS)
+
+soak: $(VENV)/.runtime
+	$(PY) -m bench.soak $(SOAK_ARGS)

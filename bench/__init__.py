@@ -1,0 +1,1 @@
+"""Scripts run by hand, not by the test suite: `make fault` and `make soak` (README: Reliability checks)."""

@@ -1,0 +1,165 @@
+"""The admin in a real browser (issue 6 point 4; DESIGN §7).
+
+The China administrator (alice) logs in through the login form, registers a
+key by pasting a public JWK, creates a draft agreement recognizing a second
+Chilean authority, activates it with the admin action and finds herself in
+its history; the Chile administrator (bob) cannot open it for change; the
+regulator (rita) sees the China-Chile cell of the recognition matrix go from
+partly recognized (before) to recognized (now).
+
+The server is pytest-django's `live_server` (a thread of this process, data
+committed: the test is transactional). Every step waits for its navigation or
+for an element; nothing sleeps. Screenshots: artifacts/e2e/<test>/NN-step.png.
+"""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.utils import timezone
+
+from identity import services as identity
+from identity.jose import thumbprint
+from identity.models import AuthorityKey
+from recognition.models import RecognitionAgreement
+from recognition.services.matrix import iso
+from tests.actors import PASSWORD, build_world
+from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
+
+pytestmark = pytest.mark.slow
+
+SECOND_CL_ISSUER = "https://sii-cl.test/issuer"
+SECOND_CL_NAME = "Servicio de Impuestos Internos de Prueba"
+LEGAL_BASIS = "CN-CL e-commerce cooperation memorandum (2016), tax registry annex"
+
+
+@pytest.fixture
+def plain_http_cookies(settings) -> None:
+    # Production cookies are Secure (HTTPS only); the live server speaks HTTP.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+def log_in(browser, base: str, username: str):
+    """A fresh browser context (its own cookies) logged in through the form."""
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert page.url == f"{base}/admin/", f"{username} was not logged in: {page.url}"
+    assert page.locator("#user-tools strong").text_content() == username
+    return page
+
+
+def success_messages(page) -> str:
+    return " ".join(page.locator("ul.messagelist li").all_inner_texts())
+
+
+def matrix_cell(page, destination: str, origin: str) -> str:
+    cell = page.locator(f'td[data-destination="{destination}"][data-origin="{origin}"]')
+    return cell.get_attribute("data-state")
+
+
+def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, plain_http_cookies, request):
+    world = build_world()
+    second_cl = identity.authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
+    # China recognizes one of Chile's two authorities: the cell is partly recognized.
+    before = iso(timezone.now())
+    jwk = identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    kid = thumbprint(jwk)
+    shot = Screenshots(request.node.name)
+    base = live_server.url
+
+    with chromium() as browser:
+        # 1. alice, China's administrator, logs in through the login form.
+        alice = log_in(browser, base, "alice")
+        shot(alice, "cn-admin-logged-in")
+
+        # 2. She registers a key of China's authority by pasting a public JWK.
+        alice.goto("/admin/identity/authoritykey/add/")
+        alice.select_option("#id_authority", label=str(world.cn.authority))
+        alice.fill("#id_jwk", json.dumps(jwk, indent=2))
+        shot(alice, "cn-admin-pastes-jwk")
+        with alice.expect_navigation():
+            alice.click("input[name=_save]")
+        assert alice.url == f"{base}/admin/identity/authoritykey/", success_messages(alice)
+        assert "was added successfully" in success_messages(alice)
+        assert alice.locator("#result_list").get_by_text(kid, exact=True).count() == 1
+        shot(alice, "cn-admin-key-registered")
+
+        # 3. She creates a draft agreement recognizing Chile's second authority.
+        alice.goto("/admin/recognition/recognitionagreement/add/")
+        assert alice.locator("#id_destination option").all_inner_texts() == ["China"]
+        alice.select_option("#id_authority", label=str(second_cl))
+        # The filter_horizontal widget (JavaScript): move the type to "Chosen".
+        alice.select_option("#id_credential_types_from", label="merchant-identity")
+        alice.click("#id_credential_types_add")
+        assert alice.locator("#id_credential_types_to option").all_inner_texts() == ["merchant-identity"]
+        alice.select_option("#id_min_assurance", "substantial")
+        alice.fill("#id_valid_from_0", (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%d"))
+        alice.fill("#id_valid_from_1", "00:00:00")
+        alice.fill("#id_legal_basis", LEGAL_BASIS)
+        shot(alice, "cn-admin-agreement-form")
+        with alice.expect_navigation():
+            alice.click("input[name=_save]")
+        assert alice.url == f"{base}/admin/recognition/recognitionagreement/", success_messages(alice)
+        assert "was added successfully" in success_messages(alice)
+        added = alice.locator("ul.messagelist a").first.get_attribute("href")
+        agreement_id = int(re.fullmatch(r"/admin/recognition/recognitionagreement/(\d+)/change/", added).group(1))
+        row = alice.locator("#result_list tbody tr").filter(has=alice.locator(f'input[value="{agreement_id}"]'))
+        assert row.locator("td.field-status").inner_text() == "Draft"
+        shot(alice, "cn-admin-agreement-draft")
+
+        # 4. She activates it with the admin action.
+        row.locator("input.action-select").check()
+        alice.select_option("select[name=action]", "activate")
+        with alice.expect_navigation():
+            alice.click("button[name=index]")
+        assert "Activated 1 recognition agreement." in success_messages(alice)
+        assert row.locator("td.field-status").inner_text() == "Active"
+        shot(alice, "cn-admin-agreement-activated")
+
+        # 5. The history lists both versions, each made by alice.
+        alice.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/history/")
+        versions = alice.locator("#change-history tbody tr")
+        assert versions.count() == 2
+        for version in versions.all():
+            assert re.search(r"\balice\b", version.inner_text()), version.inner_text()
+        assert "draft" in versions.first.inner_text() and "active" in versions.first.inner_text()
+        shot(alice, "cn-admin-agreement-history")
+
+        # 6. bob, Chile's administrator, cannot open it for change: the admin
+        # treats a row out of his scope as absent and sends him back.
+        bob = log_in(browser, base, "bob")
+        bob.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/change/")
+        assert bob.url == f"{base}/admin/"
+        assert f"ID “{agreement_id}” doesn’t exist" in success_messages(bob)
+        assert bob.locator("input[name=_save]").count() == 0
+        shot(bob, "cl-admin-change-refused")
+        bob.goto("/admin/recognition/recognitionagreement/")
+        assert bob.locator(f'input.action-select[value="{agreement_id}"]').count() == 0
+        shot(bob, "cl-admin-agreement-list")
+
+        # 7. rita, the regulator, reads the matrix before and now.
+        rita = log_in(browser, base, "rita")
+        rita.goto(f"/recognition/matrix/?at={before}")
+        assert matrix_cell(rita, "CN", "CL") == "partly_recognized"
+        shot(rita, "regulator-matrix-before")
+        rita.goto("/recognition/matrix/")
+        assert matrix_cell(rita, "CN", "CL") == "recognized"
+        assert matrix_cell(rita, "CL", "CN") == "none"
+        shot(rita, "regulator-matrix-now")
+
+    # What the browser did, as the database recorded it.
+    key = AuthorityKey.objects.get(kid=kid)
+    assert key.authority == world.cn.authority and key.history.latest().history_user == world.alice
+    agreement = RecognitionAgreement.objects.get(pk=agreement_id)
+    assert (agreement.destination, agreement.authority, agreement.status) == ("CN", second_cl, "active")
+    assert [version.history_user for version in agreement.history.all()] == [world.alice, world.alice]
+    assert len(shot.taken) == 11 and all(path.stat().st_size > 0 for path in shot.taken)
