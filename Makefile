@@ -24,7 +24,7 @@ run: $(VENV)/.runtime
 
 # The whole suite against DATABASE_URL (SQLite when unset), then lint.
 test: $(VENV)/.dev
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 

@@ -7,6 +7,7 @@ ImproperlyConfigured naming the variable.
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,13 +74,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_countries",
     "simple_history",
+    "axes",
     "identity",
     "recognition",
 ]
 
 MIDDLEWARE = [
-    "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    # Before anything reads the body; after the two above, so that its 413
+    # carries the security headers too.
+    "config.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,6 +144,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Admin logins are limited by django-axes (the API uses API keys, never a
+# password): AXES_FAILURE_LIMIT failures for one username from one address
+# lock that pair out for AXES_COOLOFF_MINUTES, with HTTP 429 and a page that
+# says so (config/middleware.py); a successful login clears the count.
+# Attempts are kept in the database, so every worker sees the same count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "config.middleware.lockout_response"
+# Behind TRUSTED_PROXY_COUNT reverse proxies the address is taken from
+# X-Forwarded-For, that many entries from the right (config.middleware.client_ip);
+# 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+# Unlock with `manage.py axes_reset_username USERNAME` (or axes_reset); the
+# attempt tables stay out of the role-scoped admin. No start-up banner: the
+# management commands' output stays theirs.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -157,8 +190,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Request bodies over 1 MiB are refused (DESIGN §10).
+# Request bodies over 1 MiB are refused (DESIGN §10), and so is a form or
+# query string of more than 500 fields (Django answers 400): the admin's
+# largest form, a changelist page of 100 selected rows, is far below it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 # Security: secure cookies and HSTS in production (behind TLS).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -9,7 +9,8 @@ of paths under /api/ are JSON of the same shape, with no traceback.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -71,6 +72,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             {"error": "payload_too_large", "detail": "the request body is over 1 MiB"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's own refusal of a request (too many query or form fields,
+        # DATA_UPLOAD_MAX_NUMBER_FIELDS): a 400 in the API's shape, where
+        # Django would answer its HTML page. Logged as Django logs it.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning("%s", exc)
+        detail = (
+            f"the request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query or form fields"
+            if isinstance(exc, TooManyFieldsSent)
+            else "the request is malformed"
+        )
+        return Response({"error": "malformed_request", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DatabaseError):
         # The caller learns that the registry cannot answer now; what the
         # database said stays in the server's log.

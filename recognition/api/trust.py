@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recognition.api.schema import COUNTRY_CODE_SCHEMA
 from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
@@ -154,7 +155,7 @@ class TrustListApi(PublicApi):
         tags=["trust"],
         parameters=[
             OpenApiParameter(
-                "country", OpenApiTypes.STR, OpenApiParameter.PATH, description="ISO 3166-1 alpha-2, upper case"
+                "country", COUNTRY_CODE_SCHEMA, OpenApiParameter.PATH, description="ISO 3166-1 alpha-2, upper case"
             )
         ],
         responses={
@@ -192,7 +193,8 @@ class RegistryJwksApi(PublicApi):
         operation_id="registry_jwks",
         tags=["trust"],
         responses={
-            200: OpenApiResponse(response=JwksSerializer, description="A JWK Set of public keys only (RFC 7517 §5)")
+            200: OpenApiResponse(response=JwksSerializer, description="A JWK Set of public keys only (RFC 7517 §5)"),
+            503: _error("The registry cannot reach its database"),
         },
         summary="The registry's public keys",
         description=(
@@ -294,7 +296,7 @@ def present_recognition(answer: Recognition) -> dict[str, Any]:
 
 
 def _country_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description=description)
+    return OpenApiParameter(name, COUNTRY_CODE_SCHEMA, OpenApiParameter.QUERY, required=True, description=description)
 
 
 class RecognitionAtApi(PublicApi):

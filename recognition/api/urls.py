@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from recognition.api import schema  # noqa: F401 (registers the schema extensions)
 from recognition.api.views import VerificationBatchApi, VerificationCreateApi
 
 urlpatterns = [

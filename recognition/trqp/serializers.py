@@ -66,6 +66,13 @@ class TrqpContextSerializer(RequestObjectSerializer):
     class Meta:
         ref_name = "TrqpContext"
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # `"context": null` is no context, as the schema says (allow_null);
+        # the request-object check below would refuse it as not an object.
+        if data is None and self.allow_null:
+            return None
+        return super().run_validation(data)
+
 
 class TrqpQuerySerializer(RequestObjectSerializer):
     entity_id = StrictCharField(**_exact(max_length=500, help_text="An authority's issuer (the JWT `iss`)"))

@@ -8,7 +8,6 @@ application/problem+json (recognition/trqp/problems.py).
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -17,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from recognition.api.serializers import ErrorSerializer, JSONBodyParser
+from recognition.api.schema import COUNTRY_CODE_SCHEMA
+from recognition.api.serializers import JSONBodyParser
 from recognition.matrix_api import query_object
 from recognition.trqp import queries
 from recognition.trqp import serializers as s
@@ -28,8 +28,11 @@ def _problem(description: str) -> OpenApiResponse:
     return OpenApiResponse(ProblemSerializer, description=description)
 
 
+# 405 is what any other method gets at the path. 503 is documented only where
+# the answer reads the database (metadata and the assurance levels do not).
+METHOD_PROBLEMS = {(405, PROBLEM_JSON): _problem("Method not allowed")}
 COMMON_PROBLEMS = {
-    (405, PROBLEM_JSON): _problem("Method not allowed"),
+    **METHOD_PROBLEMS,
     (503, PROBLEM_JSON): _problem("The registry cannot reach its database"),
 }
 QUERY_PROBLEMS = {
@@ -38,15 +41,13 @@ QUERY_PROBLEMS = {
         "country code, or the wrong `action`"
     ),
     (404, PROBLEM_JSON): _problem("Unknown entity: no authority has ever had this issuer"),
-    # The body-size middleware refuses before any view runs, in the API's error shape.
-    (413, "application/json"): OpenApiResponse(
-        ErrorSerializer, description="The body is over 1 MiB: refused before it is read, as {error, detail}"
-    ),
+    # The body-size middleware (config/middleware.py) refuses before any view runs.
+    (413, PROBLEM_JSON): _problem("The body is over 1 MiB: refused before it is read (code payload_too_large)"),
     (415, PROBLEM_JSON): _problem("The body is not application/json"),
     **COMMON_PROBLEMS,
 }
 AUTHORITY_PARAMETER = OpenApiParameter(
-    "authority_id", OpenApiTypes.STR, description="A country code (ISO 3166-1 alpha-2, upper case)"
+    "authority_id", COUNTRY_CODE_SCHEMA, description="A country code (ISO 3166-1 alpha-2, upper case)"
 )
 EXAMPLE_ISSUER = "https://demo-registro.cl.example/issuer"
 
@@ -122,7 +123,7 @@ class TrqpMetadataApi(TrqpApi):
     @extend_schema(
         operation_id="trqp_metadata",
         tags=["trqp"],
-        responses={(200, "application/json"): s.TrqpMetadataSerializer, **COMMON_PROBLEMS},
+        responses={(200, "application/json"): s.TrqpMetadataSerializer, **METHOD_PROBLEMS},
         summary="TRQP: the registry's metadata",
         description="The same for every ecosystem: takes no parameter (any given, such as `egf_did`, is ignored).",
     )
@@ -136,7 +137,7 @@ def _authority_query(request: Request) -> None:
 
 LOOKUP_PROBLEMS = {
     (400, PROBLEM_JSON): _problem("`authority_id` is not a country code, or a parameter is unknown or repeated"),
-    **COMMON_PROBLEMS,
+    **METHOD_PROBLEMS,
 }
 
 
@@ -159,7 +160,11 @@ class TrqpAuthorizationsApi(TrqpApi):
         operation_id="trqp_lookup_authorizations",
         tags=["trqp"],
         parameters=[AUTHORITY_PARAMETER],
-        responses={(200, "application/json"): s.AuthorizationPairSerializer(many=True), **LOOKUP_PROBLEMS},
+        responses={
+            (200, "application/json"): s.AuthorizationPairSerializer(many=True),
+            **LOOKUP_PROBLEMS,
+            **COMMON_PROBLEMS,
+        },
         summary="TRQP lookup: the action + resource pairs that may be queried",
         description="`issue` and `recognize` for every registered credential type; the same in every country.",
     )
@@ -185,9 +190,17 @@ class TrqpEntitiesApi(TrqpApi):
         operation_id="trqp_entities",
         tags=["trqp"],
         parameters=[
-            OpenApiParameter("authority_id", OpenApiTypes.STR, required=True, description="A country code"),
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {s.MAX_LIMIT}; default {s.DEFAULT_LIMIT}"),
-            OpenApiParameter("offset", OpenApiTypes.INT, description="How many to skip; default 0"),
+            OpenApiParameter("authority_id", COUNTRY_CODE_SCHEMA, required=True, description="A country code"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": s.MAX_LIMIT},
+                description=f"1 to {s.MAX_LIMIT}; default {s.DEFAULT_LIMIT}",
+            ),
+            OpenApiParameter(
+                "offset",
+                {"type": "integer", "minimum": 0, "maximum": s.MAX_OFFSET},
+                description="How many to skip; default 0",
+            ),
         ],
         responses={
             (200, "application/json"): s.EntitiesSerializer,

@@ -1,0 +1,58 @@
+"""Fixtures of the in-process WSGI tests: Django's own WSGI handler, as
+gunicorn runs it, called by schemathesis through werkzeug's test client."""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from schemathesis.core import media_types
+
+from recognition.services.api_keys import api_key_create
+from recognition.services.registry_keys import registry_key_rotate
+
+# config/wsgi.py adds only a start-up check of the production signing key;
+# the tests use a throwaway key instead (registry_key below).
+APPLICATION = get_wsgi_application()
+SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", APPLICATION)
+
+
+@schemathesis.deserializer("application/json")
+def json_or_compact_jwt(ctx, response):
+    """schemathesis counts application/jwt among the JSON media types; a
+    trust list is a compact JWS (RFC 7519 §10.3.1), a string, and is checked
+    against its documented string schema as such."""
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if media_types.parse(content_type) == ("application", "jwt"):
+        return response.content.decode("ascii")
+    return response.json()
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """What Django's test client does for its own requests: the WSGI
+    handler's request signals would otherwise close the connection that
+    holds the test's transaction (and with it the test data)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def registry_key(db, settings, tmp_path) -> None:
+    """A throwaway registry key for the trust lists (never the shared var/ file)."""
+    settings.REGISTRY = {**settings.REGISTRY, "SIGNING_KEY_PATH": str(tmp_path / "registry-key.pem")}
+    registry_key_rotate()
+
+
+@pytest.fixture
+def keys(world, registry_key, wsgi_in_test_transaction) -> dict[str, str]:
+    """The shared actors (tests/actors.py) and one API key of each role."""
+    return {
+        "platform": api_key_create(name="fuzz-platform", role="platform")[1],
+        "regulator": api_key_create(name="fuzz-regulator", role="regulator")[1],
+    }

@@ -1,0 +1,79 @@
+"""Schema-driven fuzzing (issue 6 point 1): schemathesis reads the registry's
+own /api/schema/ and sends every operation generated requests, positive and
+negative, in process through the WSGI application (no server, no network).
+
+Every response must be: no 5xx (not_a_server_error), of a status the schema
+documents for the operation (status_code_conformance), of a media type it
+documents for that status (content_type_conformance), and a body of the
+documented schema (response_schema_conformance).
+
+Each operation is one pytest test in its own database transaction, holding
+the shared actors (tests/actors.py) and one API key per role. Each request
+carries a credential picked from the generated case itself (so that a
+failing case replays with the same one): mostly the key of the role the
+operation is for (regulator for the regulator endpoints and the public
+reads, platform for verification), else none, an unknown key, or the other
+role's key, so that the 401 and 403 answers are checked too.
+
+Bounded: FUZZ_MAX_EXAMPLES examples per operation (default 50) on top of
+schemathesis's coverage phase, with a fixed seed; FUZZ_RANDOM=1 draws a new
+seed for a longer search, e.g.
+`FUZZ_RANDOM=1 FUZZ_MAX_EXAMPLES=300 pytest tests/fuzz -n 2`.
+"""
+
+import os
+import zlib
+
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.fuzz.conftest import SCHEMA
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+UNKNOWN_KEY = "Api-Key unknownprefix.0123456789abcdef0123456789abcdef"
+
+
+def role_for(path: str) -> str:
+    return "platform" if path.startswith("/api/v1/verifications/") else "regulator"
+
+
+CREDENTIALS = ("own", "own", "own", "none", "unknown", "other")
+
+
+def credential_for(case) -> str:
+    seen = repr((case.path_parameters, case.query, case.headers, case.body)).encode("utf-8", "surrogatepass")
+    return CREDENTIALS[zlib.crc32(seen) % len(CREDENTIALS)]
+
+
+def authorization(credential: str, path: str, keys: dict[str, str]) -> dict[str, str]:
+    role = role_for(path)
+    if credential == "own":
+        return {"Authorization": f"Api-Key {keys[role]}"}
+    if credential == "other":
+        return {"Authorization": f"Api-Key {keys['regulator' if role == 'platform' else 'platform']}"}
+    if credential == "unknown":
+        return {"Authorization": UNKNOWN_KEY}
+    return {}
+
+
+@SCHEMA.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,  # one transaction per operation, on purpose
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_every_operation_answers_as_the_schema_documents(case, keys):
+    headers = authorization(credential_for(case), case.operation.path, keys)
+    case.call_and_validate(headers=headers, checks=CHECKS)
