@@ -326,9 +326,13 @@ def test_exports_stream_the_same_rows_as_the_json_pages(regulator, decisions, ma
 
 
 def as_cell(value) -> str:
+    """The CSV cell the README promises for a JSON value (formula starts prefixed with ')."""
     if value is None:
         return ""
-    return " ".join(value) if isinstance(value, list) else str(value)
+    if isinstance(value, list):
+        return " ".join(value)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def test_an_export_of_nothing_is_a_header_or_an_empty_file(regulator, decisions):
