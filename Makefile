@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo clean
+.PHONY: run test lint format migrate demo clean bench bench-http
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The benchmark of the verification path (bench/README.md): in-process, on
+# SQLite and PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432), each in
+# a throwaway database, with the 1,000 and 1,000,000-merchant data sets.
+# bench-http adds gunicorn + wrk. More flags: make bench ARGS="--check --no-scale".
+bench: $(VENV)/.runtime
+	$(PY) -m bench.run $(ARGS)
+
+bench-http: $(VENV)/.runtime
+	$(PY) -m bench.run --http $(ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache

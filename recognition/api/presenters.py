@@ -2,12 +2,14 @@
 the audit row. `issuer`, `merchant` and `credential` are filled only from a
 token whose signature verified: unauthenticated claims are never echoed."""
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
 from recognition.services.verification import Outcome
 
 
+@functools.lru_cache(maxsize=256)  # the same instants recur: a batch's, an agreement's window
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 

@@ -127,9 +127,43 @@ class VerificationRequestSerializer(RequestObjectSerializer):
     class Meta:
         ref_name = "Verification"
 
+    def run_validation(self, data: Any = empty) -> Any:
+        validated = well_formed_request(data)
+        return validated if validated is not None else super().run_validation(data)
+
     @staticmethod
     def to_request(data: Mapping) -> VerificationRequest:
         return VerificationRequest(token=data["token"], destination=data["destination"], origin=data.get("origin"))
+
+
+def well_formed_request(data: Any) -> dict[str, Any] | None:
+    """What the serializer validates `data` into, when `data` has the common
+    well-formed shape (a JSON object of a string `token`, a known upper-case
+    `destination` and, optionally, a known `origin` or null, and no other
+    member); None for anything else, which the serializer's fields then
+    refuse in their own words. Building and running the fields costs more
+    than parsing the token (issue 5); tests/api/test_hot_path_requests.py
+    checks that both agree on the same inputs."""
+    if type(data) is not dict or not 2 <= len(data) <= 3:
+        return None
+    token, destination, origin = data.get("token"), data.get("destination"), data.get("origin")
+    if type(token) is not str or type(destination) is not str or destination not in _COUNTRY_CODES:
+        return None
+    if len(data) != 2 + ("origin" in data) or not (
+        origin is None or (type(origin) is str and origin in _COUNTRY_CODES)
+    ):
+        return None
+    return dict(data)
+
+
+def well_formed_batch(data: Any) -> dict[str, Any] | None:
+    """`well_formed_request` for a batch: every item well formed, or None."""
+    if type(data) is not dict or len(data) != 1 or type(items := data.get("items")) is not list:
+        return None
+    if not 1 <= len(items) <= MAX_BATCH:
+        return None
+    validated = [well_formed_request(item) for item in items]
+    return None if None in validated else {"items": validated}
 
 
 class BatchItemsField(serializers.ListField):
@@ -155,6 +189,10 @@ class BatchRequestSerializer(RequestObjectSerializer):
 
     class Meta:
         ref_name = "VerificationBatch"
+
+    def run_validation(self, data: Any = empty) -> Any:
+        validated = well_formed_batch(data)
+        return validated if validated is not None else super().run_validation(data)
 
     def requests(self) -> list[VerificationRequest]:
         return [VerificationRequestSerializer.to_request(item) for item in self.validated_data["items"]]

@@ -5,8 +5,11 @@ where prev_hash is the previous row's 64 hex digits (ASCII) and the JSON has
 sorted keys, no spaces and is UTF-8; the first prev_hash is 64 zeros.
 """
 
+import functools
 import hashlib
 import json
+import os
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ class AuditEntry:
     agreement_version: int | None
 
 
+@functools.lru_cache(maxsize=64)  # every row of a request has the same created_at
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -63,36 +67,123 @@ def hashed_fields(row: Verification) -> dict:
     }
 
 
+# Sorted keys, no spaces, UTF-8 (not \u escapes): json.dumps with these
+# arguments, built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def chain_hash(prev_hash: str, fields: dict) -> str:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(fields)
     return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_chain() -> None:
-    # PostgreSQL: one appender at a time, held to the end of the transaction.
-    # SQLite: the connection runs BEGIN IMMEDIATE (settings), which already
-    # holds the database's single write lock for the whole transaction.
+_HEAD = "SELECT seq, hash FROM recognition_verification ORDER BY seq DESC LIMIT 1"
+# PostgreSQL: one appender at a time, held to the end of the transaction. The
+# statements go in one round trip, and each takes its own snapshot (READ
+# COMMITTED), so the head is read once the lock is held, as if sent apart.
+# SQLite: the connection runs BEGIN IMMEDIATE (settings), which already holds
+# the database's single write lock for the whole transaction.
+_LOCK = f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"
+_NO_WAIT = "SET LOCAL synchronous_commit TO OFF"
+
+
+def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str]:
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(_HEAD)
+        else:
+            cursor.execute(f"{_NO_WAIT}; {_LOCK}; {_HEAD}" if flush_after_commit else f"{_LOCK}; {_HEAD}")
+        last = cursor.fetchone()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def audit_commit(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verification]:
+    """Append the rows in a transaction of their own, commit, and return once
+    they are on disk: the caller may then answer.
+
+    The commit does not wait for the disk, so the chain's lock (PostgreSQL's
+    advisory lock, SQLite's write lock) is released at once and the next
+    append does not queue behind this one's fsync (appends would otherwise run
+    one fsync at a time); the wait comes after, outside the lock, and the
+    waits of concurrent requests share their flushes. Inside someone else's
+    transaction, their commit is the one that counts: plain append."""
+    if connection.in_atomic_block:
+        with transaction.atomic():  # a savepoint: a failed append takes nothing else with it
+            return audit_append(entries, at=at)
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
+        _execute("PRAGMA synchronous = NORMAL")  # WAL mode: commit without fsync; not inside a transaction
+    try:
+        with transaction.atomic():
+            rows = audit_append(entries, at=at, flush_after_commit=True)
+    finally:
+        if sqlite:
+            _execute("PRAGMA synchronous = FULL")
+    _flush_committed()
+    return rows
+
+
+def _execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def _flush_committed() -> None:
+    """Return once every transaction this connection committed is on disk.
+    PostgreSQL: a transaction that writes WAL commits synchronously, which
+    flushes the WAL up to its own commit record, past every earlier commit.
+    SQLite: fsync the write-ahead log (frames already checkpointed into the
+    database were synced by the checkpoint); no log, nothing to wait for (an
+    in-memory database)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK])
+        _execute("SELECT pg_logical_emit_message(true, 'recognition.audit', '')")
+        return
+    try:
+        log = os.open(f"{connection.settings_dict['NAME']}-wal", os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(log)
+    finally:
+        os.close(log)
 
 
-def audit_append(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verification]:
+# The model's fields in their order: an instance built from positional values
+# skips the keyword handling of Model.__init__ (as the ORM does for rows it reads).
+_ATTNAMES = tuple(field.attname for field in Verification._meta.concrete_fields)
+
+
+def chain_rows(entries: Sequence[AuditEntry], *, at: datetime, seq: int, prev_hash: str) -> list[Verification]:
+    """The rows that follow (seq, prev_hash), in order, chained; not saved."""
+    rows = []
+    randomness = os.urandom(16 * len(entries))  # the ids' (uuid4), drawn at once
+    for n, entry in enumerate(entries):
+        seq += 1
+        values = {
+            **entry.__dict__,
+            "id": uuid.UUID(bytes=randomness[16 * n : 16 * n + 16], version=4),
+            "seq": seq,
+            "created_at": at,
+            "prev_hash": prev_hash,
+            "hash": "",
+        }
+        row = Verification(*[values[name] for name in _ATTNAMES])
+        row.hash = prev_hash = chain_hash(prev_hash, hashed_fields(row))
+        rows.append(row)
+    return rows
+
+
+def audit_append(
+    entries: Sequence[AuditEntry], *, at: datetime, flush_after_commit: bool = False
+) -> list[Verification]:
     """Append one row per entry, in order, gap-free and chained. Must run
     inside the caller's transaction so that the rows and the answer commit
-    together."""
+    together. `flush_after_commit` is audit_commit's: the commit does not
+    wait for the disk, audit_commit waits after it."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_append must run inside transaction.atomic")
-    _lock_chain()
-    last = Verification.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = last if last else (0, GENESIS)
-    rows = []
-    for entry in entries:
-        seq += 1
-        row = Verification(seq=seq, created_at=at, prev_hash=prev_hash, **entry.__dict__)
-        row.hash = chain_hash(prev_hash, hashed_fields(row))
-        prev_hash = row.hash
-        rows.append(row)
+    seq, prev_hash = _lock_chain_and_read_head(flush_after_commit=flush_after_commit)
+    rows = chain_rows(entries, at=at, seq=seq, prev_hash=prev_hash)
     Verification.objects.bulk_create(rows)
     return rows
 

@@ -48,7 +48,12 @@ def verify_signature(*, alg: str, jwk: dict[str, Any], signing_input: bytes, sig
     if alg not in ALGORITHMS:
         # Answered before the key is built: a P-521 key (ES512) has no curve here.
         return False
-    key = public_key_of(jwk)
+    return verify_with_key(public_key_of(jwk), alg=alg, signing_input=signing_input, signature=signature)
+
+
+def verify_with_key(key: Any, *, alg: str, signing_input: bytes, signature: bytes) -> bool:
+    """`verify_signature` with the key object already built (a registry
+    snapshot keeps it beside the key's row)."""
     try:
         if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
             # OpenSSL refuses S >= L (RFC 8032 §5.1.7), so S + L malleability fails here.

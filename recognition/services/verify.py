@@ -7,11 +7,12 @@ row around it.
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from identity.models import Assurance
 from recognition.reasons import Reason
-from recognition.services.signature import verify_signature
+from recognition.services.signature import ALGORITHMS, public_key_of, verify_with_key
 from recognition.services.token import ParsedToken, Rejected
 
 LEVELS = tuple(Assurance.values)
@@ -37,6 +38,18 @@ class KeySnapshot:
     not_before: datetime
     not_after: datetime | None
     retired_at: datetime | None
+
+    @cached_property
+    def public_key(self) -> Any:
+        """The key object, built once for as long as the snapshot lives."""
+        return public_key_of(self.jwk)
+
+    def verifies(self, parsed: ParsedToken) -> bool:
+        if self.alg not in ALGORITHMS:
+            return False  # answered before the key is built (a P-521 key has no curve here)
+        return verify_with_key(
+            self.public_key, alg=self.alg, signing_input=parsed.signing_input, signature=parsed.signature
+        )
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,7 @@ def decide(*, parsed: ParsedToken | Rejected, subject: Subject, now: datetime, p
         return _reject(Reason.UNKNOWN_KEY, f"{authority.issuer} has no key {parsed.kid[:100]!r}")
     if key.alg != parsed.alg:
         return _reject(Reason.ALGORITHM_MISMATCH, f"key {key.kid} is registered for {key.alg}, not {parsed.alg}")
-    if not verify_signature(alg=key.alg, jwk=key.jwk, signing_input=parsed.signing_input, signature=parsed.signature):
+    if not key.verifies(parsed):
         return _reject(Reason.INVALID_SIGNATURE, f"the signature does not verify with key {key.kid}")
     claims = parsed.claims
     reasons: list[tuple[Reason, str]] = []

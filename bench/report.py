@@ -1,0 +1,442 @@
+"""What `make bench` prints: one environment line, the absolute figures
+(informational), the ratios with their targets and verdicts, the gates, and
+what each measure means."""
+
+import argparse
+import os
+import platform
+import statistics
+from importlib import metadata
+from typing import Any
+
+from bench import dataset, http
+from bench.stats import NOISY_SPREAD, Summary, Verdict, verdict
+
+DEFINITIONS = """\
+What is measured
+  hello          DRF view of bench settings only: the same middleware, API-key authentication, permission,
+                 throttle, parser, renderer and negotiation as the verification endpoint; answers {{"hello": "world"}}.
+  verify         bench-only view: the real endpoint's path (request validation, one parse of the token, the
+                 registry read, signature, decision, the audit entry, the answer) minus the append: no
+                 chaining, no transaction, no chain lock, no INSERT, no wait for the disk.
+  verify+audit   the real endpoint, POST /api/v1/verifications/: everything above, and the audit row appended
+                 to the chain, committed, and on disk before the answer.
+  token          in-process token verification: parse, look-up in the registry snapshot, signature, claims
+                 and every policy check (recognition.services.token/verification/verify); the merchant row is
+                 read beforehand (the endpoints read it, one query a request).
+  raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
+  jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
+  batch          POST /api/v1/verifications/batch/ with 100 tokens; server CPU a token = on-CPU time of the
+                 server process plus its PostgreSQL backend (from /proc), divided by 100.
+Every round runs every measure once, in a shuffled order; a ratio is taken inside each round, and the
+table gives its median over the rounds and its spread (interquartile range / median). NOISY: spread over
+{noisy:.0%}. Throughput in-process is 1 / median latency of one request at a time; over HTTP it is wrk's count
+of answers a second at {connections} connections, with gunicorn's sync workers.
+"""
+
+HAND_WRITTEN = {
+    "request validation": (
+        "recognition/api/serializers.py: the common well-formed body (a string token, known country codes, no "
+        "other member) is recognized without building the DRF fields; anything else goes to the fields, which "
+        "word the 400. Same validated data as the fields on the same inputs (tests/api/test_hot_path_requests.py)."
+    ),
+    "token parsing": (
+        "recognition/services/token.py: base64url by binascii's strict mode and a table of canonical last "
+        "characters, one JSON decoder, the U+0000/surrogate walk only when a \\u escape exists. Same results "
+        "and messages as the straightforward parser (bench/reference.py) and the same claims as PyJWT: "
+        "tests/api/test_hot_path_parsing.py, every hostile case included."
+    ),
+    "merchant and credential look-up": (
+        "recognition/services/verification.py: one SQL query for every token of a request, which also reads "
+        "the registry stamp, instead of an ORM query a token; on PostgreSQL prepared once per connection "
+        "(planning it cost five times running it). Same rows as the ORM on the same inputs "
+        "(tests/api/test_hot_path_registry_cache.py)."
+    ),
+    "audit INSERT, a row of a batch of 100": (
+        "recognition/audit_models.py: one INSERT with the values prepared by the model's own fields (and "
+        "prepared once per connection on PostgreSQL), instead of QuerySet.bulk_create: same stored rows "
+        "(tests/api/test_hot_path_audit.py). It saves nothing on a single row; it does on a batch's."
+    ),
+    "chain lock and head read": (
+        "recognition/services/audit.py: on PostgreSQL the advisory lock and the head read go in one round "
+        "trip, each statement with its own snapshot; the concurrency tests keep the chain gap-free."
+    ),
+    "throttle history of 6,000 requests": (
+        "recognition/api/views.py: SimpleRateThrottle's decision with the history as an array of floats; "
+        "same decisions on the same requests (tests/api/test_hot_path_throttle.py)."
+    ),
+}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def environment(results: dict[str, Any], args: argparse.Namespace) -> str:
+    from cryptography.hazmat.backends.openssl.backend import backend
+
+    databases = [
+        engine_result.get("version", f"{engine} skipped") for engine, engine_result in results["engines"].items()
+    ]
+    parts = [
+        f"{platform.node()}: {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}",
+        f"Python {platform.python_version()}",
+        f"Django {_version('django')}",
+        f"DRF {_version('djangorestframework')}",
+        f"cryptography {_version('cryptography')} ({backend.openssl_version_text()})",
+        f"PyJWT {_version('pyjwt')}",
+        *databases,
+    ]
+    if args.http:
+        parts += [f"gunicorn {_version('gunicorn')} ({args.workers} sync workers)", http.wrk_version()]
+    return "; ".join(parts) + "; EdDSA (Ed25519) credentials"
+
+
+def _rounds(engine: dict[str, Any], worker: str, variant: str, field: str = "median_us") -> list[float]:
+    return [round_[worker][variant][field] for round_ in engine["in_process"]["rounds"] if worker in round_]
+
+
+def _http(engine: dict[str, Any], run: str, field: str) -> list[float]:
+    return [round_[run][field] for round_ in engine.get("http", {}).get("rounds", []) if run in round_]
+
+
+def _ratio(top: list[float], bottom: list[float]) -> list[float]:
+    return [a / b for a, b in zip(top, bottom, strict=True) if b]
+
+
+def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[Verdict]:
+    found = []
+    for name, engine in results["engines"].items():
+        if "in_process" not in engine:
+            for title, target in TARGETS:
+                found.append(verdict(title, name, target["mode"], None, **target["bound"], note=engine.get("skipped")))
+            continue
+        raw = _rounds(engine, "small", "raw")
+        in_process = {
+            "token verification / raw signature verify": _ratio(_rounds(engine, "small", "token"), raw),
+            "batch of 100: server CPU a token / raw verify": _ratio(
+                _rounds(engine, "small", "batch", "cpu_per_token_us"), raw
+            ),
+            "p50 1,000,000 / 1,000 merchants (verify+audit)": _ratio(
+                _rounds(engine, "scale", "verify+audit"), _rounds(engine, "small", "verify+audit")
+            )
+            if "scale" in engine["merchants"]
+            else None,
+        }
+        over_http = {}
+        if "http" in engine:
+            hello = _http(engine, "small:hello", "rps")
+            over_http = {
+                "verify / hello throughput": _ratio(_http(engine, "small:verify", "rps"), hello),
+                "verify+audit / hello throughput": _ratio(_http(engine, "small:verify+audit", "rps"), hello),
+                "p99 / p50 verify+audit, 16 connections": _ratio(
+                    _http(engine, "small:verify+audit", "p99_us"), _http(engine, "small:verify+audit", "p50_us")
+                ),
+                "p50 1,000,000 / 1,000 merchants (verify+audit)": _ratio(
+                    _http(engine, "scale:verify+audit", "p50_us"), _http(engine, "small:verify+audit", "p50_us")
+                )
+                if "scale" in engine["merchants"]
+                else None,
+            }
+        for title, target in TARGETS:
+            values = (in_process if target["mode"] == "in-process" else over_http).get(title)
+            note = ""
+            if target["mode"] == "HTTP" and "http" not in engine:
+                note = getattr(args, "http_skipped", "run with --http (make bench-http)")
+            elif values is None and "merchants" in title:
+                note = "run without --no-scale"
+            found.append(verdict(title, name, target["mode"], values, **target["bound"], note=note))
+    return found
+
+
+TARGETS = [
+    ("verify / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.70}}),
+    ("verify+audit / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.45}}),
+    ("token verification / raw signature verify", {"mode": "in-process", "bound": {"at_most": 1.4}}),
+    ("batch of 100: server CPU a token / raw verify", {"mode": "in-process", "bound": {"at_most": 2.5}}),
+    ("p99 / p50 verify+audit, 16 connections", {"mode": "HTTP", "bound": {"at_most": 3.0}}),
+    ("p50 1,000,000 / 1,000 merchants (verify+audit)", {"mode": "in-process", "bound": {"at_most": 1.1}}),
+    ("p50 1,000,000 / 1,000 merchants (verify+audit)", {"mode": "HTTP", "bound": {"at_most": 1.1}}),
+]
+
+
+def gates(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    found = []
+    for name, engine in results["engines"].items():
+        if "gates" not in engine:
+            continue
+        for worker, gate in engine["gates"].items():
+            found.append(
+                _gate(
+                    name,
+                    worker,
+                    "every in-process answer 2xx, accepted, audit rows = answers",
+                    gate["failure_count"] == 0,
+                    "; ".join(gate["failures"][:3]),
+                )
+            )
+            found.append(
+                _gate(
+                    name,
+                    worker,
+                    "tampered token rejected (invalid_signature) and recorded",
+                    gate["tampered_rejected"],
+                    str(gate["tampered_codes"]),
+                )
+            )
+            found.append(_gate(name, worker, "audit chain intact", gate["chain_intact"], f"{gate['audit_rows']} rows"))
+        queries = engine["queries"]
+        constant = len({tuple(sorted(counts.items())) for counts in queries.values()}) == 1
+        shown = ", ".join(
+            f"{size}: {counts['single']} a verification, {counts['batch_of_100']} a batch of 100"
+            for size, counts in queries.items()
+        )
+        found.append(_gate(name, "all", "queries a verification constant across data sets", constant, shown))
+        for run_name, runs in _http_runs(engine):
+            bad = sum(
+                run["bad"] + run["connect"] + run["read"] + run["write"] + run["timeout"] + run["logged_other"]
+                for run in runs
+            )
+            found.append(_gate(name, run_name, "every HTTP answer 2xx, no socket error", bad == 0, f"{bad} bad"))
+            if run_name.endswith("verify+audit"):
+                off = [(run["audit_rows"], run["logged_2xx"]) for run in runs if run["audit_rows"] != run["logged_2xx"]]
+                found.append(_gate(name, run_name, "audit rows = answers (gunicorn access log)", not off, str(off[:3])))
+            elif run_name.endswith(("hello", "verify")):
+                written = sum(run["audit_rows"] for run in runs)
+                found.append(_gate(name, run_name, "no audit row written", written == 0, f"{written} rows"))
+    return found
+
+
+def _http_runs(engine: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    rounds = engine.get("http", {}).get("rounds", [])
+    names = sorted({run for round_ in rounds for run in round_})
+    return [(run, [round_[run] for round_ in rounds if run in round_]) for run in names]
+
+
+def _gate(database: str, worker: str, name: str, passed: bool, detail: str) -> dict[str, Any]:
+    return {"database": database, "data set": worker, "gate": name, "passed": bool(passed), "detail": detail}
+
+
+# Printing -----------------------------------------------------------------------------------
+
+
+def _shown(verdict: Verdict) -> str:
+    """Two decimals, three when two would print the target itself."""
+    if verdict.value is None:
+        return "-"
+    bound = float(verdict.target.split()[-1])
+    return f"{verdict.value:.3f}" if f"{verdict.value:.2f}" == f"{bound:.2f}" else f"{verdict.value:.2f}"
+
+
+def _us(value: float) -> str:
+    return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
+
+
+def absolute_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for name, engine in results["engines"].items():
+        if "in_process" not in engine:
+            continue
+        for worker in engine["merchants"]:
+            merchants = f"{engine['merchants'][worker]:,} merchants"
+            variants = {v for round_ in engine["in_process"]["rounds"] for v in round_.get(worker, {})}
+            for variant in ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]:
+                if variant not in variants:
+                    continue
+                summary = Summary.of(_rounds(engine, worker, variant))
+                label = {"raw": "raw verify", "jwt": "jwt.decode", "batch": "batch of 100 (latency)"}.get(
+                    variant, variant
+                )
+                rows.append((name, "in-process", merchants, label, _us(summary.median), f"{summary.spread:.0%}"))
+                if variant == "batch":
+                    cpu = Summary.of(_rounds(engine, worker, "batch", "cpu_per_token_us"))
+                    db = statistics.median(_rounds(engine, worker, "batch", "db_cpu_per_token_us"))
+                    rows.append(
+                        (
+                            name,
+                            "in-process",
+                            merchants,
+                            "batch: server CPU a token",
+                            _us(cpu.median),
+                            f"{cpu.spread:.0%}",
+                            f"of which database {_us(db)}",
+                        )
+                    )
+        for run, runs in _http_runs(engine):
+            worker, endpoint = run.split(":")
+            merchants = f"{engine['merchants'][worker]:,} merchants"
+            rps = Summary.of([r["rps"] for r in runs])
+            p50 = Summary.of([r["p50_us"] for r in runs])
+            p99 = Summary.of([r["p99_us"] for r in runs])
+            rows.append(
+                (name, "HTTP", merchants, f"{endpoint} throughput", f"{rps.median:,.0f} /s", f"{rps.spread:.0%}")
+            )
+            rows.append(
+                (
+                    name,
+                    "HTTP",
+                    merchants,
+                    f"{endpoint} p50 / p99",
+                    f"{_us(p50.median)} / {_us(p99.median)}",
+                    f"{p50.spread:.0%} / {p99.spread:.0%}",
+                )
+            )
+    return rows
+
+
+def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths, strict=False)).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip() for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def show(
+    results: dict[str, Any], found: list[Verdict], gate_list: list[dict[str, Any]], args: argparse.Namespace
+) -> None:
+    print(f"\nEnvironment: {results['environment']}")
+    for name, engine in results["engines"].items():
+        if "skipped" in engine:
+            print(f"{name}: skipped: {engine['skipped']}")
+            continue
+        made = ", ".join(
+            f"{engine['merchants'][w]:,} merchants in {t['registry_s'] + t['merchants_s']:.1f} s "
+            f"(of which merchants {t['merchants_s']:.1f} s; migrations {t['migrate_s']:.1f} s)"
+            for w, t in engine["generation"].items()
+        )
+        print(
+            f"Data set, {name}: {dataset.COUNTRIES} countries, {dataset.AUTHORITIES:,} authorities, "
+            f"{dataset.AUTHORITIES * dataset.AGREEMENTS_PER_AUTHORITY:,} agreements; {made}"
+        )
+    print("\nAbsolute figures (informational: this machine drifts by 2x from minute to minute)")
+    print(table(("database", "mode", "data set", "measure", "median", "spread", ""), absolute_rows(results)))
+    print(f"\nRatios (median of per-round ratios; NOISY when the spread is over {NOISY_SPREAD:.0%})")
+    rows = [
+        (
+            v.name,
+            v.database,
+            v.mode,
+            _shown(v),
+            v.target,
+            f"{v.spread:.0%}" if v.spread is not None else "-",
+            v.status,
+            v.note,
+        )
+        for v in found
+    ]
+    print(table(("ratio", "database", "mode", "value", "target", "spread", "verdict", ""), rows))
+    info = informational_ratios(results)
+    if info:
+        print("\nOther ratios (informational, no target)")
+        print(table(("ratio", "database", "mode", "value", "spread"), info))
+    print("\nQueries a verification (constant: a test asserts it too)")
+    for name, engine in results["engines"].items():
+        for worker, counts in engine.get("queries", {}).items():
+            print(
+                f"  {name}, {engine['merchants'][worker]:,} merchants: {counts['single']} for one verification, "
+                f"{counts['batch_of_100']} for a batch of 100"
+                + ("" if name == "sqlite" else " (plus Django's connection health check, once a request)")
+            )
+    print("\nGates")
+    print(
+        table(
+            ("gate", "database", "data set", "result", "detail"),
+            [
+                (g["gate"], g["database"], g["data set"], "PASS" if g["passed"] else "FAIL", g["detail"][:90])
+                for g in gate_list
+            ],
+        )
+    )
+    print("\nHand-written instead of a library call, and what it saves here (median µs, same inputs)")
+    for name, engine in results["engines"].items():
+        for piece, costs in engine.get("justification", {}).items():
+            shown = ", ".join(
+                f"{label.removesuffix('_us').replace('_', ' ')} {_us(value)}" for label, value in costs.items()
+            )
+            print(f"  {name}, {piece}: {shown}")
+    for piece, why in HAND_WRITTEN.items():
+        print(f"  - {piece}: {why}")
+    print()
+    print(DEFINITIONS.format(noisy=NOISY_SPREAD, connections=args.connections), end="")
+
+
+def informational_ratios(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for name, engine in results["engines"].items():
+        if "in_process" not in engine:
+            continue
+        hello = _rounds(engine, "small", "hello")
+        for title, values in [
+            ("verify / hello throughput", _ratio(hello, _rounds(engine, "small", "verify"))),
+            ("verify+audit / hello throughput", _ratio(hello, _rounds(engine, "small", "verify+audit"))),
+            (
+                "token verification / jwt.decode",
+                _ratio(_rounds(engine, "small", "token"), _rounds(engine, "small", "jwt")),
+            ),
+            (
+                "jwt.decode / raw signature verify",
+                _ratio(_rounds(engine, "small", "jwt"), _rounds(engine, "small", "raw")),
+            ),
+            (
+                "batch: server process CPU a token, without the database's / raw verify",
+                _ratio(
+                    [
+                        cpu - db
+                        for cpu, db in zip(
+                            _rounds(engine, "small", "batch", "cpu_per_token_us"),
+                            _rounds(engine, "small", "batch", "db_cpu_per_token_us"),
+                            strict=True,
+                        )
+                    ],
+                    _rounds(engine, "small", "raw"),
+                ),
+            ),
+        ]:
+            summary = Summary.of(values)
+            rows.append((title, name, "in-process", f"{summary.median:.2f}", f"{summary.spread:.0%}"))
+        if "scale" in engine["merchants"]:
+            for endpoint in ("hello", "verify"):
+                values = _ratio(_rounds(engine, "scale", endpoint), _rounds(engine, "small", endpoint))
+                summary = Summary.of(values)
+                rows.append(
+                    (
+                        f"p50 1,000,000 / 1,000 merchants ({endpoint})",
+                        name,
+                        "in-process",
+                        f"{summary.median:.2f}",
+                        f"{summary.spread:.0%}",
+                    )
+                )
+        if "http" in engine:
+            for endpoint in ("hello", "verify"):
+                values = _ratio(
+                    _http(engine, f"small:{endpoint}", "p99_us"), _http(engine, f"small:{endpoint}", "p50_us")
+                )
+                summary = Summary.of(values)
+                rows.append(
+                    (
+                        f"p99 / p50 {endpoint}, 16 connections",
+                        name,
+                        "HTTP",
+                        f"{summary.median:.2f}",
+                        f"{summary.spread:.0%}",
+                    )
+                )
+    return rows

@@ -1,0 +1,297 @@
+"""`make bench`: the verification path against its yardsticks, in the same run.
+
+    python -m bench.run [--http] [--no-scale] [--databases sqlite,postgresql] [--check]
+
+Every database is a throwaway one created here and dropped at the end: a
+temporary SQLite file, and on PostgreSQL `bench_<pid>_<size>` on the server of
+DATABASE_URL (default postgres://postgres@127.0.0.1:5432/). Each database has
+its own worker process (bench.worker); the worker on the 1,000-merchant data
+set and the one on the 1,000,000-merchant data set are measured in alternate
+turns of the same rounds, so the scale ratio is a same-run ratio too.
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from bench import dataset, http, report
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]
+SCALE_VARIANTS = ["hello", "verify", "verify+audit"]
+ENDPOINTS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": "/api/v1/verifications/"}
+
+
+class Unavailable(Exception):
+    """A database the run cannot use (said in the report, not a crash)."""
+
+
+class Worker:
+    """A bench.worker process: one JSON command a line, one JSON answer."""
+
+    def __init__(self, name: str, database_url: str, env: dict[str, str], merchants: int, seed: int) -> None:
+        self.name = name
+        self.database_url = database_url
+        command = [sys.executable, "-m", "bench.worker", "--merchants", str(merchants), "--seed", str(seed)]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=dict(env, DATABASE_URL=database_url),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.ready = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.name} worker died (exit status {self.process.wait()})")
+        return json.loads(line)
+
+    def ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with suppress(BrokenPipeError, OSError, RuntimeError, ValueError):
+                self.ask("stop")
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# Throwaway databases ------------------------------------------------------------------------
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def throwaway_databases(engine: str, names: list[str], directory: Path) -> Iterator[dict[str, str]]:
+    """name -> DATABASE_URL of a new, empty database, dropped on the way out."""
+    if engine == "sqlite":
+        yield {name: f"sqlite:///{directory / f'bench-{name}.sqlite3'}" for name in names}
+        return
+    import psycopg2
+
+    server = urlparse(postgres_server_url())
+    try:
+        admin = psycopg2.connect(urlunparse(server._replace(path="/postgres")), connect_timeout=5)
+    except psycopg2.Error as exc:
+        raise Unavailable(f"cannot connect to PostgreSQL at {server.hostname}:{server.port}: {exc}".strip()) from None
+    admin.autocommit = True
+    databases = {name: f"bench_{os.getpid()}_{name}" for name in names}
+    try:
+        with admin.cursor() as cursor:
+            for database in databases.values():
+                cursor.execute(f'CREATE DATABASE "{database}"')
+        yield {name: urlunparse(server._replace(path=f"/{database}")) for name, database in databases.items()}
+    finally:
+        with admin.cursor() as cursor:
+            for database in databases.values():
+                cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.close()
+
+
+def signing_key(directory: Path) -> Path:
+    """The registry's trust-list key (the WSGI entry point refuses to start
+    without one); unused by verifications."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    path = directory / "registry-signing-key.pem"
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    return path
+
+
+# One database engine ------------------------------------------------------------------------
+
+
+def in_process_rounds(workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    plans = {"small": SMALL_VARIANTS, "scale": SCALE_VARIANTS}
+    counts = {
+        name: worker.ask("calibrate", names=plans[name], seconds=args.seconds)["counts"]
+        for name, worker in workers.items()
+    }
+    rounds = []
+    for _ in range(args.rounds):
+        measured = {}
+        for name in rng.sample(list(workers), len(workers)):
+            plan = [(variant, counts[name][variant]) for variant in rng.sample(plans[name], len(plans[name]))]
+            measured[name] = workers[name].ask("round", plan=plan)["results"]
+        rounds.append(measured)
+    return {"counts": counts, "rounds": rounds}
+
+
+def http_rounds(
+    workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random, env: dict[str, str], directory: Path
+) -> dict[str, Any]:
+    servers, bodies = {}, {}
+    try:
+        for name, worker in workers.items():
+            bodies[name] = worker.ask("bodies", directory=str(directory))
+            servers[name] = http.Server(name, worker.database_url, env, args.workers, directory)
+            servers[name].start()
+        runs = [("small", endpoint) for endpoint in ENDPOINTS] + (
+            [("scale", "verify+audit")] if "scale" in workers else []
+        )
+        for name, endpoint in runs:  # warm every worker process: snapshot, connection, code
+            one_run(servers[name], workers[name], endpoint, bodies[name], seconds=1.0, connections=args.connections)
+        rounds = []
+        for _ in range(args.http_rounds):
+            rounds.append(
+                {
+                    f"{name}:{endpoint}": one_run(
+                        servers[name],
+                        workers[name],
+                        endpoint,
+                        bodies[name],
+                        seconds=args.duration,
+                        connections=args.connections,
+                    )
+                    for name, endpoint in rng.sample(runs, len(runs))
+                }
+            )
+        return {"rounds": rounds, "workers": args.workers, "connections": args.connections}
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def one_run(
+    server: http.Server, worker: Worker, endpoint: str, bodies: dict[str, str], *, seconds: float, connections: int
+) -> dict[str, Any]:
+    path = ENDPOINTS[endpoint]
+    rows = worker.ask("audit_rows")["audit_rows"]
+    offset = server.log_offset()
+    result = http.run_wrk(server, path, bodies["bodies"], bodies["api_key"], seconds=seconds, connections=connections)
+    server.wait_until_idle()  # the requests in flight when wrk stopped are answered, and logged
+    result["audit_rows"] = worker.ask("audit_rows")["audit_rows"] - rows
+    result["logged_2xx"], result["logged_other"] = server.answers_since(offset, ENDPOINTS["verify+audit"])
+    return result
+
+
+def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], directory: Path) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    names = ["small", "scale"] if args.scale else ["small"]
+    sizes = {"small": dataset.SMALL_MERCHANTS, "scale": args.merchants}
+    result: dict[str, Any] = {}
+    with throwaway_databases(engine, names, directory) as urls:
+        workers: dict[str, Worker] = {}
+        try:
+            for name in names:
+                print(f"  {engine}: generating the {sizes[name]:,}-merchant data set ...", file=sys.stderr, flush=True)
+                workers[name] = Worker(name, urls[name], env, sizes[name], args.seed)
+            result["generation"] = {name: workers[name].ready["timings"] for name in names}
+            result["merchants"] = {name: sizes[name] for name in names}
+            result["version"] = database_version(engine, urls["small"])
+            print(f"  {engine}: in-process rounds ...", file=sys.stderr, flush=True)
+            result["in_process"] = in_process_rounds(workers, args, rng)
+            result["queries"] = {name: worker.ask("queries")["queries"] for name, worker in workers.items()}
+            result["justification"] = workers["small"].ask("justify")["justify"]
+            if args.http:
+                print(f"  {engine}: HTTP rounds ...", file=sys.stderr, flush=True)
+                result["http"] = http_rounds(workers, args, rng, env, directory)
+            result["gates"] = {name: worker.ask("gates")["gates"] for name, worker in workers.items()}
+        finally:
+            for worker in workers.values():
+                worker.stop()
+    return result
+
+
+def database_version(engine: str, url: str) -> str:
+    if engine == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    import psycopg2
+
+    with psycopg2.connect(url) as db, db.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+
+
+# The run ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--http", action="store_true", help="also run the HTTP mode (gunicorn + wrk)")
+    parser.add_argument("--no-scale", dest="scale", action="store_false", help="skip the 1,000,000-merchant data set")
+    parser.add_argument("--merchants", type=int, default=dataset.SCALE_MERCHANTS, help="merchants of the scale set")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--rounds", type=int, default=15, help="in-process rounds")
+    parser.add_argument("--seconds", type=float, default=0.12, help="in-process seconds per variant per round")
+    parser.add_argument("--http-rounds", type=int, default=7)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="results file (default bench/results/<time>.json)")
+    parser.add_argument("--check", action="store_true", help="exit 1 unless every target and gate passes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engines = [name.strip() for name in args.databases.split(",") if name.strip()]
+    unknown = set(engines) - {"sqlite", "postgresql"}
+    if unknown:
+        print(f"error: unknown database {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if args.http and not http.wrk_path():
+        print("wrk is absent: the HTTP mode needs it (apt-get install wrk); running in-process only", file=sys.stderr)
+        args.http_skipped = "wrk is absent (apt-get install wrk)"
+        args.http = False
+    started = time.perf_counter()
+    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "argv": sys.argv[1:], "engines": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        directory = Path(scratch)
+        env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
+        env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
+        for engine in engines:
+            try:
+                results["engines"][engine] = run_engine(engine, args, env, directory)
+            except Unavailable as exc:
+                print(f"  {engine}: skipped ({exc})", file=sys.stderr)
+                results["engines"][engine] = {"skipped": str(exc)}
+    results["seconds"] = time.perf_counter() - started
+    results["environment"] = report.environment(results, args)
+    results["settings"] = {key: str(value) for key, value in vars(args).items()}
+    verdicts, gates = report.verdicts(results, args), report.gates(results, args)
+    results["verdicts"] = [item.as_dict() for item in verdicts]
+    results["gates"] = gates
+    report.show(results, verdicts, gates, args)
+    path = args.json or RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    failed = [item for item in verdicts if item.status != "PASS"] + [gate for gate in gates if not gate["passed"]]
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The benchmark's yardstick views, routed only by bench.urls.
+
+HelloApi is the framework's cost: the same middleware (settings), and the
+same authentication, permission, throttle, parser, renderer and content
+negotiation as VerificationCreateApi, and nothing else.
+
+VerificationWithoutAuditApi is "verify": the real endpoint's code path
+(request validation, parse, registry read, decision, audit entry, answer)
+minus the append: no chaining, no transaction, no lock, no INSERT, no wait
+for the disk.
+"""
+
+import uuid
+from types import SimpleNamespace
+
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recognition.api.permissions import caller_name
+from recognition.api.presenters import present
+from recognition.api.views import VerificationCreateApi, verification_request
+from recognition.services.verification import audit_entry, decide_all, outcomes_of
+
+
+class HelloApi(APIView):
+    authentication_classes = VerificationCreateApi.authentication_classes
+    permission_classes = VerificationCreateApi.permission_classes
+    throttle_classes = VerificationCreateApi.throttle_classes
+    parser_classes = VerificationCreateApi.parser_classes
+    renderer_classes = VerificationCreateApi.renderer_classes
+    content_negotiation_class = VerificationCreateApi.content_negotiation_class
+
+    def post(self, request: Request) -> Response:
+        return Response({"hello": "world"})
+
+
+class VerificationWithoutAuditApi(VerificationCreateApi):
+    def post(self, request: Request) -> Response:
+        wanted = verification_request(request)
+        now = timezone.now()
+        decided = decide_all([wanted], now=now)
+        entry = audit_entry(caller_name(request), decided[0])
+        # What the answer shows of the audit row, without appending it (no
+        # chaining, no lock, no INSERT, no commit).
+        record = SimpleNamespace(
+            id=uuid.uuid4(), decision=entry.decision, destination=entry.destination, seq=0, hash=""
+        )
+        (outcome,) = outcomes_of(decided, [record], now)
+        return Response(present(outcome))
