@@ -7,6 +7,7 @@ of paths under /api/ are JSON of the same shape, with no traceback.
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,9 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
+
+from recognition.audit_models import Verification
+from recognition.services.audit import RecordingInterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             else "the request is malformed"
         )
         return Response({"error": "malformed_request", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RecordingInterrupted):
+        # The decision may be in the log although the database never said so:
+        # the caller is told which rows to look for before asking again.
+        logger.exception("database error while recording %s", ", ".join(str(row.id) for row in exc.rows))
+        set_rollback()
+        return Response(
+            {"error": "service_unavailable", "detail": recording_interrupted_detail(exc.rows)},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, DatabaseError):
         # The caller learns that the registry cannot answer now; what the
         # database said stays in the server's log.
@@ -103,6 +116,23 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     detail = _joined(flatten(exc.detail)) if isinstance(exc, exceptions.APIException) else str(exc)
     response.data = {"error": code, "detail": detail}
     return response
+
+
+def recording_interrupted_detail(rows: Sequence[Verification]) -> str:
+    """Names the rows a failed commit may have recorded: seq and id of each
+    (a batch: the first and last, and the seq range)."""
+    if len(rows) == 1:
+        where = f"audit record {rows[0].id} (seq {rows[0].seq})"
+    else:
+        first, last = rows[0], rows[-1]
+        where = (
+            f"{len(rows)} audit records seq {first.seq} to {last.seq} "
+            f"(ids {first.id} to {last.id}, one an item, in order)"
+        )
+    return (
+        "the database failed while recording the decision; it may have been recorded as "
+        f"{where}; a regulator can confirm it in the audit log; try again later"
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -95,7 +95,10 @@ ERRORS = {
     413: _error("The request body is over 1 MiB (refused before it is parsed)"),
     415: _error("The body is not application/json"),
     429: _error("Throttled: too many requests for this key; Retry-After says when to come back"),
-    503: _error("The registry cannot reach its database; nothing was decided or recorded"),
+    503: _error(
+        "The registry cannot reach its database. Nothing was recorded, unless the detail names the audit records"
+        " the decision may have been recorded as (the database failed after they were sent)"
+    ),
 }
 
 EXAMPLE_JWS = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImNsLXJlZ2lzdHJvLTIwMjQiLCJ0eXAiOiJtZXJjaGFudC1jcmVkZW50aWFsK2p3dCJ9..."

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from recognition.audit_models import Verification
 
@@ -97,6 +97,16 @@ def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str]:
     return (last[0], last[1]) if last else (0, GENESIS)
 
 
+class RecordingInterrupted(Exception):
+    """The database failed once the rows had been sent: while committing
+    them or while waiting for them to reach the disk. They may be recorded
+    or not; `rows` are what was sent (ids and seqs as they would stand)."""
+
+    def __init__(self, rows: Sequence[Verification]) -> None:
+        super().__init__(f"the database failed while recording audit rows seq {rows[0].seq}..{rows[-1].seq}")
+        self.rows = list(rows)
+
+
 def audit_commit(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verification]:
     """Append the rows in a transaction of their own, commit, and return once
     they are on disk: the caller may then answer.
@@ -106,21 +116,41 @@ def audit_commit(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verific
     append does not queue behind this one's fsync (appends would otherwise run
     one fsync at a time); the wait comes after, outside the lock, and the
     waits of concurrent requests share their flushes. Inside someone else's
-    transaction, their commit is the one that counts: plain append."""
+    transaction, their commit is the one that counts: plain append.
+
+    A database error before the rows were sent means nothing was recorded
+    (the error goes up as it is); one after it, during the commit or the wait
+    for the disk, is RecordingInterrupted: the database may have recorded
+    them although it never said so, and the caller must say which rows."""
     if connection.in_atomic_block:
         with transaction.atomic():  # a savepoint: a failed append takes nothing else with it
             return audit_append(entries, at=at)
     sqlite = connection.vendor == "sqlite"
     if sqlite:
         _execute("PRAGMA synchronous = NORMAL")  # WAL mode: commit without fsync; not inside a transaction
+    sent: list[Verification] = []
     try:
         with transaction.atomic():
-            rows = audit_append(entries, at=at, flush_after_commit=True)
+            sent = audit_append(entries, at=at, flush_after_commit=True)
+        _flush_committed()
+    except (DatabaseError, OSError) as exc:
+        if sent:
+            raise RecordingInterrupted(sent) from exc
+        raise
     finally:
         if sqlite:
-            _execute("PRAGMA synchronous = FULL")
-    _flush_committed()
-    return rows
+            _restore_full_sync()
+    return sent
+
+
+def _restore_full_sync() -> None:
+    """Every other write of this connection commits with an fsync again; a
+    connection that cannot be told so is closed (the next request opens one
+    with the defaults)."""
+    try:
+        _execute("PRAGMA synchronous = FULL")
+    except DatabaseError:
+        connection.close()
 
 
 def _execute(sql: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -399,3 +399,78 @@ def test_failed_audit_write_answers_an_error_and_writes_nothing(world, platform_
 
     monkeypatch.undo()
     assert api.verify(sign(world.cl), "CN").json()["audit"]["seq"] == 1
+
+
+# A commit the database never confirmed -------------------------------------------------------
+
+
+def _commit_then_lose_the_answer(monkeypatch):
+    """The database commits, then the connection fails before it says so."""
+    commit = connection.commit
+
+    def commit_then_fail():
+        commit()
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "commit", commit_then_fail)
+
+
+def _flush_fails(monkeypatch, error=None):
+    def fail():
+        raise error or OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(audit, "_flush_committed", fail)
+
+
+FAILURES_AFTER_SENDING = {
+    "commit unconfirmed": _commit_then_lose_the_answer,
+    "flush failed": _flush_fails,
+    "fsync failed": lambda monkeypatch: _flush_fails(monkeypatch, OSError(5, "Input/output error")),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("failure", FAILURES_AFTER_SENDING)
+def test_a_commit_never_confirmed_is_a_503_naming_the_rows_it_may_have_recorded(
+    world, platform_key, monkeypatch, failure
+):
+    api = Api(client=APIClient(raise_request_exception=False), key=platform_key)
+    FAILURES_AFTER_SENDING[failure](monkeypatch)
+
+    single = api.verify(sign(world.cl), "CN")
+    batch = api.post(BATCH_URL, {"items": [{"token": sign(world.cl), "destination": "CN"}] * 3})
+    monkeypatch.undo()
+
+    for response in (single, batch):
+        assert response.status_code == 503, response.content
+        assert response.json()["error"] == "service_unavailable"
+        assert "server closed" not in response.content.decode() and "Input/output" not in response.content.decode()
+    rows = list(Verification.objects.order_by("seq"))  # here the database did record them
+    assert [row.seq for row in rows] == [1, 2, 3, 4]
+    assert single.json()["detail"] == (
+        "the database failed while recording the decision; it may have been recorded as "
+        f"audit record {rows[0].id} (seq 1); a regulator can confirm it in the audit log; try again later"
+    )
+    assert (
+        f"3 audit records seq 2 to 4 (ids {rows[1].id} to {rows[3].id}, one an item, in order)"
+        in (batch.json()["detail"])
+    )
+    # The chain goes on from what was recorded.
+    assert api.verify(sign(world.cl), "CN").json()["audit"]["seq"] == 5
+    assert call("verify_audit_chain").stdout.startswith("audit chain intact: 5 records")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_before_the_rows_are_sent_names_none_and_records_nothing(world, platform_key, monkeypatch):
+    def lock_refused(**kwargs):
+        raise OperationalError("could not obtain lock")
+
+    monkeypatch.setattr(audit, "_lock_chain_and_read_head", lock_refused)
+    api = Api(client=APIClient(raise_request_exception=False), key=platform_key)
+    response = api.verify(sign(world.cl), "CN")
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "service_unavailable",
+        "detail": "the registry cannot reach its database; try again later",
+    }
+    assert Verification.objects.count() == 0
