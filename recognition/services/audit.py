@@ -178,26 +178,22 @@ def _flush_committed() -> None:
         os.close(log)
 
 
-# The model's fields in their order: an instance built from positional values
-# skips the keyword handling of Model.__init__ (as the ORM does for rows it reads).
-_ATTNAMES = tuple(field.attname for field in Verification._meta.concrete_fields)
-
-
 def chain_rows(entries: Sequence[AuditEntry], *, at: datetime, seq: int, prev_hash: str) -> list[Verification]:
     """The rows that follow (seq, prev_hash), in order, chained; not saved."""
     rows = []
     randomness = os.urandom(16 * len(entries))  # the ids' (uuid4), drawn at once
     for n, entry in enumerate(entries):
         seq += 1
-        values = {
-            **entry.__dict__,
-            "id": uuid.UUID(bytes=randomness[16 * n : 16 * n + 16], version=4),
-            "seq": seq,
-            "created_at": at,
-            "prev_hash": prev_hash,
-            "hash": "",
-        }
-        row = Verification(*[values[name] for name in _ATTNAMES])
+        row = Verification.unsaved(
+            {
+                **entry.__dict__,
+                "id": uuid.UUID(bytes=randomness[16 * n : 16 * n + 16], version=4),
+                "seq": seq,
+                "created_at": at,
+                "prev_hash": prev_hash,
+                "hash": "",
+            }
+        )
         row.hash = prev_hash = chain_hash(prev_hash, hashed_fields(row))
         rows.append(row)
     return rows

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 
 from recognition.audit_models import Verification
 from recognition.services.audit import GENESIS, AuditEntry, chain_rows, check_chain
@@ -41,6 +42,9 @@ def entries(world) -> list[AuditEntry]:
         AuditEntry(**{**plain, "agreement_id": None, "agreement_version": None, "origin": "", "declared_origin": ""}),
         AuditEntry(**{**plain, "subject": "Pérez-商户 ' OR 1=1 --", "client": "c" * 150, "issuer": "i" * 500}),
         AuditEntry(**{**plain, "kid": "%s %% $1 ?", "jti": "", "reasons": ["invalid_claim"] * 3}),
+        # What COPY's text format gives a meaning to: every one must arrive as it was.
+        AuditEntry(**{**plain, "subject": "a\tb\nc\rd\\e", "kid": "\\N", "jti": "\\.", "client": "\\"}),
+        AuditEntry(**{**plain, "issuer": "\\.\n\\.", "subject": "", "kid": "\\", "reasons": ["a\tb"]}),
     ]
 
 
@@ -73,6 +77,42 @@ def test_rows_are_stored_as_bulk_create_stores_them(world, at):
     ]
 
 
+def test_an_unsaved_row_is_what_the_model_constructor_builds(world):
+    values = {
+        **entries(world)[0].__dict__,
+        "id": uuid.uuid4(),
+        "seq": 7,
+        "created_at": datetime.now(UTC),
+        "prev_hash": GENESIS,
+        "hash": "cd" * 32,
+    }
+    ours, theirs = Verification.unsaved(dict(values)), Verification(**values)
+    state = ("adding", "db", "fields_cache")
+    assert {**vars(ours), "_state": None} == {**vars(theirs), "_state": None}
+    assert [getattr(ours._state, name) for name in state] == [getattr(theirs._state, name) for name in state]
+    assert ours.agreement == theirs.agreement == world.cn_recognizes_cl
+    with pytest.raises(TypeError, match="needs exactly the fields"):
+        Verification.unsaved({**values, "unknown": 1})
+    with pytest.raises(TypeError, match="needs exactly the fields"):
+        Verification.unsaved({name: value for name, value in values.items() if name != "hash"})
+
+
+def test_an_unsaved_row_runs_init_signal_receivers_when_there_are_some(world):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Verification)
+    try:
+        (row,) = chain_rows(entries(world)[:1], at=datetime.now(UTC), seq=0, prev_hash=GENESIS)
+    finally:
+        post_init.disconnect(receiver, sender=Verification)
+    assert seen == [row]
+
+
 def test_more_rows_than_one_statement_takes_are_all_stored(world):
     many = entries(world) * 40
     rows = chain_rows(many, at=datetime.now(UTC), seq=0, prev_hash=GENESIS)
@@ -92,15 +132,41 @@ def test_the_fast_path_refuses_nothing_bulk_create_would_refuse(world):
     assert type(ours.value) is type(theirs.value)
 
 
+def test_postgresql_copies_the_rows_in_one_statement_that_query_counts_see(postgres_only, world):
+    rows = chain_rows(entries(world), at=datetime.now(UTC), seq=0, prev_hash=GENESIS)
+    with CaptureQueriesContext(connection) as queries:
+        Verification.objects.bulk_create(rows)
+    (copy,) = [query["sql"] for query in queries.captured_queries if "recognition_verification" in query["sql"]]
+    assert copy.startswith('COPY "recognition_verification" (') and copy.endswith(f"FROM STDIN -- {len(rows)} rows")
+    assert check_chain().intact
+
+
+def test_every_index_of_the_audit_table_is_one_a_query_or_a_rule_needs(postgres_only):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'recognition_verification'")
+        columns = sorted(row[0].split(" USING btree ")[1] for row in cursor.fetchall())
+    # id, seq and hash unique; the audit API's filters; the agreement's foreign key.
+    assert columns == [
+        "(agreement_id)",
+        "(created_at)",
+        "(destination, seq)",
+        "(hash)",
+        "(id)",
+        "(issuer, seq)",
+        "(seq)",
+    ]
+
+
 def test_statements_are_prepared_once_per_connection_on_postgresql(postgres_only, world):
     from recognition import audit_models
+    from recognition.services.verification import Wanted, read_parties
 
-    rows = chain_rows(entries(world)[:1], at=datetime.now(UTC), seq=0, prev_hash=GENESIS)
-    Verification.objects.bulk_create(rows)
-    prepared = audit_models._prepared[connection.connection]
-    assert "recognition_audit_insert_1" in prepared
+    wanted = Wanted(issuer=world.cl.authority.issuer, kid=None, sub="CL-0001", jti=None, type_code=None)
+    read_parties([wanted])
+    read_parties([wanted])
+    assert "recognition_parties_1" in audit_models._prepared[connection.connection]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'recognition_audit_insert_1'")
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'recognition_parties_1'")
         assert cursor.fetchone()[0] == 1
 
 
