@@ -249,7 +249,7 @@ REST_FRAMEWORK = {
         "recognition.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PARSER_CLASSES": ["recognition.api.serializers.JSONBodyParser"],
+    "DEFAULT_PARSER_CLASSES": ["recognition.api.parsers.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": (
         ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
         if DEBUG

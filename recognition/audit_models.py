@@ -5,6 +5,7 @@ import functools
 import io
 import json
 import re
+import sqlite3
 import time
 import uuid
 import weakref
@@ -39,7 +40,7 @@ def execute_prepared(cursor: Any, name: str, sql: str, types: Sequence[str], par
     sees it. `sql` uses %s placeholders; `types` are their PostgreSQL types."""
     connection = cursor.db
     if connection.vendor != "postgresql":
-        cursor.execute(sql, params)
+        execute_direct(cursor, sql, params)
         return
     done = _prepared.setdefault(connection.connection, set())
     if name not in done:
@@ -48,7 +49,47 @@ def execute_prepared(cursor: Any, name: str, sql: str, types: Sequence[str], par
         with connection.wrap_database_errors:
             cursor.cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {body}")
         done.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    execute_direct(cursor, _execute_sql(name, len(params)), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _execute_sql(name: str, count: int) -> str:
+    return f"EXECUTE {name} ({', '.join(['%s'] * count)})"
+
+
+@functools.lru_cache(maxsize=256)
+def _qmark(sql: str) -> str | None:
+    """The statement with SQLite's ? placeholders, or None when it has a %
+    that is not a placeholder (then Django's own conversion is used)."""
+    return sql.replace("%s", "?") if sql.count("%") == sql.count("%s") else None
+
+
+def execute_direct(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+    """cursor.execute(sql, params) for the statements every verification
+    runs, handed to the driver without Django's per-call work (on SQLite the
+    placeholders of the text are converted once, not on every call), with
+    what that work is for kept: a statement in a transaction that must roll
+    back is refused, errors are Django's, the statement is logged when
+    queries are recorded (query counts, DEBUG), and a connection with
+    execute wrappers gets Django's path."""
+    connection = cursor.db
+    if connection.execute_wrappers:  # someone wraps every statement (monitoring, tests): Django's own path
+        cursor.execute(sql, params or None)
+        return
+    connection.validate_no_broken_transaction()
+    started = time.monotonic()
+    with connection.wrap_database_errors:
+        if connection.vendor == "sqlite":
+            qmark = _qmark(sql)
+            if qmark is None:
+                cursor.cursor.execute(sql, params)
+            else:
+                sqlite3.Cursor.execute(cursor.cursor, qmark, params)
+        else:
+            cursor.cursor.execute(sql, params or None)
+    if connection.queries_logged:
+        elapsed = f"{time.monotonic() - started:.3f}"
+        connection.queries_log.append({"sql": sql, "time": elapsed})
 
 
 _PLACEHOLDER = re.compile(r"%s")

@@ -12,9 +12,7 @@ from typing import Any
 from django.core.validators import ProhibitNullCharactersValidator
 from django_countries import countries
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
 from rest_framework.fields import empty
-from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -24,17 +22,6 @@ from recognition.services.verification import VerificationRequest
 
 MAX_BATCH = 100
 _COUNTRY_CODES = frozenset(code for code, _ in countries)
-
-
-class JSONBodyParser(JSONParser):
-    """DRF's strict JSON parser (no NaN or Infinity); a body nested deeper
-    than Python's decoder can follow is a parse error, not a 500."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the body is nested too deeply") from None
 
 
 def json_type(value: Any) -> str:
@@ -193,9 +180,6 @@ class BatchRequestSerializer(RequestObjectSerializer):
     def run_validation(self, data: Any = empty) -> Any:
         validated = well_formed_batch(data)
         return validated if validated is not None else super().run_validation(data)
-
-    def requests(self) -> list[VerificationRequest]:
-        return [VerificationRequestSerializer.to_request(item) for item in self.validated_data["items"]]
 
 
 # Answers (for the schema) ---------------------------------------------------

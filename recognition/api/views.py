@@ -1,12 +1,15 @@
 """Verification endpoints (DESIGN §5): parse, call the service, serialize."""
 
 from array import array
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -19,6 +22,8 @@ from recognition.api.serializers import (
     ErrorSerializer,
     VerificationRequestSerializer,
     VerificationResponseSerializer,
+    well_formed_batch,
+    well_formed_request,
 )
 from recognition.services.verification import VerificationRequest, verify_credentials
 
@@ -58,18 +63,27 @@ class PerClientThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident} if ident else None
 
 
+def _validated(data: Any, well_formed: Callable[[Any], Any], serializer_class: type[Serializer]) -> Any:
+    """A body of the common well-formed shape needs no serializer at all;
+    any other goes through the serializer's fields, which word the 400."""
+    validated = well_formed(data)
+    if validated is None:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        validated = serializer.validated_data
+    return validated
+
+
 def verification_request(request: Request) -> VerificationRequest:
     """The body of a single verification, validated (400 otherwise)."""
-    serializer = VerificationRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return VerificationRequestSerializer.to_request(serializer.validated_data)
+    validated = _validated(request.data, well_formed_request, VerificationRequestSerializer)
+    return VerificationRequestSerializer.to_request(validated)
 
 
 def verification_requests(request: Request) -> list[VerificationRequest]:
     """The items of a batch, validated (400 for the whole batch otherwise)."""
-    serializer = BatchRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.requests()
+    validated = _validated(request.data, well_formed_batch, BatchRequestSerializer)
+    return [VerificationRequestSerializer.to_request(item) for item in validated["items"]]
 
 
 class SingleRendererNegotiation(DefaultContentNegotiation):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from django.db import DatabaseError, connection, transaction
 
-from recognition.audit_models import Verification
+from recognition.audit_models import Verification, execute_direct
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serializes appends.
@@ -90,9 +90,9 @@ _NO_WAIT = "SET LOCAL synchronous_commit TO OFF"
 def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str]:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(_HEAD)
+            execute_direct(cursor, _HEAD)
         else:
-            cursor.execute(f"{_NO_WAIT}; {_LOCK}; {_HEAD}" if flush_after_commit else f"{_LOCK}; {_HEAD}")
+            execute_direct(cursor, f"{_NO_WAIT}; {_LOCK}; {_HEAD}" if flush_after_commit else f"{_LOCK}; {_HEAD}")
         last = cursor.fetchone()
     return (last[0], last[1]) if last else (0, GENESIS)
 
@@ -155,7 +155,7 @@ def _restore_full_sync() -> None:
 
 def _execute(sql: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        execute_direct(cursor, sql)
 
 
 def _flush_committed() -> None:

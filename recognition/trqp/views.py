@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from recognition.api.parsers import JSONBodyParser
 from recognition.api.schema import COUNTRY_CODE_SCHEMA
-from recognition.api.serializers import JSONBodyParser
 from recognition.matrix_api import query_object
 from recognition.trqp import queries
 from recognition.trqp import serializers as s

@@ -17,7 +17,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from recognition.api import views
-from recognition.api.serializers import JSONBodyParser, VerificationRequestSerializer
+from recognition.api.parsers import JSONBodyParser
+from recognition.api.serializers import VerificationRequestSerializer
 from recognition.models import ApiKey, Verification
 from recognition.services.api_keys import api_key_create
 from tests.actors import PASSWORD
@@ -237,6 +238,21 @@ def test_single_request_not_of_the_documented_shape_is_a_400_naming_the_problem(
     assert not Verification.objects.exists()
 
 
+def test_the_body_is_read_in_the_charset_its_content_type_names(world, api):
+    body = json.dumps({"token": sign(world.cl), "destination": "CN"}).encode("utf-16")
+    response = api.post(VERIFY_URL, body, content_type="application/json; charset=utf-16")
+    assert response.status_code == 200 and response.json()["decision"] == "accepted"
+
+
+@pytest.mark.parametrize("charset", ["bz2_codec", "zlib_codec"])
+def test_a_charset_that_is_not_a_text_encoding_is_refused_before_decoding(world, api, charset):
+    # A bytes-to-bytes codec would decompress the body after its size was checked.
+    body = b'{"token": "x", "destination": "CN"}'
+    response = api.post(VERIFY_URL, body, content_type=f"application/json; charset={charset}")
+    assert f'Unsupported charset "{charset}"' in error_of(response, 400, "malformed_request")
+    assert not Verification.objects.exists()
+
+
 def test_unknown_fields_and_field_errors_are_reported_together(world, api):
     detail = error_of(api.post(VERIFY_URL, {"token": 7, "extra": 1, "more": 2}), 400, "invalid_request")
     assert "unknown fields: extra, more" in detail
@@ -416,8 +432,8 @@ def test_a_deactivated_country_administrator_session_is_not_accepted(world):
 
 @pytest.fixture
 def spies(monkeypatch):
-    """Records every call of the JSON parser, the request serializer and the
-    verification service."""
+    """Records every call of the JSON parser, the request validation (the
+    well-formed fast path or the serializer) and the verification service."""
     calls = []
 
     def spy(name, original):
@@ -429,8 +445,9 @@ def spies(monkeypatch):
 
     monkeypatch.setattr(JSONBodyParser, "parse", spy("parse", JSONBodyParser.parse))
     monkeypatch.setattr(
-        VerificationRequestSerializer, "run_validation", spy("serializer", VerificationRequestSerializer.run_validation)
+        VerificationRequestSerializer, "run_validation", spy("validation", VerificationRequestSerializer.run_validation)
     )
+    monkeypatch.setattr(views, "well_formed_request", spy("validation", views.well_formed_request))
     monkeypatch.setattr(views, "verify_credentials", spy("verify", views.verify_credentials))
     return calls
 
@@ -462,7 +479,7 @@ def test_a_body_of_exactly_one_mib_is_parsed_and_answered(world, api, spies):
     response = api.post(VERIFY_URL, body)
     assert response.status_code == 200
     assert response.json()["decision"] == "accepted"
-    assert spies == ["parse", "serializer", "verify"]
+    assert spies == ["parse", "validation", "verify"]
 
 
 @pytest.mark.parametrize("length", ["-1", "ten", "1e3"])

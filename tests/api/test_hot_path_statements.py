@@ -1,0 +1,50 @@
+"""The statements every verification runs go to the driver directly
+(recognition.audit_models.execute_direct, issue 5): what Django's cursor
+does around a statement still happens."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from recognition.audit_models import execute_direct
+from recognition.services.verification import Wanted, read_parties
+
+
+def is_parties_read(sql: str) -> bool:
+    # PostgreSQL runs the prepared statement by name; SQLite runs its text.
+    return sql.startswith("EXECUTE recognition_parties_1 (") or sql.startswith("WITH wanted (n, issuer, sub, jti)")
+
+
+def wanted(world) -> Wanted:
+    return Wanted(issuer=world.cl.authority.issuer, kid=None, sub="CL-0001", jti=None, type_code=None)
+
+
+def test_the_statement_is_counted_and_answers_as_through_django(world):
+    with CaptureQueriesContext(connection) as queries:
+        stamp, (party,) = read_parties([wanted(world)])
+    assert [is_parties_read(query["sql"]) for query in queries.captured_queries] == [True]
+    assert isinstance(stamp, int) and party.registration_number == "CL-0001"
+
+
+def test_a_statement_in_a_transaction_that_must_roll_back_is_refused(world):
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        transaction.set_rollback(True)
+        read_parties([wanted(world)])
+
+
+def test_database_errors_are_djangos(world):
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        execute_direct(cursor, "SELECT no_such_column FROM recognition_registry_stamp")
+
+
+def test_execute_wrappers_see_the_statements(world):
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        read_parties([wanted(world)])
+    assert [is_parties_read(sql) for sql in seen] == [True]
