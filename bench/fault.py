@@ -60,6 +60,8 @@ import psycopg2
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from psycopg2 import sql
 
+from bench.http import terminate
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_KEYS = ROOT / "fixtures" / "demo-keys"
 PLATFORM_KEY = "demoplat.DEMOonlyPlatformKeySilkRoad2016x"  # published demo key (load_demo)
@@ -298,13 +300,7 @@ class Registry:
         return "".join(path.read_text(errors="replace") for path in logs if path.exists())
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
 
 @contextmanager

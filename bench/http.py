@@ -87,13 +87,7 @@ class Server:
         raise RuntimeError(f"gunicorn for {self.name} did not answer /healthz within 60 s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def wait_until_idle(self, *, quiet: float = 0.5, longest: float = 30.0) -> None:
         """Until the access log has not grown for `quiet` seconds."""
@@ -133,3 +127,15 @@ def run_wrk(
             result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
             return result
     raise RuntimeError(f"wrk printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
+
+
+def terminate(process: subprocess.Popen | None) -> None:
+    """Stop a server process: SIGTERM (gunicorn finishes its requests), and
+    SIGKILL if it has not exited within 30 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -154,13 +154,8 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
 
 
-@admin.register(CountryRole)
-class CountryRoleAdmin(admin.ModelAdmin):
-    """Who administers which country: the superuser's business only."""
-
-    list_display = ("user", "role", "country")
-    list_filter = ("role", "country")
-    search_fields = ("user__username",)
+class SuperuserOnly:
+    """An admin only an active superuser sees or uses."""
 
     def _is_superuser(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
@@ -179,6 +174,15 @@ class CountryRoleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._is_superuser(request)
+
+
+@admin.register(CountryRole)
+class CountryRoleAdmin(SuperuserOnly, admin.ModelAdmin):
+    """Who administers which country: the superuser's business only."""
+
+    list_display = ("user", "role", "country")
+    list_filter = ("role", "country")
+    search_fields = ("user__username",)
 
 
 @admin.register(Verification)
@@ -244,7 +248,7 @@ if admin.site.is_registered(UnusedLibraryApiKey):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(APIKeyModelAdmin):
+class ApiKeyAdmin(SuperuserOnly, APIKeyModelAdmin):
     """API keys of platforms and regulators: the superuser's business only.
     A key is created through `api_key_create`, like `create_api_key`; its
     secret is shown once, in the message after saving. Keys are revoked
@@ -278,21 +282,6 @@ class ApiKeyAdmin(APIKeyModelAdmin):
             request,
             f"The API key of {created.name} ({created.role}) is: {secret} — store it now; it is not shown again.",
         )
-
-    def _is_superuser(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._is_superuser(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._is_superuser(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._is_superuser(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._is_superuser(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition.api.serializers import ErrorSerializer, RequestObjectSerializer, StrictCharField
+from recognition.api.serializers import ErrorSerializer, RequestObjectSerializer, StrictCharField, query_object
 from recognition.services.matrix import AuthorityEntry, Cell, CellState, Matrix, iso, parse_instant, recognition_matrix
 
 
@@ -36,26 +36,6 @@ class InstantField(StrictCharField):
             return parse_instant(text, allow_date=self.allow_date)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
-
-
-# DRF's own `?format=`, which the browsable API may add.
-FRAMEWORK_PARAMETERS = frozenset({"format"})
-
-
-def query_object(request: Request) -> dict[str, str]:
-    """The query string as a JSON-like object: one value per name; a name
-    given twice is refused rather than one of its values picked."""
-    data: dict[str, str] = {}
-    repeated = []
-    for name, values in request.query_params.lists():
-        if name in FRAMEWORK_PARAMETERS:
-            continue
-        if len(values) > 1:
-            repeated.append(name[:40])
-        data[name] = values[-1]
-    if repeated:
-        raise serializers.ValidationError({"non_field_errors": [f"given more than once: {', '.join(repeated)}"]})
-    return data
 
 
 class MatrixQuerySerializer(RequestObjectSerializer):

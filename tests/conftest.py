@@ -1,7 +1,9 @@
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from tests.actors import World, build_world
+from tests.clock import Clock
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +21,11 @@ def world(db) -> World:
 def postgres_only(db) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL to a postgres:// URL)")
+
+
+@pytest.fixture
+def clock(world, monkeypatch) -> Clock:
+    """A fake clock at T0 (tests/clock.py), after the world was built."""
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock

@@ -13,6 +13,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django_countries import countries
 from rest_framework import serializers
 from rest_framework.fields import empty
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -74,6 +75,27 @@ class CountryCodeField(StrictCharField):
         if value not in _COUNTRY_CODES:
             self.fail("country", value=value[:10])
         return value
+
+
+# DRF's own `?format=`, which the browsable API may add.
+FRAMEWORK_PARAMETERS = frozenset({"format"})
+
+
+def query_object(request: Request) -> dict[str, str]:
+    """The query string as a JSON-like object for a RequestObjectSerializer:
+    one value per name; a name given twice is refused rather than one of its
+    values picked."""
+    data: dict[str, str] = {}
+    repeated = []
+    for name, values in request.query_params.lists():
+        if name in FRAMEWORK_PARAMETERS:
+            continue
+        if len(values) > 1:
+            repeated.append(name[:40])
+        data[name] = values[-1]
+    if repeated:
+        raise serializers.ValidationError({"non_field_errors": [f"given more than once: {', '.join(repeated)}"]})
+    return data
 
 
 class RequestObjectSerializer(serializers.Serializer):

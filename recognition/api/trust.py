@@ -24,13 +24,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recognition.api.schema import COUNTRY_CODE_SCHEMA
-from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer
+from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer, query_object
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
 from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
 
-# Parameters DRF itself reads from the query string (renderer override).
-_FRAMEWORK_PARAMETERS = frozenset({"format"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:[Zz]|\+00:00)", re.ASCII)
 
@@ -241,21 +239,6 @@ class RecognitionQuerySerializer(RequestObjectSerializer):
     origin = CountryCodeField()
     destination = CountryCodeField()
     at = InstantField(required=False)
-
-
-def query_object(request: Request) -> dict[str, Any]:
-    """The query string as an object; a parameter given twice is refused."""
-    data: dict[str, Any] = {}
-    repeated = []
-    for name, values in request.query_params.lists():
-        if name in _FRAMEWORK_PARAMETERS:
-            continue
-        if len(values) > 1:
-            repeated.append(name[:40])
-        data[name] = values[-1]
-    if repeated:
-        raise serializers.ValidationError({"non_field_errors": [f"given more than once: {', '.join(repeated)}"]})
-    return data
 
 
 def present_recognition(answer: Recognition) -> dict[str, Any]:

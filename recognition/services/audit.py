@@ -238,8 +238,3 @@ def check_chain(rows: Iterable[Verification] | None = None) -> ChainReport:
             continue
         expected_seq, prev_hash = row.seq + 1, row.hash
     return ChainReport(intact=broken is None, records=count, head=prev_hash, first_broken_seq=broken)
-
-
-def audit_write(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verification]:
-    with transaction.atomic():
-        return audit_append(entries, at=at)

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.schema import COUNTRY_CODE_SCHEMA
-from recognition.matrix_api import query_object
+from recognition.api.serializers import query_object
 from recognition.trqp import queries
 from recognition.trqp import serializers as s
 from recognition.trqp.problems import PROBLEM_JSON, JsonAlways, ProblemSerializer, problem_exception_handler

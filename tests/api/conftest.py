@@ -4,12 +4,55 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from recognition.services.api_keys import api_key_create
 
 VERIFY_URL = "/api/v1/verifications/"
 BATCH_URL = "/api/v1/verifications/batch/"
+
+
+def error_of(response, status: int, code: str) -> str:
+    """The response is the JSON error shape of DESIGN §10; returns its detail."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error", "detail"}, body
+    assert body["error"] == code, body
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert "Traceback" not in body["detail"]
+    return body["detail"]
+
+
+def keyed(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def session(user) -> APIClient:  # noqa: ANN001 (a user)
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+AUDIT_TRIGGER = "recognition_verification_append_only"
+
+
+def tamper(sql: str, params: list) -> None:
+    """Change audit rows behind the application's back, as someone with the
+    table owner's rights could (on PostgreSQL the trigger is lifted for it)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # ALTER TABLE waits for no deferred foreign-key check of the rows
+            # this test transaction inserted: run those checks now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE recognition_verification DISABLE TRIGGER {AUDIT_TRIGGER}")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE recognition_verification ENABLE TRIGGER {AUDIT_TRIGGER}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from recognition.services.agreements import (
     agreement_suspend,
     agreement_update_terms,
 )
+from tests.api.conftest import error_of, keyed, session
 
 
 @pytest.fixture(autouse=True)
@@ -33,25 +34,6 @@ def url(agreement_id: int) -> str:
 
 def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def error_of(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "detail"} and body["error"] == code, body
-    return body["detail"]
-
-
-def keyed(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def session(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def versions(agreement: RecognitionAgreement) -> list:

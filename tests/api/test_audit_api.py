@@ -21,13 +21,13 @@ from rest_framework.test import APIClient
 
 from recognition.api import audit as audit_api
 from recognition.audit_models import Verification
-from recognition.services.audit import AuditEntry, audit_write
+from recognition.services.audit import AuditEntry, audit_commit
 from recognition.services.verification import VerificationRequest, verify_credentials
+from tests.api.conftest import error_of, keyed, session, tamper
 from tests.tokens import sign
 
 LIST = "/api/v1/audit/verifications/"
 INTEGRITY = "/api/v1/audit/integrity/"
-TRIGGER = "recognition_verification_append_only"
 COLUMNS = [
     "id", "seq", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid", "subject",
     "jti", "token_sha256", "decision", "reasons", "agreement_id", "agreement_version", "prev_hash", "hash",
@@ -39,25 +39,6 @@ def fresh_throttle_counters():
     cache.clear()
     yield
     cache.clear()
-
-
-def error_of(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "detail"} and body["error"] == code, body
-    return body["detail"]
-
-
-def keyed(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def session(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -164,7 +145,7 @@ def test_filter_by_reason_code_matches_exactly_the_rows_listing_it(regulator, de
 
 def test_reason_filter_is_not_a_pattern(regulator, decisions, world):
     # An underscore is a LIKE wildcard; a code is matched whole and quoted.
-    audit_write([entry(reasons=["noXagreement_suffix"]), entry(reasons=["key_compromised"])], at=datetime.now(UTC))
+    audit_commit([entry(reasons=["noXagreement_suffix"]), entry(reasons=["key_compromised"])], at=datetime.now(UTC))
     assert seqs(regulator.get(LIST, {"reason": "no_agreement"})) == [2, 4]
     assert seqs(regulator.get(LIST, {"reason": "key_compromised"})) == [7]
 
@@ -183,7 +164,7 @@ def timeline(world) -> list[datetime]:
     """Three rows, one an hour, from 2026-03-01T00:00:00Z."""
     times = [datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=hour) for hour in range(3)]
     for at in times:
-        audit_write([entry()], at=at)
+        audit_commit([entry()], at=at)
     return times
 
 
@@ -375,19 +356,6 @@ def test_json_pages_whatever_the_accept_header(regulator, decisions):
 
 
 # Integrity -----------------------------------------------------------------------------------
-
-
-def tamper(sql: str, params: list) -> None:
-    """Change an audit row behind the application's back (on PostgreSQL the
-    append-only trigger is lifted for it, as the table's owner could)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE recognition_verification DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE recognition_verification ENABLE TRIGGER {TRIGGER}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def test_integrity_of_an_empty_log(world, regulator):

@@ -21,12 +21,11 @@ from recognition.audit_models import AppendOnlyError, Verification
 from recognition.models import RecognitionAgreement
 from recognition.services import audit
 from recognition.services.agreements import agreement_update_terms
-from tests.api.conftest import BATCH_URL, Api
+from tests.api.conftest import BATCH_URL, Api, tamper
 from tests.cli import call, manage
 from tests.tokens import claims_for, sign
 
 GENESIS = "0" * 64
-TRIGGER = "recognition_verification_append_only"
 # Every field of a row but prev_hash and hash, as DESIGN §6 hashes them.
 HASHED = (
     "id", "seq", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid",
@@ -50,21 +49,6 @@ def expected_hash(prev_hash: str, row: Verification) -> str:
 
 def latest_version(agreement: RecognitionAgreement) -> int:
     return agreement.history.filter(id=agreement.pk).order_by("-history_id").values_list("history_id", flat=True)[0]
-
-
-def tamper(sql: str, params: list) -> None:
-    """Change audit rows behind the application's back, as someone with the
-    table owner's rights could (on PostgreSQL the trigger is lifted for it)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # ALTER TABLE waits for no deferred foreign-key check of the rows
-            # this test transaction inserted: run those checks now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE recognition_verification DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE recognition_verification ENABLE TRIGGER {TRIGGER}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def three_decisions(world, api: Api) -> list[Verification]:
@@ -353,11 +337,11 @@ def test_verify_audit_chain_exit_status_and_one_line_error(tmp_path: Path):
     assert manage(database, "migrate", "--no-input", "-v", "0").returncode == 0
     script = (
         "from django.utils import timezone\n"
-        "from recognition.services.audit import AuditEntry, audit_write\n"
+        "from recognition.services.audit import AuditEntry, audit_commit\n"
         "entry = dict(client='cli', destination='CN', origin='', declared_origin='', issuer='', kid='',"
         " subject='', jti='', token_sha256='0' * 64, decision='rejected', reasons=['malformed_token'],"
         " agreement_id=None, agreement_version=None)\n"
-        "audit_write([AuditEntry(**entry)] * 3, at=timezone.now())\n"
+        "audit_commit([AuditEntry(**entry)] * 3, at=timezone.now())\n"
     )
     assert manage(database, "shell", "-c", script).returncode == 0
 
@@ -377,7 +361,7 @@ def test_verify_audit_chain_exit_status_and_one_line_error(tmp_path: Path):
 # The row and the answer commit together -----------------------------------------------------
 
 
-def test_failed_audit_write_answers_an_error_and_writes_nothing(world, platform_key, monkeypatch):
+def test_failed_audit_commit_answers_an_error_and_writes_nothing(world, platform_key, monkeypatch):
     manager = Verification.objects
     insert = manager.bulk_create
 

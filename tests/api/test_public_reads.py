@@ -23,6 +23,7 @@ from recognition.services.agreements import (
     agreement_suspend,
     agreement_terminate,
 )
+from tests.api.conftest import error_of, keyed, session
 from tests.tokens import sign
 
 AUTHORITIES = "/api/v1/authorities/"
@@ -50,27 +51,8 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def error_of(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "detail"} and body["error"] == code, body
-    return body["detail"]
-
-
 def anonymous() -> APIClient:
     return APIClient()
-
-
-def keyed(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def session(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def ids(response) -> list[int]:

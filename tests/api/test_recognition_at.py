@@ -3,7 +3,7 @@ point 3): which authorities of the origin the destination recognized at an
 instant, under which agreement versions, answered from history and public.
 
 The timeline is built with a fake clock (services and simple-history both
-read django.utils.timezone.now), as in tests/recognition/test_point_in_time.py,
+read django.utils.timezone.now; tests/clock.py), as in tests/recognition/test_point_in_time.py,
 and asked through HTTP inside every interval and at its edges."""
 
 import io
@@ -12,15 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as svc
+from tests.clock import SECOND, T0, walk_kz_timeline
 
 URL = "/api/v1/recognition/"
-SECOND = timedelta(seconds=1)
-T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 ANSWER_FIELDS = {"origin", "destination", "at", "authorities"}
 AUTHORITY_FIELDS = {
     "issuer",
@@ -44,21 +42,6 @@ AGREEMENT_FIELDS = {
     "legal_basis",
     "in_force",
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(world, monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 @pytest.fixture
@@ -85,27 +68,9 @@ def kz_in_cn(anon: APIClient, at: datetime) -> dict:
 
 def test_timeline_answered_in_every_interval_and_at_its_edges(world, clock, anon):
     kz = world.kz.authority
-    clock.now = created = T0 + timedelta(days=1)
-    agreement = svc.agreement_create(
-        destination="CN",
-        authority=kz,
-        credential_types=[world.merchant_identity],
-        min_assurance="low",
-        legal_basis="CN-KZ memorandum",
-        valid_from=T0,
-    )
-    clock.now = activated = T0 + timedelta(days=2)
-    svc.agreement_activate(agreement=agreement)
-    clock.now = suspended = T0 + timedelta(days=3)
-    svc.agreement_suspend(agreement=agreement)
-    clock.now = reactivated = T0 + timedelta(days=4)
-    svc.agreement_activate(agreement=agreement)
-    clock.now = authority_suspended = T0 + timedelta(days=5)
-    identity.authority_suspend(authority=kz)
-    clock.now = authority_back = T0 + timedelta(days=6)
-    identity.authority_reinstate(authority=kz)
-    clock.now = terminated = T0 + timedelta(days=7)
-    svc.agreement_terminate(agreement=agreement)
+    timeline = walk_kz_timeline(world, clock)
+    agreement = timeline.agreement
+    created, activated, suspended, reactivated, authority_suspended, authority_back, terminated = timeline.instants()
 
     expected = [
         # (instant, recognized, agreement status then, authority status then)

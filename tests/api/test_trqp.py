@@ -9,19 +9,18 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as svc
 from recognition.services.point_in_time import AgreementState, AuthorityState
 from recognition.trqp.queries import authorization_verdict, recognition_verdict
+from tests.clock import T0
 
 AUTHORIZATION = "/trqp/authorization"
 RECOGNITION = "/trqp/recognition"
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 ANSWER_FIELDS = {"entity_id", "authority_id", "action", "resource", "time_requested", "time_evaluated", "message"}
-T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def z(at: datetime) -> str:
@@ -66,21 +65,6 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert (body["type"], body["status"], body["code"]) == ("about:blank", status, code)
     assert body["title"] and body["detail"]
     return body
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(world, monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 # Authorization ------------------------------------------------------------------

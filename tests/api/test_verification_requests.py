@@ -22,7 +22,7 @@ from recognition.api.serializers import VerificationRequestSerializer
 from recognition.models import ApiKey, Verification
 from recognition.services.api_keys import api_key_create
 from tests.actors import PASSWORD
-from tests.api.conftest import BATCH_URL, VERIFY_URL
+from tests.api.conftest import BATCH_URL, VERIFY_URL, error_of, session
 from tests.tokens import sign
 
 MIB = 1024 * 1024
@@ -40,18 +40,6 @@ def iso(value: datetime | int) -> str:
     if isinstance(value, int):
         value = datetime.fromtimestamp(value, tz=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def error_of(response, status: int, code: str) -> str:
-    """The response is the JSON error shape of DESIGN §10; returns its detail."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"error", "detail"}, body
-    assert body["error"] == code, body
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in body["detail"]
-    return body["detail"]
 
 
 def one_request(world) -> dict:
@@ -390,36 +378,30 @@ def test_a_regulator_key_may_verify(world, api, regulator_key):
     assert Verification.objects.get().client == "market-regulator"
 
 
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize("username", ["alice", "rita", "root"])
 def test_a_staff_session_with_a_role_may_verify_and_is_recorded_by_username(world, username):
     user = getattr(world, username)
-    response = session_client(user).post(VERIFY_URL, one_request(world), format="json")
+    response = session(user).post(VERIFY_URL, one_request(world), format="json")
     assert response.status_code == 200, response.content
     assert Verification.objects.get().client == f"user:{username}"
 
 
 def test_a_staff_session_without_a_role_is_a_403(world):
     stan = get_user_model().objects.create_user("stan", password=PASSWORD, is_staff=True)
-    response = session_client(stan).post(VERIFY_URL, one_request(world), format="json")
+    response = session(stan).post(VERIFY_URL, one_request(world), format="json")
     error_of(response, 403, "forbidden")
     assert not Verification.objects.exists()
 
 
 def test_a_non_staff_session_is_a_403(world):
     user = get_user_model().objects.create_user("shopper", password=PASSWORD)
-    response = session_client(user).post(BATCH_URL, {"items": [one_request(world)]}, format="json")
+    response = session(user).post(BATCH_URL, {"items": [one_request(world)]}, format="json")
     error_of(response, 403, "forbidden")
     assert not Verification.objects.exists()
 
 
 def test_a_deactivated_country_administrator_session_is_not_accepted(world):
-    client = session_client(world.alice)
+    client = session(world.alice)
     world.alice.is_active = False
     world.alice.save()
     response = client.post(VERIFY_URL, one_request(world), format="json")
@@ -516,7 +498,7 @@ def test_a_staff_session_has_its_own_budget(world, api, settings):
     settings.API_THROTTLE_RATE = "1/min"
     assert api.verify(sign(world.cl), "CN").status_code == 200
     assert api.verify(sign(world.cl), "CN").status_code == 429
-    client = session_client(world.alice)
+    client = session(world.alice)
     assert client.post(VERIFY_URL, one_request(world), format="json").status_code == 200
     assert client.post(VERIFY_URL, one_request(world), format="json").status_code == 429
 

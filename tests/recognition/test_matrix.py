@@ -31,11 +31,11 @@ from recognition.services.matrix import (
 )
 from recognition.services.point_in_time import AgreementState, AuthorityState
 from tests.actors import PASSWORD
+from tests.clock import T0
 
 PAGE = "/recognition/matrix/"
 API = "/api/v1/recognition/matrix/"
 AT = datetime(2026, 3, 1, tzinfo=UTC)
-T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # Snapshots for the pure function -------------------------------------------
@@ -295,21 +295,6 @@ def test_admin_header_has_no_matrix_link_for_staff_without_a_role(world):
 
 
 # Timelines (the clock technique of test_point_in_time) ------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(world, monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 def test_date_picker_shows_the_state_before_an_agreement_existed(world, clock):

@@ -1,34 +1,12 @@
 """Point-in-time answers from history (issue: regulators; DESIGN §7
 `recognition/`): a timeline walked interval by interval and at every edge."""
 
-from datetime import UTC, datetime, timedelta
-
-import pytest
-from django.utils import timezone
+from datetime import datetime, timedelta
 
 from identity import services as identity
 from recognition.services import agreements as svc
 from recognition.services.point_in_time import recognition_at
-
-SECOND = timedelta(seconds=1)
-# Timelines start a day after the world was built (with the real clock).
-T0 = (datetime.now(tz=UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(world, monkeypatch) -> Clock:
-    clock = Clock()
-    # Services and simple-history both read django.utils.timezone.now.
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
+from tests.clock import SECOND, T0, walk_kz_timeline
 
 
 def kz_in_cn(at: datetime):
@@ -39,29 +17,9 @@ def kz_in_cn(at: datetime):
 
 
 def test_timeline_of_an_agreement_and_its_authority(world, clock):
-    kz = world.kz.authority
-    clock.now = T0 + timedelta(days=1)
-    created = clock.now
-    agreement = svc.agreement_create(
-        destination="CN",
-        authority=kz,
-        credential_types=[world.merchant_identity],
-        min_assurance="low",
-        legal_basis="CN-KZ memorandum",
-        valid_from=T0,
-    )
-    clock.now = activated = T0 + timedelta(days=2)
-    svc.agreement_activate(agreement=agreement)
-    clock.now = suspended = T0 + timedelta(days=3)
-    svc.agreement_suspend(agreement=agreement)
-    clock.now = reactivated = T0 + timedelta(days=4)
-    svc.agreement_activate(agreement=agreement)
-    clock.now = authority_suspended = T0 + timedelta(days=5)
-    identity.authority_suspend(authority=kz)
-    clock.now = authority_back = T0 + timedelta(days=6)
-    identity.authority_reinstate(authority=kz)
-    clock.now = terminated = T0 + timedelta(days=7)
-    svc.agreement_terminate(agreement=agreement)
+    timeline = walk_kz_timeline(world, clock)
+    agreement = timeline.agreement
+    created, activated, suspended, reactivated, authority_suspended, authority_back, terminated = timeline.instants()
 
     expected = [
         (created - SECOND, None),  # before the agreement existed: authority known, no agreement
