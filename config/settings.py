@@ -234,13 +234,23 @@ REGISTRY = {
     "TRUST_LIST_TTL_SECONDS": env_int("TRUST_LIST_TTL_SECONDS", 86400, minimum=60),
 }
 
-# Throttling of the verification API: one budget per API key (or staff user),
-# counted in the default cache. That cache is in memory and per process, so
-# with N worker processes a key may make up to N times the rate.
+# Throttling of the API: one budget per API key (or staff user). With
+# THROTTLE_REDIS_URL the budget is shared by every worker process (Redis);
+# without it, or while Redis is unreachable, it is counted in the default
+# cache, in memory and per process: N worker processes give a key N times
+# the rate (recognition/api/throttling.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}}
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
 if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
     raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 6000/min, not {API_THROTTLE_RATE!r}")
+THROTTLE_REDIS_URL = os.environ.get("THROTTLE_REDIS_URL", "").strip()
+if THROTTLE_REDIS_URL and not re.fullmatch(r"(rediss?|unix)://\S+", THROTTLE_REDIS_URL):
+    raise ImproperlyConfigured(
+        "THROTTLE_REDIS_URL must be a redis://, rediss:// or unix:// URL"  # the value may hold a password
+        f" (it starts {THROTTLE_REDIS_URL.partition(':')[0][:20]!r})"
+    )
+# Keeps apart the budgets of registries (or test runs) sharing one Redis.
+THROTTLE_REDIS_PREFIX = os.environ.get("THROTTLE_REDIS_PREFIX", "registry:")
 
 REST_FRAMEWORK = {
     # Deny by default: every view names who may call it.

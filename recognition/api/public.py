@@ -22,7 +22,7 @@ from identity.models import Authority, AuthorityKey
 from recognition.api import filters
 from recognition.api.pagination import RegistryPagination, paginated_response
 from recognition.api.serializers import ErrorSerializer
-from recognition.api.views import PerClientThrottle
+from recognition.api.throttling import PerClientThrottle
 
 
 class ReadThrottle(PerClientThrottle):

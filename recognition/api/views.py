@@ -1,19 +1,16 @@
 """Verification endpoints (DESIGN §5): parse, call the service, serialize."""
 
-from array import array
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from recognition.api.permissions import IsPlatformOrRegulator, caller_ident, caller_name
+from recognition.api.permissions import IsPlatformOrRegulator, caller_name
 from recognition.api.presenters import present
 from recognition.api.serializers import (
     MAX_BATCH,
@@ -25,42 +22,8 @@ from recognition.api.serializers import (
     well_formed_batch,
     well_formed_request,
 )
+from recognition.api.throttling import PerClientThrottle
 from recognition.services.verification import VerificationRequest, verify_credentials
-
-
-class PerClientThrottle(SimpleRateThrottle):
-    """One budget per API key (or per staff user), API_THROTTLE_RATE read at
-    each request; 429 carries Retry-After. The counters live in the default
-    cache, which is per process (settings.CACHES)."""
-
-    scope = "client"
-
-    def get_rate(self) -> str:
-        return settings.API_THROTTLE_RATE
-
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        """SimpleRateThrottle's own decision, with the history of a key kept
-        as an array of floats instead of a list: the cache pickles it twice a
-        request, and 6,000 timestamps (a key at the default rate) cost about
-        360 µs as a list and 20 µs as an array (issue 5). Same inputs, same
-        decisions: tests/api/test_hot_path_throttle.py."""
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        history = self.cache.get(self.key)
-        self.history = history if isinstance(history, array) else array("d", history or ())
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return self.throttle_success()
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        ident = caller_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident} if ident else None
 
 
 def _validated(data: Any, well_formed: Callable[[Any], Any], serializer_class: type[Serializer]) -> Any:
