@@ -148,6 +148,14 @@ def test_pasted_malformed_json_is_a_form_error(world, alice):
     assert world.cn.authority.keys.count() == 1
 
 
+@pytest.mark.parametrize("crv", [["P-256"], {"name": "P-256"}])
+def test_pasted_jwk_with_a_curve_that_is_not_a_string_is_a_form_error(world, alice, crv):
+    jwk = {"kty": "EC", "crv": crv, "x": "AAAA", "y": "AAAA"}
+    errors = form_errors(alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk)))
+    assert "JWK member 'crv' must be a string" in errors
+    assert world.cn.authority.keys.count() == 1
+
+
 def test_pasting_an_already_registered_key_is_a_form_error(world, alice):
     response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, world.cn.key.public_jwk))
     assert "already" in form_errors(response)
