@@ -101,6 +101,10 @@ def read_json_file(path: Path) -> Any:
         raise CommandError(f"{path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise CommandError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        # The decoder recurses once per level; a file within the size cap can
+        # still nest deeper than the interpreter's stack allows.
+        raise CommandError(f"{path} is not valid JSON (nested too deeply)") from None
 
 
 # The command ---------------------------------------------------------------

@@ -194,6 +194,27 @@ def test_import_jwks_refuses_json_without_keys(world, tmp_path, content) -> None
     assert AuthorityKey.objects.count() == keys_before
 
 
+@pytest.mark.parametrize("member", ["crv", "kty", "x", "kid"])
+def test_import_jwks_refuses_a_member_of_the_wrong_type_naming_it(world, tmp_path, member) -> None:
+    jwk = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", member: ["P-256"]}
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [_public_jwk(), jwk]}))
+    keys_before = AuthorityKey.objects.count()
+
+    with pytest.raises(CommandError, match=rf"key 2 of 2: JWK member '{member}' must be a string, not an array"):
+        call("import_jwks", world.cl.authority.issuer, path)
+
+    assert AuthorityKey.objects.count() == keys_before
+
+
+def test_import_jwks_refuses_json_nested_too_deeply(world, tmp_path) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+    with pytest.raises(CommandError, match=r"jwks.json is not valid JSON \(nested too deeply\)"):
+        call("import_jwks", world.cl.authority.issuer, path)
+
+
 def test_import_jwks_refuses_an_unreadable_file(world, tmp_path) -> None:
     with pytest.raises(CommandError, match=r"cannot read .*missing.json: No such file or directory"):
         call("import_jwks", world.cl.authority.issuer, tmp_path / "missing.json")
