@@ -9,6 +9,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.management.base import CommandError
+from django.db import OperationalError
 
 from identity import services as identity
 from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus, Merchant
@@ -73,6 +74,25 @@ def test_create_authority_refuses_unknown_assurance_level() -> None:
             "--max-assurance",
             "total",
         )
+
+
+# Any command, when the database fails -------------------------------------
+
+
+def test_a_database_error_is_one_line_naming_the_database_and_its_reason(world, monkeypatch) -> None:
+    def locked(**kwargs: object) -> None:
+        identity.authority_create(country="CL", name="Half-way", issuer="https://half-way.test")
+        raise OperationalError("database is locked\nmore detail from the driver")
+
+    monkeypatch.setattr("identity.management.commands.create_authority.authority_create", locked)
+
+    with pytest.raises(CommandError) as refused:
+        call("create_authority", "--country", "CL", "--name", "X", "--issuer", "https://x.test")
+
+    assert str(refused.value) == (
+        "the database could not complete the command; nothing was written (database is locked)"
+    )
+    assert not Authority.objects.filter(issuer="https://half-way.test").exists()
 
 
 # create_credential_type ---------------------------------------------------

@@ -94,3 +94,15 @@ def test_a_private_key_file_that_never_ends_is_read_only_up_to_the_cap(database:
     done = manage(database, "issue_credential", ISSUER, MERCHANT, "--private-key", "/dev/zero")
 
     assert_one_line_error(done, "/dev/zero is larger than 1048576 bytes")
+
+
+def test_a_database_that_is_not_migrated_is_one_line(tmp_path: Path) -> None:
+    done = manage(tmp_path / "empty.sqlite3", "create_credential_type", "tax-id", "--name", "Tax id")
+
+    assert_one_line_error(done, "the database could not complete the command", "no such table")
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    done = manage(tmp_path / "no-such-directory" / "db.sqlite3", "create_credential_type", "tax-id", "--name", "T")
+
+    assert_one_line_error(done, "the database could not complete the command", "unable to open database file")
