@@ -210,7 +210,8 @@ def public_jwk_of(private_or_public_key: Any) -> dict[str, str]:
 
 def write_private_key(private_key: Any, path: Path) -> None:
     """Write a PEM (PKCS#8) private key to a new file of mode 0600; never
-    overwrite an existing file."""
+    overwrite an existing file. A write that fails half-way removes the file
+    it created, and only that one."""
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -220,23 +221,31 @@ def write_private_key(private_key: Any, path: Path) -> None:
         raise ValidationError(f"{path} already exists; refusing to overwrite a key file") from None
     except OSError as exc:
         raise ValidationError(f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
 
 
 def key_generate(*, authority: Authority, alg: str, private_key_out: Path, user: User = None) -> AuthorityKey:
     """Generate a key pair, write the private half to `private_key_out` (mode
-    0600) and register the public half. Nothing is kept if either step fails."""
+    0600) and register the public half. Nothing is kept if either step fails,
+    and a file this call did not create is never removed: an existing file is
+    refused (O_EXCL) and left as it was, whatever fails."""
     private_key = _generate_private_key(alg)
     private_key_out = Path(private_key_out)
+    written = False
     try:
         with transaction.atomic():
             key = key_register(authority=authority, jwk=public_jwk_of(private_key), alg=alg, user=user)
             write_private_key(private_key, private_key_out)
-    except ValidationError:
-        raise
-    except Exception:
-        private_key_out.unlink(missing_ok=True)
+            written = True
+    except BaseException:
+        # The registration was rolled back: the file must not outlive it.
+        if written:
+            private_key_out.unlink(missing_ok=True)
         raise
     return key
 

@@ -149,6 +149,20 @@ def test_create_authority_key_refuses_to_overwrite_an_existing_file(world, tmp_p
     assert AuthorityKey.objects.count() == keys_before
 
 
+def test_create_authority_key_on_a_locked_database_leaves_an_existing_file_alone(world, tmp_path, monkeypatch) -> None:
+    path = tmp_path / "taken.pem"
+    path.write_text("keep me")
+
+    def locked(**kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(identity, "key_register", locked)
+    with pytest.raises(CommandError, match=r"the database could not complete the command.*\(database is locked\)"):
+        call("create_authority_key", world.cl.authority.issuer, "--alg", "EdDSA", "--private-key-out", path)
+
+    assert path.read_text() == "keep me"
+
+
 def test_create_authority_key_refuses_unknown_issuer_and_writes_no_file(world, tmp_path) -> None:
     path = tmp_path / "k.pem"
 

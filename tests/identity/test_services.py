@@ -1,6 +1,8 @@
 """Services of authorities, keys, merchants and credentials (STYLE.md:
 `<entity>_<action>`): every rule and every refusal, with history."""
 
+import errno
+import io
 import json
 import os
 import stat
@@ -11,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 
 from identity import services
@@ -95,6 +98,41 @@ def test_key_generate_writes_no_file_when_registration_is_refused(world, tmp_pat
     with pytest.raises(ValidationError, match="not allowed"):
         services.key_generate(authority=world.cn.authority, alg="HS256", private_key_out=path)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("failure", [OperationalError("database is locked"), RuntimeError("unexpected")])
+def test_key_generate_never_removes_a_file_it_did_not_create(world, tmp_path, monkeypatch, failure):
+    path = tmp_path / "operator.pem"
+    path.write_text("the operator's own key")
+
+    def fail(**kwargs):
+        raise failure
+
+    monkeypatch.setattr(services, "key_register", fail)
+    with pytest.raises(type(failure)):
+        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+    assert path.read_text() == "the operator's own key"
+
+
+def test_key_generate_removes_its_half_written_file_and_registers_nothing(world, tmp_path, monkeypatch):
+    path = tmp_path / "half.pem"
+
+    class FullDisk(io.BytesIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, mode):
+        real_fdopen(fd, mode).close()
+        return FullDisk()
+
+    monkeypatch.setattr(services.os, "fdopen", fdopen)
+    before = AuthorityKey.objects.count()
+    with pytest.raises(OSError, match="No space left"):
+        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+    assert not path.exists()
+    assert AuthorityKey.objects.count() == before
 
 
 def test_retired_key_can_still_be_marked_compromised_but_not_the_reverse(world):
