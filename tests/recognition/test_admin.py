@@ -118,6 +118,15 @@ def test_agreement_refused_by_service_is_a_form_error(world, root):
     assert not Agreement.objects.filter(authority=world.kz.authority).exists()
 
 
+def test_an_agreement_duplicating_an_existing_one_is_a_form_error_naming_it(world, alice):
+    post = agreement_post(world, destination="CN", authority=world.kz.authority)
+    assert alice.post(add_url(Agreement), post).status_code == 302
+    first = Agreement.objects.get(authority=world.kz.authority)
+    errors = form_errors(alice.post(add_url(Agreement), post))
+    assert f"agreement {first.pk} (draft) already has these terms" in errors
+    assert Agreement.objects.filter(authority=world.kz.authority).count() == 1
+
+
 def test_superuser_creates_agreement_for_any_destination(world, root):
     post = agreement_post(world, destination="CL", authority=world.kz.authority)
     assert root.post(add_url(Agreement), post).status_code == 302
