@@ -312,6 +312,36 @@ def test_cn_admin_cannot_see_or_revoke_chilean_credential(world, alice):
     assert credential.status == "valid"
 
 
+def test_cn_admin_cannot_change_or_delete_a_chilean_credential_by_crafted_posts(world, alice):
+    credential = issue(world.cl, world)
+    jti, versions_before = credential.jti, credential.history.count()
+    post = {
+        "jti": "forged",
+        "merchant": world.cn.merchant.pk,
+        "key": world.cn.key.pk,
+        "credential_type": world.export_licence.pk,
+        "assurance": "high",
+        "status": "revoked",
+        "reason": "changed by CN",
+    }
+
+    assert alice.post(change_url(credential), post).status_code in (302, 403, 404)
+    assert alice.post(delete_url(credential), {"post": "yes"}).status_code in (302, 403, 404)
+    response = post_action(alice, IssuedCredential, "delete_selected", [credential], post="yes")
+    assert response.status_code == 200
+
+    credential.refresh_from_db()
+    assert (credential.jti, credential.merchant, credential.status, credential.reason) == (
+        jti,
+        world.cl.merchant,
+        "valid",
+        "",
+    )
+    assert credential.credential_type == world.merchant_identity
+    assert credential.history.count() == versions_before
+    assert IssuedCredential.objects.filter(pk=credential.pk).exists()
+
+
 def test_credentials_are_not_issued_in_the_admin(world, root):
     assert root.get(add_url(IssuedCredential)).status_code == 403
 

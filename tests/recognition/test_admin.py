@@ -175,6 +175,37 @@ def test_cn_admin_cannot_act_on_agreement_with_chilean_destination(world, alice)
     assert not Agreement.objects.filter(destination="KZ").exists()
 
 
+def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chile(world, alice):
+    agreement = agreement_create(
+        destination="CL",
+        authority=world.kz.authority,
+        credential_types=[world.merchant_identity],
+        min_assurance="substantial",
+        legal_basis="CL-KZ memorandum",
+        activate=True,
+    )
+    versions_before = agreement.history.count()
+
+    response = alice.post(
+        change_url(agreement),
+        terms_post(agreement, legal_basis="Rewritten by CN", min_assurance="low", notes="CN was here"),
+    )
+    assert response.status_code in (302, 403, 404)
+    for action in ["suspend", "terminate", "activate", "propose_reciprocal"]:
+        post_action(alice, Agreement, action, [agreement])
+    assert alice.post(delete_url(agreement), {"post": "yes"}).status_code in (302, 403, 404)
+
+    agreement.refresh_from_db()
+    assert (agreement.status, agreement.legal_basis, agreement.min_assurance, agreement.notes) == (
+        "active",
+        "CL-KZ memorandum",
+        "substantial",
+        "",
+    )
+    assert agreement.history.count() == versions_before
+    assert not Agreement.objects.filter(destination="KZ").exists()
+
+
 # Editing terms ------------------------------------------------------------------------------
 
 
