@@ -106,3 +106,20 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     done = manage(tmp_path / "no-such-directory" / "db.sqlite3", "create_credential_type", "tax-id", "--name", "T")
 
     assert_one_line_error(done, "the database could not complete the command", "unable to open database file")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (json.dumps({"keys": [{"kty": "EC", "crv": ["P-256"], "x": "AAAA", "y": "AAAA"}]}), "'crv' must be a string"),
+        ('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+    ids=["crv array", "deep nesting"],
+)
+def test_a_jwks_file_that_once_raised_is_one_line(database: Path, tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text(content)
+
+    done = manage(database, "import_jwks", ISSUER, path)
+
+    assert_one_line_error(done, fragment)
