@@ -19,7 +19,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 # Development server with demo data on the SQLite default (DEBUG on here only).
 run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py load_demo --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite against DATABASE_URL (SQLite when unset), then lint.

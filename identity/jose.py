@@ -27,6 +27,9 @@ _EC_CURVES: dict[str, tuple[ec.EllipticCurve, int, str]] = {
     "P-384": (ec.SECP384R1(), 48, "ES384"),
 }
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+# The members intake reads that RFC 7517/7518 define as strings ('key_ops' is
+# an array of strings).
+_STRING_MEMBERS = ("kty", "crv", "x", "y", "n", "e", "alg", "use", "kid")
 
 
 class KeyIntakeError(ValueError):
@@ -82,6 +85,7 @@ def parse_public_jwk(jwk: Any, *, alg: str | None = None, kid: str | None = None
     private = sorted(member for member in PRIVATE_MEMBERS if member in jwk)
     if private:
         raise KeyIntakeError(f"the JWK carries private members ({', '.join(private)}); register the public key only")
+    _check_member_types(jwk)
     kty = jwk.get("kty")
     if kty == "oct":
         raise KeyIntakeError("kty 'oct' is a shared secret; only public signing keys are accepted")
@@ -100,13 +104,34 @@ def parse_public_jwk(jwk: Any, *, alg: str | None = None, kid: str | None = None
     return PublicKey(jwk={**public, "kid": kid, "alg": alg, "use": "sig"}, alg=alg, kid=kid, thumbprint=print_)
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else type(value).__name__
+
+
+def _check_member_types(jwk: dict[str, Any]) -> None:
+    """Every member intake reads has the JSON type RFC 7517/7518 give it, before
+    any rule uses it (a list as 'crv' must be a refusal, not a TypeError)."""
+    for member in _STRING_MEMBERS:
+        if member in jwk and not isinstance(jwk[member], str):
+            raise KeyIntakeError(f"JWK member '{member}' must be a string, not {_json_type(jwk[member])}")
+    ops = jwk.get("key_ops", [])
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+        raise KeyIntakeError("JWK member 'key_ops' must be an array of strings")
+
+
 def _check_usage(jwk: dict[str, Any]) -> None:
     if "use" in jwk and jwk["use"] != "sig":
         raise KeyIntakeError(f"JWK 'use' is {jwk['use']!r}; a credential key must have use 'sig'")
-    if "key_ops" in jwk:
-        ops = jwk["key_ops"]
-        if not isinstance(ops, list) or "verify" not in ops:
-            raise KeyIntakeError("JWK 'key_ops' does not include 'verify'")
+    if "key_ops" in jwk and "verify" not in jwk["key_ops"]:
+        raise KeyIntakeError("JWK 'key_ops' does not include 'verify'")
 
 
 def _resolve_alg(jwk: dict[str, Any], alg: str | None) -> str:

@@ -7,6 +7,7 @@ Refusals raise `django.core.exceptions.ValidationError` with a message meant
 for the operator.
 """
 
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -209,7 +210,8 @@ def public_jwk_of(private_or_public_key: Any) -> dict[str, str]:
 
 def write_private_key(private_key: Any, path: Path) -> None:
     """Write a PEM (PKCS#8) private key to a new file of mode 0600; never
-    overwrite an existing file."""
+    overwrite an existing file. A write that fails half-way removes the file
+    it created, and only that one."""
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -219,23 +221,31 @@ def write_private_key(private_key: Any, path: Path) -> None:
         raise ValidationError(f"{path} already exists; refusing to overwrite a key file") from None
     except OSError as exc:
         raise ValidationError(f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
 
 
 def key_generate(*, authority: Authority, alg: str, private_key_out: Path, user: User = None) -> AuthorityKey:
     """Generate a key pair, write the private half to `private_key_out` (mode
-    0600) and register the public half. Nothing is kept if either step fails."""
+    0600) and register the public half. Nothing is kept if either step fails,
+    and a file this call did not create is never removed: an existing file is
+    refused (O_EXCL) and left as it was, whatever fails."""
     private_key = _generate_private_key(alg)
     private_key_out = Path(private_key_out)
+    written = False
     try:
         with transaction.atomic():
             key = key_register(authority=authority, jwk=public_jwk_of(private_key), alg=alg, user=user)
             write_private_key(private_key, private_key_out)
-    except ValidationError:
-        raise
-    except Exception:
-        private_key_out.unlink(missing_ok=True)
+            written = True
+    except BaseException:
+        # The registration was rolled back: the file must not outlive it.
+        if written:
+            private_key_out.unlink(missing_ok=True)
         raise
     return key
 
@@ -373,18 +383,74 @@ def credential_type_by_code(code: str) -> CredentialType:
         raise ValidationError(f"no credential type {code!r}") from None
 
 
+MAX_KEY_FILE_BYTES = 1024 * 1024
+# An RSA 16384-bit modulus is 2731 base64url characters; longer members would
+# only make PyJWT's prime recovery (n, e, d without p, q) run for hours.
+MAX_JWK_MEMBER_CHARS = 4096
+
+
 def load_private_key(path: Path) -> Any:
-    """Read a PEM private key (PKCS#8 or traditional), or a private JWK."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"cannot read private key {path}: {exc.strerror}") from None
+    """Read a private signing key: a PEM (PKCS#8 or traditional) or a private
+    JWK of an Ed25519, EC P-256/P-384 or RSA key.
+
+    The refusals are written here and never repeat a library's message: PyJWT's
+    quote the JWK, private members included, and cryptography's may quote the
+    key. Both raise many exception types (InvalidKeyError, ValueError,
+    TypeError, AttributeError, UnsupportedAlgorithm, RecursionError...), all of
+    them caught."""
+    data = _read_key_file(path)
+    unreadable = (
+        f"{path} holds no readable unencrypted private key "
+        "(PEM, or a private JWK of an Ed25519, EC P-256/P-384 or RSA key)"
+    )
     try:
         if data.lstrip().startswith(b"{"):
-            return jwt.PyJWK.from_json(data.decode("utf-8")).key
-        return serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnicodeDecodeError, jwt.PyJWKError):
-        raise ValidationError(f"{path} holds no readable unencrypted private key (PEM or private JWK)") from None
+            key = _key_from_private_jwk(data, path)
+        else:
+            key = serialization.load_pem_private_key(data, password=None)
+    except ValidationError:
+        raise
+    except Exception:
+        raise ValidationError(unreadable) from None
+    if not _is_signing_key(key):
+        raise ValidationError(
+            f"{path} holds a private key of a kind the registry does not sign with (use Ed25519, EC P-256/P-384 or RSA)"
+        )
+    return key
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValidationError(f"cannot read private key {path}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise ValidationError(f"{path} is larger than {MAX_KEY_FILE_BYTES} bytes; it is not a private key file")
+    return data
+
+
+def _key_from_private_jwk(data: bytes, path: Path) -> Any:
+    """What PyJWT makes of a JWK, once the refusals that can be named without
+    quoting the key are made."""
+    jwk = json.loads(data.decode("utf-8"))
+    if not isinstance(jwk, dict):
+        raise ValidationError(f"{path} holds JSON that is not a JWK object")
+    if jwk.get("kty") not in ("OKP", "EC", "RSA"):
+        raise ValidationError(f"{path}: the JWK's 'kty' is missing or is not OKP, EC or RSA")
+    if "d" not in jwk:
+        raise ValidationError(f"{path} holds a public JWK; a private key is needed to sign")
+    for member, value in jwk.items():
+        if isinstance(value, str) and len(value) > MAX_JWK_MEMBER_CHARS:
+            name = f"'{member}'" if len(member) <= 8 else "value"
+            raise ValidationError(f"{path}: a JWK member {name} is longer than any key the registry uses")
+    return jwt.PyJWK(jwk).key
+
+
+def _is_signing_key(key: Any) -> bool:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.curve.name in ("secp256r1", "secp384r1")
+    return isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey)
 
 
 @dataclass(frozen=True)

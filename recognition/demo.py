@@ -55,7 +55,14 @@ from recognition.services.agreements import agreement_create, agreement_set_stat
 from recognition.services.roles import user_create_with_role
 
 DEMO_KEYS_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo-keys"
-LOGIN_URL = "http://127.0.0.1:8000/admin/"
+
+
+def login_url(host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The admin's address on the development server (`make run` passes its
+    HOST and PORT); an IPv6 address goes in brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/admin/"
 
 
 def demo_key_path(file: str) -> Path:
@@ -250,14 +257,15 @@ def role_label(spec: AccountSpec) -> str:
     return "superuser" if spec.role == "superuser" else str(Role(spec.role).label).lower()
 
 
-def format_report(report: Report) -> str:
+def format_report(report: Report, *, admin_url: str | None = None) -> str:
+    admin_url = admin_url or login_url()
     countries = ", ".join(dict.fromkeys(spec.country for spec in AUTHORITIES))
     lines = [f"Demo data for {countries} (fictional authorities; keys in fixtures/demo-keys/ are DEMO ONLY):"]
     for kind in report.created:
         lines.append(f"  {kind:<20} {report.created[kind]:>3} created, {report.present[kind]:>3} already present")
     if report.created_total == 0:
         lines.append("  Nothing to do: the demo data was already loaded.")
-    lines += ["", f"Demo accounts (log in at {LOGIN_URL}; demo passwords, never use them anywhere real):"]
+    lines += ["", f"Demo accounts (log in at {admin_url}; demo passwords, never use them anywhere real):"]
     lines.append(f"  {'username':<16} {'role':<30} password")
     for account in ACCOUNTS:
         lines.append(f"  {account.username:<16} {role_label(account):<30} {account.password}")

@@ -59,6 +59,37 @@ def test_check_deploy_warns_when_debug_is_on(production_env):
     assert "security.W018" in result.stdout + result.stderr
 
 
+def test_load_demo_refuses_production_settings_and_check_deploy_finds_a_forced_demo(production_env):
+    migrated = manage("migrate", "--no-input", "-v", "0", env=production_env)
+    assert migrated.returncode == 0, migrated.stderr
+
+    refused = manage("load_demo", env=production_env)
+    assert refused.returncode != 0
+    assert refused.stdout == ""
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stderr.startswith("error: DEBUG is off: load_demo creates a superuser")
+    # Nothing was written: the deploy check finds no demo secret.
+    assert manage("check", "--deploy", env=production_env).returncode == 0
+
+    forced = manage("load_demo", "--allow-without-debug", env=production_env)
+    assert forced.returncode == 0, forced.stderr
+    result = manage("check", "--deploy", env=production_env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for check_id in ("registry.E002", "registry.E003", "registry.E004"):
+        assert check_id in output
+    assert "demo-admin" in output and "demo-platform" in output
+
+
+def test_check_deploy_warns_when_the_database_cannot_be_reached(production_env):
+    unreachable = {**production_env, "DATABASE_URL": "postgres://registry@127.0.0.1:1/registry"}
+    result = manage("check", "--deploy", env=unreachable)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "registry.W002" in output and "could not look for the demo accounts" in output
+    assert "Traceback" not in output
+
+
 def test_refuses_to_start_without_secret_key_when_debug_is_off(production_env):
     del production_env["SECRET_KEY"]
     result = manage("check", env=production_env)

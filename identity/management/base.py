@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
 from django_countries import countries
 
 from identity.models import Assurance
@@ -101,6 +101,10 @@ def read_json_file(path: Path) -> Any:
         raise CommandError(f"{path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise CommandError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        # The decoder recurses once per level; a file within the size cap can
+        # still nest deeper than the interpreter's stack allows.
+        raise CommandError(f"{path} is not valid JSON (nested too deeply)") from None
 
 
 # The command ---------------------------------------------------------------
@@ -121,6 +125,13 @@ def validation_message(exc: ValidationError) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def database_error_message(exc: Exception) -> str:
+    """One line for a database failure, with the driver's short reason."""
+    lines = str(exc).strip().splitlines()
+    reason = _one_line(lines[0])[:200] if lines else type(exc).__name__
+    return f"the database could not complete the command; nothing was written ({reason})"
 
 
 def _parser_error(parser: CommandParser, message: str) -> None:
@@ -162,6 +173,10 @@ class RegistryCommand(BaseCommand):
             raise CommandError(validation_message(exc)) from None
         except IntegrityError as exc:
             raise CommandError(integrity_error_message(exc)) from None
+        except (DatabaseError, InterfaceError) as exc:
+            # A locked SQLite file, a lost connection, an unmigrated database:
+            # the transaction above was rolled back, so nothing was written.
+            raise CommandError(database_error_message(exc)) from None
         except OSError as exc:
             raise CommandError(f"{exc.filename or 'file'}: {exc.strerror}") from None
 

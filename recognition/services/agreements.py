@@ -33,6 +33,32 @@ def _check_terms(agreement: RecognitionAgreement, types: list[CredentialType]) -
         raise ValidationError("valid_until must be after valid_from")
 
 
+def _check_not_a_duplicate(agreement: RecognitionAgreement, types: list[CredentialType]) -> None:
+    """A second non-terminated agreement with the very same terms (destination,
+    authority, credential types, minimum assurance, window) recognizes nothing
+    more: it is refused, naming the one to change instead."""
+    same_terms = (
+        RecognitionAgreement.objects.filter(
+            destination=agreement.destination,
+            authority=agreement.authority,
+            min_assurance=agreement.min_assurance,
+            valid_from=agreement.valid_from,
+            valid_until=agreement.valid_until,
+        )
+        .exclude(status=AgreementStatus.TERMINATED)
+        .prefetch_related("credential_types")
+        .order_by("pk")
+    )
+    wanted = {credential_type.pk for credential_type in types}
+    for existing in same_terms:
+        if {credential_type.pk for credential_type in existing.credential_types.all()} == wanted:
+            raise ValidationError(
+                f"agreement {existing.pk} ({existing.status}) already has these terms for "
+                f"{agreement.authority.issuer} in {agreement.destination}; change or terminate it "
+                "instead of creating a duplicate"
+            )
+
+
 def _save_with_types(agreement: RecognitionAgreement, types: list[CredentialType], *, user: User, reason: str) -> None:
     """Save the row and its credential types as one history version
     (simple-history would otherwise write one for the row and one per m2m
@@ -68,6 +94,9 @@ def agreement_create(
     """Create an agreement as a draft (or activate it at once). The history
     gets one "created" version that already holds the credential types."""
     types = list(credential_types)
+    # One creation at a time per authority, so that two identical requests
+    # cannot both pass the duplicate check.
+    authority = _locked(Authority, authority.pk)
     agreement = RecognitionAgreement(
         destination=destination,
         authority=authority,
@@ -81,6 +110,7 @@ def agreement_create(
         status=AgreementStatus.DRAFT,
     )
     _check_terms(agreement, types)
+    _check_not_a_duplicate(agreement, types)
     if activate:
         _check_activation(agreement)
         agreement.status = AgreementStatus.ACTIVE

@@ -25,9 +25,7 @@ from tests.tokens import TYP, b64, claims_for, segment
 
 VECTORS = {
     vector["id"]: vector
-    for vector in json.loads((Path(__file__).parents[3] / "shared/vectors/jose-rfc-vectors.json").read_text())[
-        "vectors"
-    ]
+    for vector in json.loads((Path(__file__).parents[1] / "data/jose-rfc-vectors.json").read_text())["vectors"]
 }
 JWCRYPTO_KEYS = {
     "EdDSA": {"kty": "OKP", "crv": "Ed25519"},

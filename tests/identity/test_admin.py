@@ -148,6 +148,14 @@ def test_pasted_malformed_json_is_a_form_error(world, alice):
     assert world.cn.authority.keys.count() == 1
 
 
+@pytest.mark.parametrize("crv", [["P-256"], {"name": "P-256"}])
+def test_pasted_jwk_with_a_curve_that_is_not_a_string_is_a_form_error(world, alice, crv):
+    jwk = {"kty": "EC", "crv": crv, "x": "AAAA", "y": "AAAA"}
+    errors = form_errors(alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk)))
+    assert "JWK member 'crv' must be a string" in errors
+    assert world.cn.authority.keys.count() == 1
+
+
 def test_pasting_an_already_registered_key_is_a_form_error(world, alice):
     response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, world.cn.key.public_jwk))
     assert "already" in form_errors(response)
@@ -302,6 +310,36 @@ def test_cn_admin_cannot_see_or_revoke_chilean_credential(world, alice):
     post_action(alice, IssuedCredential, "revoke", [credential])
     credential.refresh_from_db()
     assert credential.status == "valid"
+
+
+def test_cn_admin_cannot_change_or_delete_a_chilean_credential_by_crafted_posts(world, alice):
+    credential = issue(world.cl, world)
+    jti, versions_before = credential.jti, credential.history.count()
+    post = {
+        "jti": "forged",
+        "merchant": world.cn.merchant.pk,
+        "key": world.cn.key.pk,
+        "credential_type": world.export_licence.pk,
+        "assurance": "high",
+        "status": "revoked",
+        "reason": "changed by CN",
+    }
+
+    assert alice.post(change_url(credential), post).status_code in (302, 403, 404)
+    assert alice.post(delete_url(credential), {"post": "yes"}).status_code in (302, 403, 404)
+    response = post_action(alice, IssuedCredential, "delete_selected", [credential], post="yes")
+    assert response.status_code == 200
+
+    credential.refresh_from_db()
+    assert (credential.jti, credential.merchant, credential.status, credential.reason) == (
+        jti,
+        world.cl.merchant,
+        "valid",
+        "",
+    )
+    assert credential.credential_type == world.merchant_identity
+    assert credential.history.count() == versions_before
+    assert IssuedCredential.objects.filter(pk=credential.pk).exists()
 
 
 def test_credentials_are_not_issued_in_the_admin(world, root):

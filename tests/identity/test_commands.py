@@ -9,6 +9,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.management.base import CommandError
+from django.db import OperationalError
 
 from identity import services as identity
 from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus, Merchant
@@ -75,6 +76,25 @@ def test_create_authority_refuses_unknown_assurance_level() -> None:
         )
 
 
+# Any command, when the database fails -------------------------------------
+
+
+def test_a_database_error_is_one_line_naming_the_database_and_its_reason(world, monkeypatch) -> None:
+    def locked(**kwargs: object) -> None:
+        identity.authority_create(country="CL", name="Half-way", issuer="https://half-way.test")
+        raise OperationalError("database is locked\nmore detail from the driver")
+
+    monkeypatch.setattr("identity.management.commands.create_authority.authority_create", locked)
+
+    with pytest.raises(CommandError) as refused:
+        call("create_authority", "--country", "CL", "--name", "X", "--issuer", "https://x.test")
+
+    assert str(refused.value) == (
+        "the database could not complete the command; nothing was written (database is locked)"
+    )
+    assert not Authority.objects.filter(issuer="https://half-way.test").exists()
+
+
 # create_credential_type ---------------------------------------------------
 
 
@@ -129,6 +149,20 @@ def test_create_authority_key_refuses_to_overwrite_an_existing_file(world, tmp_p
     assert AuthorityKey.objects.count() == keys_before
 
 
+def test_create_authority_key_on_a_locked_database_leaves_an_existing_file_alone(world, tmp_path, monkeypatch) -> None:
+    path = tmp_path / "taken.pem"
+    path.write_text("keep me")
+
+    def locked(**kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(identity, "key_register", locked)
+    with pytest.raises(CommandError, match=r"the database could not complete the command.*\(database is locked\)"):
+        call("create_authority_key", world.cl.authority.issuer, "--alg", "EdDSA", "--private-key-out", path)
+
+    assert path.read_text() == "keep me"
+
+
 def test_create_authority_key_refuses_unknown_issuer_and_writes_no_file(world, tmp_path) -> None:
     path = tmp_path / "k.pem"
 
@@ -162,13 +196,26 @@ def test_import_jwks_registers_every_key_and_prints_the_kids(world, tmp_path) ->
     assert registered.count() == 2
 
 
-def test_import_jwks_registers_none_when_the_second_key_is_refused(world, tmp_path) -> None:
-    private_member = {**_public_jwk(), "d": "c2VjcmV0"}
+EC_JWK = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}
+
+
+@pytest.mark.parametrize(
+    ("second", "refusal"),
+    [
+        ({"d": "c2VjcmV0"}, r"the JWK carries private members \(d\)"),
+        # An array where a string belongs once raised TypeError (unhashable type).
+        *[
+            ({**EC_JWK, member: ["P-256"]}, rf"JWK member '{member}' must be a string, not an array")
+            for member in ("crv", "kty", "x", "kid")
+        ],
+    ],
+)
+def test_import_jwks_registers_none_when_the_second_key_is_refused(world, tmp_path, second, refusal) -> None:
     path = tmp_path / "jwks.json"
-    path.write_text(json.dumps({"keys": [_public_jwk(), private_member]}))
+    path.write_text(json.dumps({"keys": [_public_jwk(), {**_public_jwk(), **second}]}))
     keys_before = AuthorityKey.objects.count()
 
-    with pytest.raises(CommandError, match=r"key 2 of 2: the JWK carries private members \(d\)"):
+    with pytest.raises(CommandError, match=f"key 2 of 2: {refusal}"):
         call("import_jwks", world.cl.authority.issuer, path)
 
     assert AuthorityKey.objects.count() == keys_before
@@ -192,6 +239,14 @@ def test_import_jwks_refuses_json_without_keys(world, tmp_path, content) -> None
         call("import_jwks", world.cl.authority.issuer, path)
 
     assert AuthorityKey.objects.count() == keys_before
+
+
+def test_import_jwks_refuses_json_nested_too_deeply(world, tmp_path) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+    with pytest.raises(CommandError, match=r"jwks.json is not valid JSON \(nested too deeply\)"):
+        call("import_jwks", world.cl.authority.issuer, path)
 
 
 def test_import_jwks_refuses_an_unreadable_file(world, tmp_path) -> None:

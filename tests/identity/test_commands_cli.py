@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.cli import Process, manage
+from tests.private_key_files import refused_key_files
 
 ISSUER = "https://cli.test/issuer"
+MERCHANT = "76.000.001-1"
+REFUSED_KEY_FILES = refused_key_files()
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +23,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert migrated.returncode == 0, migrated.stderr
     created = manage(path, "create_authority", "--country", "cl", "--name", "CLI Registry", "--issuer", ISSUER)
     assert (created.returncode, created.stdout) == (0, ""), created.stderr
+    registered = manage(path, "register_merchant", ISSUER, MERCHANT, "--legal-name", "CLI Trading SpA")
+    assert registered.returncode == 0, registered.stderr
     return path
 
 
@@ -69,3 +74,52 @@ def test_a_malformed_jwks_file_is_one_line(database: Path, tmp_path: Path) -> No
     done = manage(database, "import_jwks", ISSUER, path)
 
     assert_one_line_error(done, "key 1 of 1", "private members")
+
+
+@pytest.mark.parametrize("case", REFUSED_KEY_FILES)
+def test_an_unusable_private_key_file_is_one_line_that_never_quotes_the_key(
+    database: Path, tmp_path: Path, case: str
+) -> None:
+    key_file = REFUSED_KEY_FILES[case]
+    path = tmp_path / "key.json"
+    path.write_text(key_file.content)
+
+    done = manage(database, "issue_credential", ISSUER, MERCHANT, "--private-key", path)
+
+    assert_one_line_error(done, key_file.message)
+    assert key_file.secret not in done.stdout + done.stderr
+
+
+def test_a_private_key_file_that_never_ends_is_read_only_up_to_the_cap(database: Path) -> None:
+    done = manage(database, "issue_credential", ISSUER, MERCHANT, "--private-key", "/dev/zero")
+
+    assert_one_line_error(done, "/dev/zero is larger than 1048576 bytes")
+
+
+def test_a_database_that_is_not_migrated_is_one_line(tmp_path: Path) -> None:
+    done = manage(tmp_path / "empty.sqlite3", "create_credential_type", "tax-id", "--name", "Tax id")
+
+    assert_one_line_error(done, "the database could not complete the command", "no such table")
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    done = manage(tmp_path / "no-such-directory" / "db.sqlite3", "create_credential_type", "tax-id", "--name", "T")
+
+    assert_one_line_error(done, "the database could not complete the command", "unable to open database file")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (json.dumps({"keys": [{"kty": "EC", "crv": ["P-256"], "x": "AAAA", "y": "AAAA"}]}), "'crv' must be a string"),
+        ('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+    ids=["crv array", "deep nesting"],
+)
+def test_a_jwks_file_that_once_raised_is_one_line(database: Path, tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text(content)
+
+    done = manage(database, "import_jwks", ISSUER, path)
+
+    assert_one_line_error(done, fragment)

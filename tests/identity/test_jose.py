@@ -11,8 +11,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from identity.jose import KeyIntakeError, b64url_encode, parse_public_jwk, thumbprint
 
 VECTORS = {
-    v["id"]: v
-    for v in json.loads((Path(__file__).parents[3] / "shared/vectors/jose-rfc-vectors.json").read_text())["vectors"]
+    v["id"]: v for v in json.loads((Path(__file__).parents[1] / "data/jose-rfc-vectors.json").read_text())["vectors"]
 }
 
 # RFC 8037 A.1 (public part) and its A.3 thumbprint.
@@ -172,3 +171,26 @@ def test_explicit_kid_wins_and_must_agree_with_jwk():
 
 def test_refuses_non_object():
     refused(["not", "a", "jwk"], match="JSON object")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("member", ["kty", "crv", "x", "y", "alg", "use", "kid"])
+@pytest.mark.parametrize("value", [["P-256"], {"crv": "P-256"}, 256, None, True])
+def test_refuses_a_member_that_is_not_a_string_naming_it(member, value):
+    refused({**ec_jwk(), member: value}, match=rf"JWK member '{member}' must be a string, not ")
+
+
+def test_refuses_an_ec_curve_given_as_an_array_or_object_whatever_the_alg():
+    # Once a TypeError (unhashable type) in the curve lookup.
+    for crv in (["P-256"], {"P-256": True}):
+        refused({**ec_jwk(), "crv": crv}, match="'crv' must be a string, not an")
+        refused({**ec_jwk(), "crv": crv}, match="'crv' must be a string, not an", alg="ES256")
+
+
+@pytest.mark.parametrize("member", ["n", "e"])
+def test_refuses_rsa_members_that_are_not_strings(member):
+    refused({**rsa_jwk(), member: [65537]}, match=rf"JWK member '{member}' must be a string, not an array", alg="RS256")
+
+
+@pytest.mark.parametrize("key_ops", ["verify", [["verify"]], ["verify", 1], {"verify": True}])
+def test_refuses_key_ops_that_is_not_an_array_of_strings(key_ops):
+    refused({**RFC8037_A1, "key_ops": key_ops}, match="'key_ops' must be an array of strings")

@@ -1,19 +1,25 @@
 """Services of authorities, keys, merchants and credentials (STYLE.md:
 `<entity>_<action>`): every rule and every refusal, with history."""
 
+import errno
+import io
+import json
 import os
 import stat
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 
 from identity import services
 from identity.lei import lei_is_valid
 from identity.models import Authority, AuthorityKey, IssuedCredential, Merchant
+from tests.private_key_files import refused_key_files
 
 
 def test_authority_status_changes_are_recorded_with_the_acting_user(world):
@@ -92,6 +98,41 @@ def test_key_generate_writes_no_file_when_registration_is_refused(world, tmp_pat
     with pytest.raises(ValidationError, match="not allowed"):
         services.key_generate(authority=world.cn.authority, alg="HS256", private_key_out=path)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("failure", [OperationalError("database is locked"), RuntimeError("unexpected")])
+def test_key_generate_never_removes_a_file_it_did_not_create(world, tmp_path, monkeypatch, failure):
+    path = tmp_path / "operator.pem"
+    path.write_text("the operator's own key")
+
+    def fail(**kwargs):
+        raise failure
+
+    monkeypatch.setattr(services, "key_register", fail)
+    with pytest.raises(type(failure)):
+        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+    assert path.read_text() == "the operator's own key"
+
+
+def test_key_generate_removes_its_half_written_file_and_registers_nothing(world, tmp_path, monkeypatch):
+    path = tmp_path / "half.pem"
+
+    class FullDisk(io.BytesIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, mode):
+        real_fdopen(fd, mode).close()
+        return FullDisk()
+
+    monkeypatch.setattr(services.os, "fdopen", fdopen)
+    before = AuthorityKey.objects.count()
+    with pytest.raises(OSError, match="No space left"):
+        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+    assert not path.exists()
+    assert AuthorityKey.objects.count() == before
 
 
 def test_retired_key_can_still_be_marked_compromised_but_not_the_reverse(world):
@@ -218,6 +259,37 @@ def test_credential_revoke_is_recorded_once(world):
     assert revoked.history.latest("history_date").history_user == world.bob
     with pytest.raises(ValidationError, match="already revoked"):
         services.credential_revoke(credential=revoked)
+
+
+REFUSED_KEY_FILES = refused_key_files()
+
+
+@pytest.mark.parametrize("case", REFUSED_KEY_FILES)
+def test_load_private_key_refuses_unusable_keys_without_quoting_them(tmp_path, case):
+    key_file = REFUSED_KEY_FILES[case]
+    path = tmp_path / "key.json"
+    path.write_text(key_file.content)
+    with pytest.raises(ValidationError) as refused:
+        services.load_private_key(path)
+    message = " ".join(refused.value.messages)
+    assert key_file.message in message, case
+    assert key_file.secret not in message
+
+
+def test_load_private_key_reads_at_most_one_mebibyte(tmp_path):
+    big = tmp_path / "big.pem"
+    big.write_bytes(b"-" * (services.MAX_KEY_FILE_BYTES + 1))
+    with pytest.raises(ValidationError, match="big.pem is larger than 1048576 bytes"):
+        services.load_private_key(big)
+    with pytest.raises(ValidationError, match="/dev/zero is larger than 1048576 bytes"):
+        services.load_private_key(Path("/dev/zero"))
+
+
+def test_load_private_key_refuses_a_public_jwk(tmp_path):
+    path = tmp_path / "public.json"
+    path.write_text(json.dumps(services.public_jwk_of(ed25519.Ed25519PrivateKey.generate())))
+    with pytest.raises(ValidationError, match="holds a public JWK; a private key is needed"):
+        services.load_private_key(path)
 
 
 def test_load_private_key_refuses_unreadable_and_public_files(tmp_path):

@@ -118,6 +118,15 @@ def test_agreement_refused_by_service_is_a_form_error(world, root):
     assert not Agreement.objects.filter(authority=world.kz.authority).exists()
 
 
+def test_an_agreement_duplicating_an_existing_one_is_a_form_error_naming_it(world, alice):
+    post = agreement_post(world, destination="CN", authority=world.kz.authority)
+    assert alice.post(add_url(Agreement), post).status_code == 302
+    first = Agreement.objects.get(authority=world.kz.authority)
+    errors = form_errors(alice.post(add_url(Agreement), post))
+    assert f"agreement {first.pk} (draft) already has these terms" in errors
+    assert Agreement.objects.filter(authority=world.kz.authority).count() == 1
+
+
 def test_superuser_creates_agreement_for_any_destination(world, root):
     post = agreement_post(world, destination="CL", authority=world.kz.authority)
     assert root.post(add_url(Agreement), post).status_code == 302
@@ -163,6 +172,37 @@ def test_cn_admin_cannot_act_on_agreement_with_chilean_destination(world, alice)
         post_action(alice, Agreement, action, [agreement])
     agreement.refresh_from_db()
     assert agreement.status == "draft"
+    assert not Agreement.objects.filter(destination="KZ").exists()
+
+
+def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chile(world, alice):
+    agreement = agreement_create(
+        destination="CL",
+        authority=world.kz.authority,
+        credential_types=[world.merchant_identity],
+        min_assurance="substantial",
+        legal_basis="CL-KZ memorandum",
+        activate=True,
+    )
+    versions_before = agreement.history.count()
+
+    response = alice.post(
+        change_url(agreement),
+        terms_post(agreement, legal_basis="Rewritten by CN", min_assurance="low", notes="CN was here"),
+    )
+    assert response.status_code in (302, 403, 404)
+    for action in ["suspend", "terminate", "activate", "propose_reciprocal"]:
+        post_action(alice, Agreement, action, [agreement])
+    assert alice.post(delete_url(agreement), {"post": "yes"}).status_code in (302, 403, 404)
+
+    agreement.refresh_from_db()
+    assert (agreement.status, agreement.legal_basis, agreement.min_assurance, agreement.notes) == (
+        "active",
+        "CL-KZ memorandum",
+        "substantial",
+        "",
+    )
+    assert agreement.history.count() == versions_before
     assert not Agreement.objects.filter(destination="KZ").exists()
 
 

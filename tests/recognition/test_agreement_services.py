@@ -130,3 +130,26 @@ def test_agreement_by_id_names_the_missing_id(db):
         svc.agreement_by_id(999)
     with pytest.raises(ValidationError, match="no agreement with id 'x'"):
         svc.agreement_by_id("x")
+
+
+def test_an_agreement_with_the_very_same_terms_is_refused_naming_the_existing_one(world):
+    valid_from = timezone.now() - timedelta(days=1)
+    first = make_draft(world, valid_from=valid_from)
+    with pytest.raises(ValidationError, match=rf"agreement {first.pk} \(draft\) already has these terms"):
+        make_draft(world, valid_from=valid_from)
+    with pytest.raises(ValidationError, match=rf"agreement {first.pk} \(draft\)"):
+        make_draft(world, valid_from=valid_from, credential_types=[world.merchant_identity, world.merchant_identity])
+    assert RecognitionAgreement.objects.filter(authority=world.kz.authority).count() == 1
+
+
+def test_agreements_that_differ_in_any_term_or_replace_a_terminated_one_are_not_duplicates(world):
+    valid_from = timezone.now() - timedelta(days=1)
+    first = make_draft(world, valid_from=valid_from, legal_basis="CN-KZ memorandum")
+    make_draft(world, valid_from=valid_from, credential_types=[world.merchant_identity, world.export_licence])
+    make_draft(world, valid_from=valid_from, min_assurance="high")
+    make_draft(world, valid_from=valid_from, valid_until=valid_from + timedelta(days=30))
+    make_draft(world, valid_from=valid_from + timedelta(seconds=1))
+    make_draft(world, valid_from=valid_from, destination="CL")
+    svc.agreement_terminate(agreement=first, user=world.alice)
+    make_draft(world, valid_from=valid_from)
+    assert RecognitionAgreement.objects.filter(authority=world.kz.authority).count() == 7

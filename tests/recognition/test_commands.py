@@ -57,6 +57,17 @@ def test_create_agreement_activates_with_a_utc_window_and_several_types(world) -
     assert set(agreement.credential_types.values_list("code", flat=True)) == {"merchant-identity", "export-licence"}
 
 
+def test_create_agreement_refuses_an_exact_duplicate_naming_the_existing_agreement(world) -> None:
+    args = agreement_args("--valid-from", "2026-03-01")
+    first = int(call("create_agreement", *args).stdout)
+
+    for _ in range(2):
+        with pytest.raises(CommandError, match=rf"^agreement {first} \(draft\) already has these terms for"):
+            call("create_agreement", *args)
+
+    assert RecognitionAgreement.objects.filter(authority__issuer=KZ_ISSUER).count() == 1
+
+
 def test_create_agreement_refuses_activation_without_legal_basis(world) -> None:
     with pytest.raises(CommandError, match="cannot be activated without a legal basis"):
         call("create_agreement", *agreement_args("--activate", legal_basis="   "))

@@ -1,14 +1,17 @@
 """`manage.py load_demo`: the demo world, its keys and accounts, idempotency
 and all-or-nothing writes."""
 
+import subprocess
 from datetime import timedelta
 from io import StringIO
 
 import jwt
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -23,8 +26,15 @@ from identity.models import (
     Merchant,
     MerchantStatus,
 )
-from identity.services import credential_issue, load_private_key, merchant_reinstate, public_jwk_of
+from identity.services import (
+    credential_issue,
+    key_mark_compromised,
+    load_private_key,
+    merchant_reinstate,
+    public_jwk_of,
+)
 from recognition import demo
+from recognition.checks import check_no_demo_secrets
 from recognition.demo_data import ACCOUNTS, API_KEYS, AUTHORITIES, SUPERUSER, AccountSpec
 from recognition.models import AgreementStatus, ApiKey, CountryRole, RecognitionAgreement, Role, Verification
 
@@ -37,9 +47,11 @@ def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def load_demo() -> str:
+def load_demo(*args: str) -> str:
+    """The command as the tests run it: DEBUG is off in the test settings, so
+    the flag that allows it without DEBUG is given."""
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--allow-without-debug", *args, stdout=out)
     return out.getvalue()
 
 
@@ -160,6 +172,86 @@ def test_prints_the_accounts_with_passwords_and_where_to_log_in(loaded):
         assert account.password in line
     assert "country administrator (CN)" in loaded
     assert "regulator" in loaded
+
+
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        (["--port", "8765"], "http://127.0.0.1:8765/admin/"),
+        (["--host", "192.0.2.10", "--port", "9000"], "http://192.0.2.10:9000/admin/"),
+        (["--host", "::1", "--port", "8000"], "http://[::1]:8000/admin/"),
+        (["--host", "registry.localhost"], "http://registry.localhost:8000/admin/"),
+    ],
+)
+def test_prints_the_login_url_of_the_host_and_port_given(db, address, url):
+    line = next(line for line in load_demo(*address).splitlines() if "log in at" in line)
+    assert f"log in at {url};" in line
+
+
+@pytest.mark.parametrize(("option", "value"), [("--port", "0"), ("--port", "http"), ("--host", "a b/c")])
+def test_refuses_a_host_or_port_that_is_not_one(db, option, value):
+    with pytest.raises(CommandError, match=f"argument {option}: '{value}' is not"):
+        load_demo(option, value)
+    assert not Authority.objects.exists()
+
+
+def test_make_run_passes_its_host_and_port_to_load_demo():
+    done = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8765"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "DEBUG=1 .venv/bin/python manage.py load_demo --host 0.0.0.0 --port 8765" in done.stdout.splitlines()
+    assert "DEBUG=1 .venv/bin/python manage.py runserver 0.0.0.0:8765" in done.stdout.splitlines()
+
+
+def test_refuses_to_run_without_debug_and_writes_nothing(db):
+    before = row_counts()
+    with pytest.raises(CommandError, match="DEBUG is off: load_demo creates a superuser and API keys whose secrets"):
+        call_command("load_demo", stdout=StringIO())
+    assert row_counts() == before
+
+
+def test_runs_without_the_flag_when_debug_is_on(db, settings):
+    settings.DEBUG = True
+    call_command("load_demo", stdout=StringIO())
+    assert get_user_model().objects.filter(username="demo-admin", is_superuser=True).exists()
+
+
+def test_a_database_error_is_reported_as_one_error_and_leaves_nothing(db, monkeypatch):
+    def locked() -> None:
+        call_command("create_credential_type", "half-way", "--name", "Half way", stdout=StringIO(), stderr=StringIO())
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("recognition.management.commands.load_demo.load_demo", locked)
+    with pytest.raises(CommandError, match=r"^the database could not complete the command.*\(database is locked\)$"):
+        load_demo()
+    assert not CredentialType.objects.exists()
+
+
+# The deploy check (recognition/checks.py) ----------------------------------------
+
+
+def test_deploy_check_names_the_demo_accounts_api_keys_and_signing_keys(loaded):
+    errors = {error.id: error.msg for error in check_no_demo_secrets()}
+    assert set(errors) == {"registry.E002", "registry.E003", "registry.E004"}
+    assert "demo-admin, demo-cl-admin, demo-cn-admin, demo-regulator" in errors["registry.E002"]
+    assert "demo-platform, demo-regulator-key" in errors["registry.E003"]
+    assert "cn-samr-2025" in errors["registry.E004"] and "pk-secp-2024" not in errors["registry.E004"]  # compromised
+
+
+def test_deploy_check_is_quiet_once_the_demo_secrets_are_unusable(loaded):
+    get_user_model().objects.filter(username__startswith="demo-").update(is_active=False)
+    ApiKey.objects.update(revoked=True)
+    for key in AuthorityKey.objects.exclude(status=KeyStatus.COMPROMISED):
+        key_mark_compromised(key=key)
+    assert check_no_demo_secrets() == []
+
+
+def test_deploy_check_is_quiet_on_a_database_without_demo_data(world):
+    assert check_no_demo_secrets() == []
 
 
 def test_never_undoes_a_change_made_in_the_admin(loaded):

@@ -31,11 +31,14 @@ class Command(RegistryCommand):
         parser.add_argument("--days", type=int, default=365, help="lifetime in days (default: 365)")
 
     def run(self, **options: Any) -> None:
+        # The file first: a key file that is not a key is the operator's input
+        # error, whatever the database holds.
+        private_key = load_private_key(options["private_key"])
         merchant = merchant_by_number(authority_by_issuer(options["issuer"]), options["registration_number"])
         credential_type = credential_type_by_code(options["credential_type"])
         issued = credential_issue(
             merchant=merchant,
-            private_key=load_private_key(options["private_key"]),
+            private_key=private_key,
             credential_type=credential_type,
             kid=options["kid"],
             assurance=options["assurance"],
