@@ -23,7 +23,8 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from recognition.admin_scope import role_of
-from recognition.services.matrix import AuthorityEntry, Cell, CellState, iso, parse_instant, recognition_matrix
+from recognition.instants import iso, parse_instant
+from recognition.services.matrix import AuthorityEntry, Cell, CellState, recognition_matrix
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -112,9 +113,10 @@ def _cell_view(cell: Cell) -> CellView:
 
 
 def _instant(request: HttpRequest) -> tuple[datetime, str]:
-    """The instant asked for (default now) and an error message, if any."""
-    raw = request.GET.get("at", "").strip()
-    if not raw:
+    """The instant asked for and an error message, if any. An empty `at` is
+    now: the date picker cleared sends `?at=`."""
+    raw = request.GET.get("at", "")
+    if raw == "":
         return timezone.now(), ""
     try:
         return parse_instant(raw, allow_date=True), ""

@@ -7,8 +7,7 @@ Public views take no authentication at all: like the schema, they are
 indifferent to an Authorization header meant for the verification API.
 """
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
@@ -23,14 +22,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition.api.schema import COUNTRY_CODE_SCHEMA
-from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer, query_object
+from recognition.api.schema import COUNTRY_CODE_SCHEMA, instant_schema
+from recognition.api.serializers import (
+    CountryCodeField,
+    ErrorSerializer,
+    InstantField,
+    RequestObjectSerializer,
+    query_object,
+)
+from recognition.instants import describe, iso
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
 from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:[Zz]|\+00:00)", re.ASCII)
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
@@ -55,7 +58,7 @@ class PublicApi(APIView):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+    return iso(value) if value else None
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -209,36 +212,10 @@ class RegistryJwksApi(PublicApi):
 # Recognition at an instant -----------------------------------------------------
 
 
-class InstantField(serializers.Field):
-    """An RFC 3339 UTC time (`Z` or `+00:00`) or a date (00:00:00Z). Other
-    offsets are refused rather than converted (DESIGN §10: always UTC)."""
-
-    default_error_messages = {
-        "invalid": "{value!r} is not an RFC 3339 UTC time or a date (2026-03-01T00:00:00Z or 2026-03-01)",
-    }
-
-    def to_internal_value(self, data: Any) -> datetime:
-        text = data if isinstance(data, str) else ""
-        try:
-            if _DATE.fullmatch(text):
-                return datetime.fromisoformat(text).replace(tzinfo=UTC)
-            match = _INSTANT.fullmatch(text)
-            if match:
-                day, time, fraction = match.groups()
-                micro = (fraction or "")[:6].ljust(6, "0")
-                return datetime.fromisoformat(f"{day}T{time}.{micro}").replace(tzinfo=UTC)
-        except ValueError:
-            pass
-        self.fail("invalid", value=str(data)[:40])
-
-    def to_representation(self, value: datetime) -> str | None:
-        return _iso(value)
-
-
 class RecognitionQuerySerializer(RequestObjectSerializer):
     origin = CountryCodeField()
     destination = CountryCodeField()
-    at = InstantField(required=False)
+    at = InstantField(allow_date=True, required=False)
 
 
 def present_recognition(answer: Recognition) -> dict[str, Any]:
@@ -291,12 +268,12 @@ class RecognitionAtApi(PublicApi):
             _country_parameter("destination", "The recognizing country (ISO 3166-1 alpha-2, upper case)"),
             OpenApiParameter(
                 "at",
-                OpenApiTypes.STR,
+                instant_schema(allow_date=True),
                 OpenApiParameter.QUERY,
                 required=False,
                 description=(
-                    "The instant: RFC 3339 in UTC (`2026-03-01T00:00:00Z`; write `+00:00` as `%2B00:00`) or a date "
-                    "(`2026-03-01`, midnight UTC). Default: now. A future instant is answered from today's rules."
+                    f"The instant: {describe(allow_date=True)}. Default: now. A future instant is answered from "
+                    "today's rules."
                 ),
             ),
         ],

@@ -33,11 +33,10 @@ Everything is answered from history through `point_in_time`: four queries for
 the whole matrix, whatever the number of countries.
 """
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import models
 
@@ -184,44 +183,3 @@ def recognition_matrix(*, at: datetime) -> Matrix:
     """The matrix at `at`, from history: a bounded number of queries (the
     authorities, their keys, the agreements, their credential types)."""
     return build_matrix(at, authorities_at(at), agreements_at(at))
-
-
-# Instants ------------------------------------------------------------------
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
-_UTC_OFFSETS = {"Z", "+00:00", "-00:00"}
-
-
-def parse_instant(text: str, *, allow_date: bool = False) -> datetime:
-    """An RFC 3339 instant in UTC (`Z` or `+00:00`), or, when `allow_date`, a
-    bare `YYYY-MM-DD` meaning 00:00:00Z that day (DESIGN §10). Another offset
-    is refused rather than silently converted, as on the command line.
-    Fractions beyond microseconds are truncated. Raises ValueError with a
-    message fit for the caller."""
-    value = text.strip()
-    example = "2026-03-01T00:00:00Z" + (" or a date, 2026-03-01" if allow_date else "")
-    if allow_date and _DATE.fullmatch(value):
-        try:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        except ValueError:
-            raise ValueError(f"{value[:40]!r} is not a valid date") from None
-    match = _RFC3339.fullmatch(value)
-    if not match:
-        hint = " (a '+' in a URL must be written %2B)" if " " in value else ""
-        raise ValueError(f"{value[:40]!r} is not an RFC 3339 UTC time such as {example}{hint}")
-    base, fraction, offset = match.groups()
-    if offset.upper() not in _UTC_OFFSETS:
-        raise ValueError(f"{value[:40]!r} has a non-UTC offset; give the time in UTC (Z)")
-    try:
-        parsed = datetime.fromisoformat(base.upper()).replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError(f"{value[:40]!r} is not a valid date and time") from None
-    if fraction:
-        parsed += timedelta(microseconds=int(fraction[1:7].ljust(6, "0")))
-    return parsed
-
-
-def iso(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

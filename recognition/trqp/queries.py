@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from identity.models import Assurance, Authority, CredentialType
-from recognition.services.matrix import iso
+from recognition.instants import iso
 from recognition.services.point_in_time import AgreementState, AuthorityState, agreements_at, authorities_at
 
 ISSUE, RECOGNIZE = "issue", "recognize"

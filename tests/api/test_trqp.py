@@ -185,6 +185,27 @@ def test_time_may_be_given_with_a_zero_offset_and_fractions(world):
     assert body["time_requested"] == "2090-01-01T00:00:00.500000Z"
 
 
+@pytest.mark.parametrize(
+    "context",
+    [{"context": {"time": None}}, {"context": None}, {"context": {}}, {}],
+    ids=["time null", "context null", "context empty", "no context"],
+)
+@pytest.mark.parametrize("url", [AUTHORIZATION, RECOGNITION])
+def test_a_null_or_absent_time_is_now(world, url, context):
+    """DESIGN §9: `context.time` defaults to now; a JSON null, for `time` or
+    for the whole `context`, is the same as leaving it out."""
+    action = "issue" if url == AUTHORIZATION else "recognize"
+    body = {**query(world.cl.authority.issuer, "CL" if url == AUTHORIZATION else "CN", action), **context}
+    before = datetime.now(UTC)
+    response = post(url, body)
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    requested = datetime.fromisoformat(answer["time_requested"])
+    assert before <= requested <= datetime.now(UTC)
+    assert answer["time_requested"] == answer["time_evaluated"]
+    assert answer["authorized" if url == AUTHORIZATION else "recognized"] is True
+
+
 # Pure verdicts -------------------------------------------------------------------------
 
 

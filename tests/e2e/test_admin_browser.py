@@ -23,8 +23,8 @@ from django.utils import timezone
 from identity import services as identity
 from identity.jose import thumbprint
 from identity.models import AuthorityKey
+from recognition.instants import iso
 from recognition.models import RecognitionAgreement
-from recognition.services.matrix import iso
 from tests.actors import PASSWORD, build_world
 from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
 

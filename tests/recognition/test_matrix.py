@@ -27,7 +27,6 @@ from recognition.services.matrix import (
     build_matrix,
     classify,
     in_window,
-    parse_instant,
 )
 from recognition.services.point_in_time import AgreementState, AuthorityState
 from tests.actors import PASSWORD
@@ -174,34 +173,6 @@ def test_build_matrix_marks_the_diagonal_domestic_and_reciprocal_pairs():
 def test_drafts_are_left_out_of_the_cell():
     entry: AuthorityEntry = authority_entry(authority(1), "CN", [agreement(10, 1, status="draft")], AT)
     assert entry.agreements == () and not entry.held
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-03-01", AT),
-        ("2026-03-01T00:00:00Z", AT),
-        ("2026-03-01t00:00:00z", AT),
-        ("2026-03-01T00:00:00+00:00", AT),
-        ("2026-03-01T00:00:00.123456789Z", AT + timedelta(microseconds=123456)),
-    ],
-)
-def test_instants_are_utc_dates_or_rfc3339(text, expected):
-    assert parse_instant(text, allow_date=True) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["yesterday", "2026-02-30", "2026-03-01T00:00:00", "2026-03-01T08:00:00+08:00", "2026-03-01T00:00:00 00:00", ""],
-)
-def test_other_instants_are_refused_with_a_message(text):
-    with pytest.raises(ValueError, match=r"RFC 3339|date|UTC"):
-        parse_instant(text, allow_date=True)
-
-
-def test_a_bare_date_is_refused_where_only_a_time_is_allowed():
-    with pytest.raises(ValueError, match="RFC 3339"):
-        parse_instant("2026-03-01")
 
 
 # The page -------------------------------------------------------------------
