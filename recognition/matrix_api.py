@@ -32,7 +32,13 @@ class MatrixAuthoritySerializer(serializers.Serializer):
     issuer = serializers.CharField()
     name = serializers.CharField()
     status = serializers.CharField(help_text="The authority's status at the instant")
-    recognized = serializers.BooleanField(help_text="Recognized by the destination at the instant")
+    recognized = serializers.BooleanField(
+        help_text="Recognized by the destination at the instant: the terms held and one of its keys was usable"
+    )
+    has_usable_key = serializers.BooleanField(
+        help_text="One of its keys could sign a credential accepted at the instant (not compromised, inside its "
+        "validity; a retired key until its last credentials expire)"
+    )
     credential_types = serializers.ListField(
         child=serializers.CharField(), help_text="The types it was recognized for (empty unless recognized)"
     )
@@ -76,6 +82,7 @@ def _authority(entry: AuthorityEntry) -> dict[str, Any]:
         "name": entry.authority.name,
         "status": entry.authority.status,
         "recognized": entry.recognized,
+        "has_usable_key": entry.authority.has_usable_key,
         "credential_types": list(entry.credential_types),
         "agreements": [agreement.id for agreement in entry.agreements],
     }
@@ -105,10 +112,12 @@ For destination ≠ origin, `state` is:
 - `partly_recognized`: some active authority recognized, but not every one, or not all for the same types;
 - `suspended`: none recognized, but one would be were it not for a suspension (an agreement suspended inside its
   validity window, or an authority suspended while its agreement is in force);
-- `none`: no agreement, or only drafts, terminated agreements, agreements outside their window, or revoked
-  authorities.
+- `none`: no agreement, or only drafts, terminated agreements, agreements outside their window, revoked
+  authorities, or authorities with no usable key.
 
-The diagonal is `domestic`. `reciprocal` marks pairs recognized (or partly) both ways. Drafts are left out."""
+An authority is recognized only while one of its keys was usable at `at` (`has_usable_key`: it could sign
+a credential accepted then), as in `GET recognition/` and TRQP. The diagonal is `domestic`. `reciprocal`
+marks pairs recognized (or partly) both ways. Drafts are left out."""
 
 
 class RecognitionMatrixApi(APIView):
@@ -156,6 +165,7 @@ class RecognitionMatrixApi(APIView):
                                     "name": "Registro de Empresas y Sociedades (demo)",
                                     "status": "active",
                                     "recognized": True,
+                                    "has_usable_key": True,
                                     "credential_types": ["merchant-identity"],
                                     "agreements": [1],
                                 }

@@ -45,7 +45,7 @@ LEGEND = (
         CellState.NONE,
         "·",
         "no agreement, or only drafts, terminated agreements, agreements outside their validity window, "
-        "or revoked authorities",
+        "revoked authorities, or authorities with no usable key",
     ),
     (CellState.DOMESTIC, "■", "the country's own authorities: trusted while active, no agreement needed"),
 )
@@ -88,6 +88,8 @@ def cell_title(cell: Cell) -> str:
     for entry in cell.authorities:
         authority = entry.authority
         verdict = "recognized" if entry.recognized else "not recognized"
+        if not authority.has_usable_key:
+            verdict += " (no usable key)"
         if cell.state == CellState.DOMESTIC:
             lines.append(f"{authority.name} ({authority.issuer}), {authority.status}: {verdict} (domestic)")
             continue

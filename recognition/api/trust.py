@@ -92,8 +92,16 @@ class RecognitionKeySerializer(serializers.Serializer):
     kid = serializers.CharField()
     alg = serializers.CharField()
     status = serializers.CharField(help_text="active, retired or compromised, at that instant")
-    not_before = serializers.DateTimeField()
-    not_after = serializers.DateTimeField(allow_null=True)
+    not_before = serializers.DateTimeField(help_text="Credentials issued (iat) before this are refused")
+    not_after = serializers.DateTimeField(allow_null=True, help_text="Credentials issued at or after this are refused")
+    retired_at = serializers.DateTimeField(allow_null=True, help_text="Credentials issued after this are refused")
+    compromised_at = serializers.DateTimeField(allow_null=True, help_text="Every credential of the key is refused")
+    usable = serializers.BooleanField(
+        help_text="Whether a credential signed with this key could be accepted at that instant: not compromised, "
+        "and some issuance time inside its validity (not_before, not_after, retired_at), not after the instant, "
+        "and recent enough for a credential of the maximum lifetime (MAX_CREDENTIAL_LIFETIME_DAYS) to be still "
+        "valid. A retired key stays usable until its last credentials expire."
+    )
 
     class Meta:
         ref_name = "RecognitionKey"
@@ -119,7 +127,10 @@ class RecognizedAuthoritySerializer(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField()
     status = serializers.CharField(help_text="The authority's status at that instant")
-    recognized = serializers.BooleanField()
+    recognized = serializers.BooleanField(
+        help_text="The terms held (domestic and active, or active under an agreement in force) and at least one "
+        "key was usable"
+    )
     basis = serializers.ChoiceField(choices=["domestic", "agreement"], allow_null=True)
     credential_types = serializers.ListField(
         child=serializers.CharField(),
@@ -249,6 +260,9 @@ def present_recognition(answer: Recognition) -> dict[str, Any]:
                 "status": key.status,
                 "not_before": _iso(key.not_before),
                 "not_after": _iso(key.not_after),
+                "retired_at": _iso(key.retired_at),
+                "compromised_at": _iso(key.compromised_at),
+                "usable": key.usable,
             }
             for key in authority.keys
         ],
@@ -285,8 +299,12 @@ class RecognitionAtApi(PublicApi):
         summary="Which authorities of origin were recognized in destination at an instant",
         description=(
             "Answered from history: each authority of `origin` as it was at `at`, whether `destination` "
-            "recognized it (domestic trust, or an agreement in force), under which agreement versions, "
-            "and its keys' states then. `credential_types` is empty for domestic trust, which is not scoped."
+            "recognized it, under which agreement versions, and its keys as they were then. Recognized: the "
+            "terms held (domestic trust for an active authority of the destination, or an active authority under "
+            "an agreement in force) and at least one of its keys was `usable`, i.e. could sign a credential the "
+            "verification would accept at `at`; with none (none registered yet, all compromised, or none valid "
+            "recently enough) every credential of the authority is refused, so it is not recognized. "
+            "`credential_types` is empty for domestic trust, which is not scoped."
         ),
     )
     def get(self, request: Request) -> Response:

@@ -11,15 +11,22 @@ A cell is one border pair (destination D, origin O). Its state, for D ≠ O:
 - `suspended`: no authority of O is recognized, and at least one would be but
   for a suspension: an agreement suspended while its validity window contains
   the instant, or an agreement in force for an authority that is itself
-  suspended. Reactivation (or reinstatement) restores it without a new
-  agreement.
+  suspended, the authority having a usable key. Reactivation (or
+  reinstatement) restores it without a new agreement.
 - `none`: nothing of the above: no agreement, or only drafts, terminated
   agreements, active ones outside their validity window (expired or not yet
-  started), or agreements for revoked authorities.
+  started), agreements for revoked authorities, or authorities none of whose
+  keys was usable then.
+
+"Recognized" is `point_in_time.recognize`: the terms hold and at least one
+key of the authority was usable at the instant (none registered yet, every
+one compromised, or none able to sign a credential still valid then: not
+recognized), so the matrix, `GET recognition/` and TRQP agree.
 
 The diagonal (D = O) is `domestic`: a country trusts its own active
-authorities without an agreement (DESIGN §1). A pair is `reciprocal` when
-both directions are recognized or partly recognized.
+authorities without an agreement (DESIGN §1); each is marked recognized
+under the same key condition. A pair is `reciprocal` when both directions
+are recognized or partly recognized.
 
 Credential types are compared within the pair, not against every registered
 type: the CredentialType table keeps no history, so "every type registered at
@@ -113,9 +120,13 @@ def authority_entry(
     )
     recognition = recognize(authority, destination, mine)
     in_force = [a for a in mine if a.in_force]
-    held = not recognition.recognized and (
-        any(a.status == SUSPENDED and in_window(a, at) for a in mine)
-        or (authority.status == SUSPENDED and bool(in_force))
+    held = (
+        not recognition.recognized
+        and authority.has_usable_key
+        and (
+            any(a.status == SUSPENDED and in_window(a, at) for a in mine)
+            or (authority.status == SUSPENDED and bool(in_force))
+        )
     )
     return AuthorityEntry(
         authority=authority,
@@ -140,9 +151,8 @@ def classify(entries: Sequence[AuthorityEntry]) -> str:
 
 
 def domestic_entry(authority: AuthorityState) -> AuthorityEntry:
-    return AuthorityEntry(
-        authority=authority, recognized=authority.status == ACTIVE, held=False, credential_types=(), agreements=()
-    )
+    recognized = recognize(authority, authority.country, ()).recognized
+    return AuthorityEntry(authority=authority, recognized=recognized, held=False, credential_types=(), agreements=())
 
 
 def build_matrix(at: datetime, authorities: Iterable[AuthorityState], agreements: Iterable[AgreementState]) -> Matrix:

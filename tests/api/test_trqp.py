@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as svc
-from recognition.services.point_in_time import AgreementState, AuthorityState
+from recognition.services.point_in_time import AgreementState
 from recognition.trqp.queries import authorization_verdict, recognition_verdict
 from tests.clock import T0
+from tests.snapshots import AT, COMPROMISED_KEY, authority_state
 
 AUTHORIZATION = "/trqp/authorization"
 RECOGNITION = "/trqp/recognition"
@@ -209,15 +210,6 @@ def test_a_null_or_absent_time_is_now(world, url, context):
 # Pure verdicts -------------------------------------------------------------------------
 
 
-AT = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def authority_state(id: int, country: str, status: str = "active") -> AuthorityState:
-    return AuthorityState(
-        id=id, issuer=f"https://a{id}.test", name=f"A{id}", country=country, status=status, max_assurance="high"
-    )
-
-
 def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None) -> AgreementState:
     valid_from = at - timedelta(days=1)
     return AgreementState(
@@ -250,6 +242,14 @@ def test_verdicts_are_pure_functions_of_snapshots():
     assert not authorization_verdict(authority=suspended, authority_id="CL", **common).granted
     assert not recognition_verdict(authority=suspended, authority_id="CL", agreements=[], **common).granted
     assert not authorization_verdict(authority=None, authority_id="CL", **common).granted
+    # Without a usable key nothing of the authority is recognized, at home or abroad; it stays authorized.
+    for keys, listed in [((), "none registered"), ((COMPROMISED_KEY,), "k0 compromised")]:
+        keyless = authority_state(1, "CL", keys=keys)
+        verdict = recognition_verdict(authority=keyless, authority_id="CN", agreements=[in_force], **common)
+        assert not verdict.granted and "no key of https://a1.test could sign a credential accepted" in verdict.message
+        assert f"(keys: {listed})" in verdict.message
+        assert not recognition_verdict(authority=keyless, authority_id="CL", agreements=[], **common).granted
+        assert authorization_verdict(authority=keyless, authority_id="CL", **common).granted
 
 
 # Problems ------------------------------------------------------------------------------
