@@ -10,7 +10,6 @@ The states are defined in recognition/services/matrix.py.
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -19,23 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition.api.serializers import ErrorSerializer, RequestObjectSerializer, StrictCharField, query_object
-from recognition.services.matrix import AuthorityEntry, Cell, CellState, Matrix, iso, parse_instant, recognition_matrix
-
-
-class InstantField(StrictCharField):
-    """An RFC 3339 UTC instant (`Z`), or with `allow_date` a bare date (00:00:00Z)."""
-
-    def __init__(self, *, allow_date: bool = False, **kwargs: Any) -> None:
-        self.allow_date = allow_date
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> Any:
-        text = super().to_internal_value(data)
-        try:
-            return parse_instant(text, allow_date=self.allow_date)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
+from recognition.api.schema import instant_schema
+from recognition.api.serializers import ErrorSerializer, InstantField, RequestObjectSerializer, query_object
+from recognition.instants import describe, iso
+from recognition.services.matrix import AuthorityEntry, Cell, CellState, Matrix, recognition_matrix
 
 
 class MatrixQuerySerializer(RequestObjectSerializer):
@@ -46,7 +32,13 @@ class MatrixAuthoritySerializer(serializers.Serializer):
     issuer = serializers.CharField()
     name = serializers.CharField()
     status = serializers.CharField(help_text="The authority's status at the instant")
-    recognized = serializers.BooleanField(help_text="Recognized by the destination at the instant")
+    recognized = serializers.BooleanField(
+        help_text="Recognized by the destination at the instant: the terms held and one of its keys was usable"
+    )
+    has_usable_key = serializers.BooleanField(
+        help_text="One of its keys could sign a credential accepted at the instant (not compromised, inside its "
+        "validity; a retired key until its last credentials expire)"
+    )
     credential_types = serializers.ListField(
         child=serializers.CharField(), help_text="The types it was recognized for (empty unless recognized)"
     )
@@ -90,6 +82,7 @@ def _authority(entry: AuthorityEntry) -> dict[str, Any]:
         "name": entry.authority.name,
         "status": entry.authority.status,
         "recognized": entry.recognized,
+        "has_usable_key": entry.authority.has_usable_key,
         "credential_types": list(entry.credential_types),
         "agreements": [agreement.id for agreement in entry.agreements],
     }
@@ -119,10 +112,12 @@ For destination ≠ origin, `state` is:
 - `partly_recognized`: some active authority recognized, but not every one, or not all for the same types;
 - `suspended`: none recognized, but one would be were it not for a suspension (an agreement suspended inside its
   validity window, or an authority suspended while its agreement is in force);
-- `none`: no agreement, or only drafts, terminated agreements, agreements outside their window, or revoked
-  authorities.
+- `none`: no agreement, or only drafts, terminated agreements, agreements outside their window, revoked
+  authorities, or authorities with no usable key.
 
-The diagonal is `domestic`. `reciprocal` marks pairs recognized (or partly) both ways. Drafts are left out."""
+An authority is recognized only while one of its keys was usable at `at` (`has_usable_key`: it could sign
+a credential accepted then), as in `GET recognition/` and TRQP. The diagonal is `domestic`. `reciprocal`
+marks pairs recognized (or partly) both ways. Drafts are left out."""
 
 
 class RecognitionMatrixApi(APIView):
@@ -136,16 +131,17 @@ class RecognitionMatrixApi(APIView):
         parameters=[
             OpenApiParameter(
                 "at",
-                OpenApiTypes.STR,
-                description="RFC 3339 UTC instant (`2026-03-01T12:00:00Z`; write `+00:00` as `%2B00:00`) or a date "
-                "(`2026-03-01`, 00:00:00Z). Default: now. A future instant is answered from today's rules.",
+                instant_schema(allow_date=True),
+                description=f"The instant: {describe(allow_date=True)}. Default: now. A future instant is answered "
+                "from today's rules.",
             )
         ],
         responses={
             200: MatrixSerializer,
             400: OpenApiResponse(
                 ErrorSerializer,
-                description="`at` is not an RFC 3339 UTC instant or a date, or a parameter is unknown or repeated",
+                description="`at` is not an RFC 3339 UTC instant or a date, or a parameter is unknown or repeated; the "
+                "detail names the parameter",
             ),
             503: OpenApiResponse(ErrorSerializer, description="The registry cannot reach its database"),
         },
@@ -169,6 +165,7 @@ class RecognitionMatrixApi(APIView):
                                     "name": "Registro de Empresas y Sociedades (demo)",
                                     "status": "active",
                                     "recognized": True,
+                                    "has_usable_key": True,
                                     "credential_types": ["merchant-identity"],
                                     "agreements": [1],
                                 }

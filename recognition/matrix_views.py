@@ -23,7 +23,8 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from recognition.admin_scope import role_of
-from recognition.services.matrix import AuthorityEntry, Cell, CellState, iso, parse_instant, recognition_matrix
+from recognition.instants import iso, parse_instant
+from recognition.services.matrix import AuthorityEntry, Cell, CellState, recognition_matrix
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -44,7 +45,7 @@ LEGEND = (
         CellState.NONE,
         "·",
         "no agreement, or only drafts, terminated agreements, agreements outside their validity window, "
-        "or revoked authorities",
+        "revoked authorities, or authorities with no usable key",
     ),
     (CellState.DOMESTIC, "■", "the country's own authorities: trusted while active, no agreement needed"),
 )
@@ -87,6 +88,8 @@ def cell_title(cell: Cell) -> str:
     for entry in cell.authorities:
         authority = entry.authority
         verdict = "recognized" if entry.recognized else "not recognized"
+        if not authority.has_usable_key:
+            verdict += " (no usable key)"
         if cell.state == CellState.DOMESTIC:
             lines.append(f"{authority.name} ({authority.issuer}), {authority.status}: {verdict} (domestic)")
             continue
@@ -112,9 +115,10 @@ def _cell_view(cell: Cell) -> CellView:
 
 
 def _instant(request: HttpRequest) -> tuple[datetime, str]:
-    """The instant asked for (default now) and an error message, if any."""
-    raw = request.GET.get("at", "").strip()
-    if not raw:
+    """The instant asked for and an error message, if any. An empty `at` is
+    now: the date picker cleared sends `?at=`."""
+    raw = request.GET.get("at", "")
+    if raw == "":
         return timezone.now(), ""
     try:
         return parse_instant(raw, allow_date=True), ""

@@ -6,8 +6,6 @@ a 400 {"error": "invalid_request", "detail": "<parameter>: <problem>"}. DRF's
 own `format` (the renderer override) is tolerated where it is not declared.
 """
 
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
@@ -22,7 +20,8 @@ from identity.models import AuthorityStatus, CredentialType
 from recognition.admin_scope import admin_country
 from recognition.api.pagination import MAX_PAGE_SIZE
 from recognition.api.permissions import caller_role
-from recognition.api.serializers import CountryCodeField
+from recognition.api.serializers import CountryCodeField, InstantField
+from recognition.instants import describe
 from recognition.models import AgreementStatus, ApiKey, KeyRole, RecognitionAgreement
 from recognition.reasons import Reason
 
@@ -62,29 +61,6 @@ class PageParams(QueryParams):
         max_value=MAX_PAGE_SIZE,
         help_text=f"Rows per page (default 50, at most {MAX_PAGE_SIZE}).",
     )
-
-
-class Rfc3339Field(serializers.DateTimeField):
-    """An RFC 3339 date-time with its offset (`Z` or `±hh:mm`); a naive time,
-    a bare date or another ISO 8601 form is refused."""
-
-    _SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
-
-    def to_internal_value(self, value: Any) -> datetime:
-        text = value if isinstance(value, str) else ""
-        if self._SHAPE.fullmatch(text):
-            head, dot, rest = text.upper().partition(".")
-            if dot:  # Python reads at most six fractional digits
-                digits = re.match(r"\d+", rest).group()
-                text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
-            try:
-                return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(UTC)
-            except (ValueError, OverflowError):  # no such day; or beyond year 1..9999 in UTC
-                pass
-        hint = " (send a '+' in a query string as %2B)" if " " in text else ""
-        raise serializers.ValidationError(
-            f"{str(value)[:40]!r} is not an RFC 3339 date-time with an offset, e.g. 2026-03-01T00:00:00Z{hint}"
-        )
 
 
 # Authorities ---------------------------------------------------------------
@@ -161,8 +137,8 @@ class AuditFilter(QueryParams):
     reason = serializers.ChoiceField(
         choices=Reason.choices, required=False, help_text="Rows whose reasons include this code."
     )
-    since = Rfc3339Field(required=False, help_text="created_at at or after this instant (RFC 3339).")
-    until = Rfc3339Field(required=False, help_text="created_at before this instant (RFC 3339).")
+    since = InstantField(required=False, help_text=f"created_at at or after this instant: {describe()}.")
+    until = InstantField(required=False, help_text=f"created_at before this instant: {describe()}.")
     format = serializers.ChoiceField(
         choices=["json", *EXPORT_FORMATS],
         default="json",

@@ -7,6 +7,7 @@ OpenAPI schema; `presenters.present` builds them.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -18,6 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from recognition.api.errors import ERROR_CODES
+from recognition.instants import iso, parse_instant
 from recognition.reasons import Reason
 from recognition.services.verification import VerificationRequest
 
@@ -75,6 +77,27 @@ class CountryCodeField(StrictCharField):
         if value not in _COUNTRY_CODES:
             self.fail("country", value=value[:10])
         return value
+
+
+class InstantField(serializers.Field):
+    """An instant under the one rule of recognition/instants.py, with a
+    bare date (00:00:00Z) where `allow_date`. A JSON null is "not given" only
+    where the field says `allow_null`."""
+
+    def __init__(self, *, allow_date: bool = False, **kwargs: Any) -> None:
+        self.allow_date = allow_date
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"expected a string, not {json_type(data)}")
+        try:
+            return parse_instant(data, allow_date=self.allow_date)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def to_representation(self, value: datetime) -> str:
+        return iso(value)
 
 
 # DRF's own `?format=`, which the browsable API may add.

@@ -7,8 +7,7 @@ Public views take no authentication at all: like the schema, they are
 indifferent to an Authorization header meant for the verification API.
 """
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
@@ -23,14 +22,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition.api.schema import COUNTRY_CODE_SCHEMA
-from recognition.api.serializers import CountryCodeField, ErrorSerializer, RequestObjectSerializer, query_object
+from recognition.api.schema import COUNTRY_CODE_SCHEMA, instant_schema
+from recognition.api.serializers import (
+    CountryCodeField,
+    ErrorSerializer,
+    InstantField,
+    RequestObjectSerializer,
+    query_object,
+)
+from recognition.instants import describe, iso
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
 from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:[Zz]|\+00:00)", re.ASCII)
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
@@ -55,7 +58,7 @@ class PublicApi(APIView):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+    return iso(value) if value else None
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -89,8 +92,16 @@ class RecognitionKeySerializer(serializers.Serializer):
     kid = serializers.CharField()
     alg = serializers.CharField()
     status = serializers.CharField(help_text="active, retired or compromised, at that instant")
-    not_before = serializers.DateTimeField()
-    not_after = serializers.DateTimeField(allow_null=True)
+    not_before = serializers.DateTimeField(help_text="Credentials issued (iat) before this are refused")
+    not_after = serializers.DateTimeField(allow_null=True, help_text="Credentials issued at or after this are refused")
+    retired_at = serializers.DateTimeField(allow_null=True, help_text="Credentials issued after this are refused")
+    compromised_at = serializers.DateTimeField(allow_null=True, help_text="Every credential of the key is refused")
+    usable = serializers.BooleanField(
+        help_text="Whether a credential signed with this key could be accepted at that instant: not compromised, "
+        "and some issuance time inside its validity (not_before, not_after, retired_at), not after the instant, "
+        "and recent enough for a credential of the maximum lifetime (MAX_CREDENTIAL_LIFETIME_DAYS) to be still "
+        "valid. A retired key stays usable until its last credentials expire."
+    )
 
     class Meta:
         ref_name = "RecognitionKey"
@@ -116,7 +127,10 @@ class RecognizedAuthoritySerializer(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField()
     status = serializers.CharField(help_text="The authority's status at that instant")
-    recognized = serializers.BooleanField()
+    recognized = serializers.BooleanField(
+        help_text="The terms held (domestic and active, or active under an agreement in force) and at least one "
+        "key was usable"
+    )
     basis = serializers.ChoiceField(choices=["domestic", "agreement"], allow_null=True)
     credential_types = serializers.ListField(
         child=serializers.CharField(),
@@ -209,36 +223,10 @@ class RegistryJwksApi(PublicApi):
 # Recognition at an instant -----------------------------------------------------
 
 
-class InstantField(serializers.Field):
-    """An RFC 3339 UTC time (`Z` or `+00:00`) or a date (00:00:00Z). Other
-    offsets are refused rather than converted (DESIGN §10: always UTC)."""
-
-    default_error_messages = {
-        "invalid": "{value!r} is not an RFC 3339 UTC time or a date (2026-03-01T00:00:00Z or 2026-03-01)",
-    }
-
-    def to_internal_value(self, data: Any) -> datetime:
-        text = data if isinstance(data, str) else ""
-        try:
-            if _DATE.fullmatch(text):
-                return datetime.fromisoformat(text).replace(tzinfo=UTC)
-            match = _INSTANT.fullmatch(text)
-            if match:
-                day, time, fraction = match.groups()
-                micro = (fraction or "")[:6].ljust(6, "0")
-                return datetime.fromisoformat(f"{day}T{time}.{micro}").replace(tzinfo=UTC)
-        except ValueError:
-            pass
-        self.fail("invalid", value=str(data)[:40])
-
-    def to_representation(self, value: datetime) -> str | None:
-        return _iso(value)
-
-
 class RecognitionQuerySerializer(RequestObjectSerializer):
     origin = CountryCodeField()
     destination = CountryCodeField()
-    at = InstantField(required=False)
+    at = InstantField(allow_date=True, required=False)
 
 
 def present_recognition(answer: Recognition) -> dict[str, Any]:
@@ -272,6 +260,9 @@ def present_recognition(answer: Recognition) -> dict[str, Any]:
                 "status": key.status,
                 "not_before": _iso(key.not_before),
                 "not_after": _iso(key.not_after),
+                "retired_at": _iso(key.retired_at),
+                "compromised_at": _iso(key.compromised_at),
+                "usable": key.usable,
             }
             for key in authority.keys
         ],
@@ -291,12 +282,12 @@ class RecognitionAtApi(PublicApi):
             _country_parameter("destination", "The recognizing country (ISO 3166-1 alpha-2, upper case)"),
             OpenApiParameter(
                 "at",
-                OpenApiTypes.STR,
+                instant_schema(allow_date=True),
                 OpenApiParameter.QUERY,
                 required=False,
                 description=(
-                    "The instant: RFC 3339 in UTC (`2026-03-01T00:00:00Z`; write `+00:00` as `%2B00:00`) or a date "
-                    "(`2026-03-01`, midnight UTC). Default: now. A future instant is answered from today's rules."
+                    f"The instant: {describe(allow_date=True)}. Default: now. A future instant is answered from "
+                    "today's rules."
                 ),
             ),
         ],
@@ -308,8 +299,12 @@ class RecognitionAtApi(PublicApi):
         summary="Which authorities of origin were recognized in destination at an instant",
         description=(
             "Answered from history: each authority of `origin` as it was at `at`, whether `destination` "
-            "recognized it (domestic trust, or an agreement in force), under which agreement versions, "
-            "and its keys' states then. `credential_types` is empty for domestic trust, which is not scoped."
+            "recognized it, under which agreement versions, and its keys as they were then. Recognized: the "
+            "terms held (domestic trust for an active authority of the destination, or an active authority under "
+            "an agreement in force) and at least one of its keys was `usable`, i.e. could sign a credential the "
+            "verification would accept at `at`; with none (none registered yet, all compromised, or none valid "
+            "recently enough) every credential of the authority is refused, so it is not recognized. "
+            "`credential_types` is empty for domestic trust, which is not scoped."
         ),
     )
     def get(self, request: Request) -> Response:

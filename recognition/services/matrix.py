@@ -11,15 +11,22 @@ A cell is one border pair (destination D, origin O). Its state, for D ≠ O:
 - `suspended`: no authority of O is recognized, and at least one would be but
   for a suspension: an agreement suspended while its validity window contains
   the instant, or an agreement in force for an authority that is itself
-  suspended. Reactivation (or reinstatement) restores it without a new
-  agreement.
+  suspended, the authority having a usable key. Reactivation (or
+  reinstatement) restores it without a new agreement.
 - `none`: nothing of the above: no agreement, or only drafts, terminated
   agreements, active ones outside their validity window (expired or not yet
-  started), or agreements for revoked authorities.
+  started), agreements for revoked authorities, or authorities none of whose
+  keys was usable then.
+
+"Recognized" is `point_in_time.recognize`: the terms hold and at least one
+key of the authority was usable at the instant (none registered yet, every
+one compromised, or none able to sign a credential still valid then: not
+recognized), so the matrix, `GET recognition/` and TRQP agree.
 
 The diagonal (D = O) is `domestic`: a country trusts its own active
-authorities without an agreement (DESIGN §1). A pair is `reciprocal` when
-both directions are recognized or partly recognized.
+authorities without an agreement (DESIGN §1); each is marked recognized
+under the same key condition. A pair is `reciprocal` when both directions
+are recognized or partly recognized.
 
 Credential types are compared within the pair, not against every registered
 type: the CredentialType table keeps no history, so "every type registered at
@@ -33,11 +40,10 @@ Everything is answered from history through `point_in_time`: four queries for
 the whole matrix, whatever the number of countries.
 """
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import models
 
@@ -114,9 +120,13 @@ def authority_entry(
     )
     recognition = recognize(authority, destination, mine)
     in_force = [a for a in mine if a.in_force]
-    held = not recognition.recognized and (
-        any(a.status == SUSPENDED and in_window(a, at) for a in mine)
-        or (authority.status == SUSPENDED and bool(in_force))
+    held = (
+        not recognition.recognized
+        and authority.has_usable_key
+        and (
+            any(a.status == SUSPENDED and in_window(a, at) for a in mine)
+            or (authority.status == SUSPENDED and bool(in_force))
+        )
     )
     return AuthorityEntry(
         authority=authority,
@@ -141,9 +151,8 @@ def classify(entries: Sequence[AuthorityEntry]) -> str:
 
 
 def domestic_entry(authority: AuthorityState) -> AuthorityEntry:
-    return AuthorityEntry(
-        authority=authority, recognized=authority.status == ACTIVE, held=False, credential_types=(), agreements=()
-    )
+    recognized = recognize(authority, authority.country, ()).recognized
+    return AuthorityEntry(authority=authority, recognized=recognized, held=False, credential_types=(), agreements=())
 
 
 def build_matrix(at: datetime, authorities: Iterable[AuthorityState], agreements: Iterable[AgreementState]) -> Matrix:
@@ -184,44 +193,3 @@ def recognition_matrix(*, at: datetime) -> Matrix:
     """The matrix at `at`, from history: a bounded number of queries (the
     authorities, their keys, the agreements, their credential types)."""
     return build_matrix(at, authorities_at(at), agreements_at(at))
-
-
-# Instants ------------------------------------------------------------------
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
-_UTC_OFFSETS = {"Z", "+00:00", "-00:00"}
-
-
-def parse_instant(text: str, *, allow_date: bool = False) -> datetime:
-    """An RFC 3339 instant in UTC (`Z` or `+00:00`), or, when `allow_date`, a
-    bare `YYYY-MM-DD` meaning 00:00:00Z that day (DESIGN §10). Another offset
-    is refused rather than silently converted, as on the command line.
-    Fractions beyond microseconds are truncated. Raises ValueError with a
-    message fit for the caller."""
-    value = text.strip()
-    example = "2026-03-01T00:00:00Z" + (" or a date, 2026-03-01" if allow_date else "")
-    if allow_date and _DATE.fullmatch(value):
-        try:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        except ValueError:
-            raise ValueError(f"{value[:40]!r} is not a valid date") from None
-    match = _RFC3339.fullmatch(value)
-    if not match:
-        hint = " (a '+' in a URL must be written %2B)" if " " in value else ""
-        raise ValueError(f"{value[:40]!r} is not an RFC 3339 UTC time such as {example}{hint}")
-    base, fraction, offset = match.groups()
-    if offset.upper() not in _UTC_OFFSETS:
-        raise ValueError(f"{value[:40]!r} has a non-UTC offset; give the time in UTC (Z)")
-    try:
-        parsed = datetime.fromisoformat(base.upper()).replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError(f"{value[:40]!r} is not a valid date and time") from None
-    if fraction:
-        parsed += timedelta(microseconds=int(fraction[1:7].ljust(6, "0")))
-    return parsed
-
-
-def iso(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

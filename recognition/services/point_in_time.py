@@ -5,17 +5,57 @@ Every question is answered from the history tables: the latest version of
 each agreement, authority and key whose history_date is at or before the
 instant. Nothing here reads the current rows, so "now" and "last March" are
 answered the same way.
+
+An authority is recognized at an instant when the terms hold (active and of
+the destination itself: domestic trust; or active with an agreement of the
+destination in force) and at least one of its keys was usable then: could
+have signed a credential the verification would accept at that instant
+(`key_usable`). Each state is the one recorded then: a compromise recorded
+later does not rewrite the past. Without a usable key every credential of the authority is
+refused (unknown_key, key_compromised, key_not_valid_at_issuance or
+expired, DESIGN §5), so calling it recognized would promise what the
+verification denies. The matrix and TRQP recognition ask `recognize`; the
+trust lists list the authorities whose terms hold and carry every key with
+its state, so that an offline verifier refuses the same credentials for the
+same reasons as the API (recognition/services/trust_lists.py).
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.apps import apps
+from django.conf import settings
 
-from identity.models import Authority, AuthorityKey
+from identity.models import Authority, AuthorityKey, KeyStatus
 from recognition.models import RecognitionAgreement
+
+
+def key_usable(
+    *,
+    status: str,
+    not_before: datetime,
+    not_after: datetime | None,
+    retired_at: datetime | None,
+    at: datetime,
+    max_lifetime: timedelta,
+) -> bool:
+    """Whether a credential signed with this key, as the key stood at `at`,
+    could be accepted at `at` (DESIGN §5): the key is not compromised (that
+    refuses every credential it signed), and some issuance instant `iat`
+    passes every time check then: not_before <= iat < not_after, iat <=
+    retired_at (a retired key's earlier credentials stay valid until they
+    expire), iat <= at (not issued in the future), and at < exp <= iat + the
+    maximum lifetime (not expired). The verification leeway, a tolerance for
+    clocks, is not counted. Differences of instants, never sums, so that the
+    years 0001 and 9999 do not overflow."""
+    if status == KeyStatus.COMPROMISED:
+        return False
+    last = at if retired_at is None else min(at, retired_at)  # the latest iat accepted
+    if not_before > last or at - last >= max_lifetime:
+        return False
+    return not_after is None or (not_before < not_after and at - not_after < max_lifetime)
 
 
 @dataclass(frozen=True)
@@ -25,6 +65,9 @@ class KeyState:
     status: str
     not_before: datetime
     not_after: datetime | None
+    retired_at: datetime | None = None
+    compromised_at: datetime | None = None
+    usable: bool = False  # key_usable at the instant of the snapshot
 
 
 @dataclass(frozen=True)
@@ -53,6 +96,10 @@ class AuthorityState:
     max_assurance: str
     keys: tuple[KeyState, ...] = ()
 
+    @property
+    def has_usable_key(self) -> bool:
+        return any(key.usable for key in self.keys)
+
 
 @dataclass(frozen=True)
 class Recognition:
@@ -60,9 +107,10 @@ class Recognition:
     which agreement versions."""
 
     authority: AuthorityState
-    recognized: bool
+    recognized: bool  # terms_hold and authority.has_usable_key
     basis: str  # "domestic", "agreement" or "" (not recognized)
     agreements: tuple[AgreementState, ...] = field(default_factory=tuple)
+    terms_hold: bool = False  # domestic and active, or active under an agreement in force; keys aside
 
     @property
     def credential_types(self) -> tuple[str, ...]:
@@ -86,8 +134,13 @@ def authorities_at(at: datetime, *, country: str | None = None, issuer: str | No
     authorities = _latest(rows)
     keys: dict[int, list[KeyState]] = defaultdict(list)
     key_rows = AuthorityKey.history.filter(history_date__lte=at, authority_id__in=[a.id for a in authorities])
+    max_lifetime = timedelta(days=settings.REGISTRY["MAX_CREDENTIAL_LIFETIME_DAYS"])
     for key in sorted(_latest(key_rows), key=lambda k: (k.not_before, k.kid)):
-        keys[key.authority_id].append(KeyState(key.kid, key.alg, key.status, key.not_before, key.not_after))
+        times = {"not_before": key.not_before, "not_after": key.not_after, "retired_at": key.retired_at}
+        usable = key_usable(status=key.status, **times, at=at, max_lifetime=max_lifetime)
+        keys[key.authority_id].append(
+            KeyState(key.kid, key.alg, key.status, **times, compromised_at=key.compromised_at, usable=usable)
+        )
     return [
         AuthorityState(
             id=a.id,
@@ -143,14 +196,18 @@ def agreements_at(
 
 def recognize(authority: AuthorityState, destination: str, agreements: Iterable[AgreementState]) -> Recognition:
     """Domestic trust for the destination's own active authorities; otherwise
-    an active authority is recognized while an agreement is in force."""
-    mine = tuple(a for a in agreements if a.authority_id == authority.id and a.destination == destination)
-    if authority.status != "active":
-        return Recognition(authority=authority, recognized=False, basis="", agreements=mine)
-    if authority.country == destination:
-        return Recognition(authority=authority, recognized=True, basis="domestic")
-    in_force = any(a.in_force for a in mine)
-    return Recognition(authority=authority, recognized=in_force, basis="agreement" if in_force else "", agreements=mine)
+    an active authority while an agreement is in force. Either way, only
+    while one of its keys was usable (module docstring)."""
+    domestic = authority.country == destination
+    mine = (
+        ()
+        if domestic
+        else tuple(a for a in agreements if a.authority_id == authority.id and a.destination == destination)
+    )
+    terms = authority.status == "active" and (domestic or any(a.in_force for a in mine))
+    recognized = terms and authority.has_usable_key
+    basis = ("domestic" if domestic else "agreement") if recognized else ""
+    return Recognition(authority=authority, recognized=recognized, basis=basis, agreements=mine, terms_hold=terms)
 
 
 def recognition_at(*, destination: str, origin: str, at: datetime) -> list[Recognition]:

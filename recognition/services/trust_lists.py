@@ -13,6 +13,16 @@ carry merchants (their suspension or revocation), revoked credentials, the
 registered credential types, nor why an authority is absent (no agreement,
 agreement suspended or out of its window, authority suspended). An offline
 verifier refuses an absent issuer as unknown.
+
+Who is listed follows the terms of `point_in_time.recognize` (own active
+authorities; foreign active ones under an agreement in force), read from
+the current rows, which at "now" are the latest history. The key condition
+of `recognize` is not applied to the membership on purpose: every key
+travels with its status and validity, so an offline verifier applies it
+per credential. Dropping an authority whose keys are all compromised would
+make that verifier answer unknown_issuer where the API answers
+key_compromised; listing it keeps the two answers the same, while
+`GET recognition/`, the matrix and TRQP report it as not recognized.
 """
 
 import hashlib

@@ -8,7 +8,14 @@
   bounded by its `max_assurance`, which the verification checks per credential.
 - Recognition ("does country `authority_id` recognize authority `entity_id`
   for `resource`?"): yes for its own active authorities (domestic trust,
-  DESIGN §1), or when an agreement in force at the instant covers the type.
+  DESIGN §1), or when an agreement in force at the instant covers the type;
+  and, as everywhere recognition is answered (point_in_time), only while one
+  of the authority's keys was usable then: with none, every credential of it
+  is refused whatever the agreement says.
+- Authorization is the mandate, not the means: an active authority is
+  authorized to issue even while it has no usable key (it may register one
+  at any time); the keys are for recognition, and the verification, to
+  weigh.
 
 An issuer the registry has never known is an unknown entity (404). One
 registered only after the instant is known: the answer is false, saying so.
@@ -24,7 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from identity.models import Assurance, Authority, CredentialType
-from recognition.services.matrix import iso
+from recognition.instants import iso
 from recognition.services.point_in_time import AgreementState, AuthorityState, agreements_at, authorities_at
 
 ISSUE, RECOGNIZE = "issue", "recognize"
@@ -104,7 +111,8 @@ def recognition_verdict(
     agreements: list[AgreementState],
     at: datetime,
 ) -> Verdict:
-    """Pure: did `authority_id` recognize this authority for `resource` at `at`?"""
+    """Pure: did `authority_id` recognize this authority for `resource` at `at`?
+    The terms, then the keys (point_in_time.recognize)."""
     when = iso(at)
     if authority is None:
         return Verdict(False, f"{entity_id} was not a registered authority at {when}")
@@ -113,7 +121,8 @@ def recognition_verdict(
     if authority.status != ACTIVE:
         return Verdict(False, f"{entity_id} was {authority.status} at {when}; no country recognizes it then")
     if authority.country == authority_id:
-        return Verdict(True, f"{entity_id} was an active authority of {authority_id} at {when}: domestic trust")
+        domestic = Verdict(True, f"{entity_id} was an active authority of {authority_id} at {when}: domestic trust")
+        return _unless_no_usable_key(domestic, authority, entity_id, when)
     mine = sorted(
         (
             a
@@ -137,10 +146,24 @@ def recognition_verdict(
             False, f"the agreements of {authority_id} in force at {when} ({ids}) cover {covered}, not {resource}"
         )
     agreement = covering[0]
-    return Verdict(
+    terms = Verdict(
         True,
         f"{authority_id} recognized {entity_id} for {resource} at {when} under agreement #{agreement.id} "
         f"(from assurance {agreement.min_assurance})",
+    )
+    return _unless_no_usable_key(terms, authority, entity_id, when)
+
+
+def _unless_no_usable_key(terms: Verdict, authority: AuthorityState, entity_id: str, when: str) -> Verdict:
+    """The terms' verdict, refused when no key of the authority was usable
+    (point_in_time.recognize)."""
+    if authority.has_usable_key:
+        return terms
+    keys = ", ".join(f"{key.kid} {key.status}" for key in authority.keys) or "none registered"
+    return Verdict(
+        False,
+        f"the terms held ({terms.message}), but no key of {entity_id} could sign a credential accepted at "
+        f"{when} (keys: {keys})",
     )
 
 

@@ -3,17 +3,18 @@
 A query is a JSON object with exactly `entity_id`, `authority_id`, `action`,
 `resource` and an optional `context`, which holds at most `time` (unknown
 members are refused, here and in `context`: DESIGN §10). Strings are taken as
-sent, without trimming.
+sent, without trimming. The question is about now when `context` is absent,
+`{}` or null, or its `time` is absent or null (DESIGN §9: default now);
+`context.time` is read by recognition/instants.py like every other instant.
 """
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from recognition.api.serializers import CountryCodeField, RequestObjectSerializer, StrictCharField
-from recognition.services.matrix import iso, parse_instant
+from recognition.api.serializers import CountryCodeField, InstantField, RequestObjectSerializer, StrictCharField
+from recognition.instants import describe, iso
 from recognition.trqp.queries import ISSUE, RECOGNIZE, TrqpAnswer
 
 MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000
@@ -21,17 +22,6 @@ MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000
 
 def _exact(**kwargs: Any) -> dict[str, Any]:
     return {"trim_whitespace": False, **kwargs}
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class TimeField(StrictCharField):
-    """RFC 3339 in UTC (`Z` or `+00:00`)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        try:
-            return parse_instant(super().to_internal_value(data))
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
 
 
 class ActionField(StrictCharField):
@@ -61,7 +51,11 @@ class TrqpContextSerializer(RequestObjectSerializer):
     """The circumstances of the question: only `time` is understood, and any
     other member is refused rather than silently ignored."""
 
-    time = TimeField(required=False, help_text="RFC 3339 UTC instant the question is about; default now")
+    time = InstantField(
+        required=False,
+        allow_null=True,
+        help_text=f"The instant the question is about: {describe()}. Absent or null: now",
+    )
 
     class Meta:
         ref_name = "TrqpContext"
@@ -78,7 +72,9 @@ class TrqpQuerySerializer(RequestObjectSerializer):
     entity_id = StrictCharField(**_exact(max_length=500, help_text="An authority's issuer (the JWT `iss`)"))
     authority_id = CountryCodeField(help_text="The country whose rules apply: ISO 3166-1 alpha-2, upper case")
     resource = StrictCharField(**_exact(max_length=100, help_text="A credential type code, e.g. merchant-identity"))
-    context = TrqpContextSerializer(required=False, allow_null=True)
+    context = TrqpContextSerializer(
+        required=False, allow_null=True, help_text="Absent, null or `{}`: the question is about now"
+    )
 
     def query(self) -> dict[str, Any]:
         data = self.validated_data

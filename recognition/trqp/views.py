@@ -87,8 +87,9 @@ class TrqpAuthorizationApi(TrqpApi):
         summary="TRQP authorization: may this authority issue this credential type?",
         description=(
             "`entity_id` (an issuer) is authorized for `issue` of `resource` (a registered credential type) when it "
-            "is an authority of `authority_id` (a country) and was active at `context.time` (default now), as "
-            "recorded in the history. An active authority may issue every registered credential type."
+            "is an authority of `authority_id` (a country) and was active at `context.time` (default now: absent "
+            "or null), as recorded in the history. An active authority may issue every registered credential type; "
+            "its keys are not weighed here (the mandate to issue outlasts a compromised key)."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -108,8 +109,10 @@ class TrqpRecognitionApi(TrqpApi):
         summary="TRQP recognition: does this country recognize this authority for this credential type?",
         description=(
             "`authority_id` (a country) recognizes `entity_id` (an issuer) for `resource` at `context.time` "
-            "(default now) when the authority was active then and is its own (domestic trust), or an agreement in "
-            "force then covered that credential type. Answered from history."
+            "(default now: absent or null) when the authority was active then and is its own (domestic trust), or "
+            "an agreement in force then covered that credential type, and one of the authority's keys was usable "
+            "then (could sign a credential the verification would accept at that instant; see "
+            "`GET /api/v1/recognition/`). Answered from history."
         ),
     )
     def post(self, request: Request) -> Response:

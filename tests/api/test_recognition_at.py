@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as svc
-from tests.clock import SECOND, T0, walk_kz_timeline
+from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
 URL = "/api/v1/recognition/"
 ANSWER_FIELDS = {"origin", "destination", "at", "authorities"}
@@ -31,6 +31,7 @@ AUTHORITY_FIELDS = {
     "agreements",
     "keys",
 }
+KEY_FIELDS = {"kid", "alg", "status", "not_before", "not_after", "retired_at", "compromised_at", "usable"}
 AGREEMENT_FIELDS = {
     "id",
     "version",
@@ -66,53 +67,52 @@ def kz_in_cn(anon: APIClient, at: datetime) -> dict:
     return authority
 
 
-def test_timeline_answered_in_every_interval_and_at_its_edges(world, clock, anon):
+def test_timeline_answered_in_every_interval_and_at_its_edges(world, clock, anon, settings):
     kz = world.kz.authority
     timeline = walk_kz_timeline(world, clock)
     agreement = timeline.agreement
-    created, activated, suspended, reactivated, authority_suspended, authority_back, terminated = timeline.instants()
-
-    expected = [
-        # (instant, recognized, agreement status then, authority status then)
-        (created - SECOND, False, None, "active"),
-        (created, False, "draft", "active"),
-        (activated - SECOND, False, "draft", "active"),
-        (activated, True, "active", "active"),
-        (suspended - SECOND, True, "active", "active"),
-        (suspended, False, "suspended", "active"),
-        (reactivated - SECOND, False, "suspended", "active"),
-        (reactivated, True, "active", "active"),
-        (authority_suspended - SECOND, True, "active", "active"),
-        (authority_suspended, False, "active", "suspended"),
-        (authority_back - SECOND, False, "active", "suspended"),
-        (authority_back, True, "active", "active"),
-        (terminated - SECOND, True, "active", "active"),
-        (terminated, False, "terminated", "active"),
-        (terminated + timedelta(days=365), False, "terminated", "active"),
-    ]
+    max_lifetime = timedelta(days=settings.REGISTRY["MAX_CREDENTIAL_LIFETIME_DAYS"])
     versions = {}
-    for at, recognized, agreement_status, authority_status in expected:
+    for expected in kz_timeline_expectations(timeline, max_lifetime):
+        at, recognized = expected.at, expected.recognized
         answer = kz_in_cn(anon, at)
         assert set(answer) == AUTHORITY_FIELDS
         assert (answer["issuer"], answer["country"]) == (kz.issuer, "KZ")
-        assert (answer["recognized"], answer["status"]) == (recognized, authority_status), at
+        assert (answer["recognized"], answer["status"]) == (recognized, expected.authority), at
         assert answer["basis"] == ("agreement" if recognized else None), at
         assert answer["credential_types"] == (["merchant-identity"] if recognized else []), at
-        if agreement_status is None:
+        assert [(k["kid"], k["status"], k["usable"]) for k in answer["keys"]] == list(expected.keys), at
+        assert all(set(key) == KEY_FIELDS for key in answer["keys"])
+        if expected.agreement is None:
             assert answer["agreements"] == [], at
             continue
         (version,) = answer["agreements"]
         assert set(version) == AGREEMENT_FIELDS
-        assert (version["id"], version["status"]) == (agreement.id, agreement_status), at
-        assert version["in_force"] is (agreement_status == "active"), at
+        assert (version["id"], version["status"]) == (agreement.id, expected.agreement), at
+        assert version["in_force"] is (expected.agreement == "active"), at
         assert (version["valid_from"], version["valid_until"]) == (z(T0), None)
         assert (version["min_assurance"], version["credential_types"]) == ("low", ["merchant-identity"])
         assert version["legal_basis"] == "CN-KZ memorandum"
         versions[at] = version["version"]
-    # Each change is its own version; the instant just before a change still
-    # answers with the version before it.
-    assert versions[activated] != versions[reactivated] != versions[suspended]
-    assert versions[suspended - SECOND] == versions[activated]
+    # Each change of the agreement is its own version; the instant just
+    # before a change still answers with the version before it, and a key's
+    # change makes no agreement version.
+    assert versions[timeline.activated] != versions[timeline.reactivated] != versions[timeline.suspended]
+    assert versions[timeline.suspended - SECOND] == versions[timeline.activated]
+    assert versions[timeline.key_a_retired] == versions[timeline.reactivated]
+
+
+def test_keys_carry_their_dates_as_they_were_at_the_instant(world, clock, anon):
+    timeline = walk_kz_timeline(world, clock)
+    keys = {k["kid"]: k for k in kz_in_cn(anon, timeline.key_b_compromised)["keys"]}
+    first, a, b = keys[timeline.first_key.kid], keys[timeline.key_a.kid], keys[timeline.key_b.kid]
+    assert (first["compromised_at"], first["retired_at"]) == (z(timeline.first_key_compromised), None)
+    assert (a["not_before"], a["not_after"]) == (z(timeline.key_a_registered), None)
+    assert (a["retired_at"], a["compromised_at"]) == (z(timeline.key_a_retired), None)
+    assert (b["not_before"], b["compromised_at"]) == (z(timeline.key_b_registered), z(timeline.key_b_compromised))
+    # Before its retirement, A's answer says nothing of it.
+    (_, a_before, _) = kz_in_cn(anon, timeline.key_a_retired - SECOND)["keys"]
+    assert (a_before["status"], a_before["retired_at"]) == ("active", None)
 
 
 def test_window_edges_are_from_inclusive_until_exclusive(world, clock, anon):
@@ -169,8 +169,11 @@ def test_keys_are_shown_as_they_were_at_the_instant(world, clock, anon):
         "status": "active",
         "not_before": key.not_before.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "not_after": None,
+        "retired_at": None,
+        "compromised_at": None,
+        "usable": True,
     }
-    assert after == {**before, "status": "compromised"}
+    assert after == {**before, "status": "compromised", "compromised_at": z(compromised), "usable": False}
 
 
 def test_domestic_authorities_are_recognized_without_agreement(world, anon):
@@ -274,6 +277,7 @@ def test_recognition_is_in_the_schema_and_it_validates(db):
     authority = schema["components"]["schemas"]["RecognizedAuthority"]
     assert set(authority["properties"]) == AUTHORITY_FIELDS
     assert set(schema["components"]["schemas"]["RecognitionAgreementVersion"]["properties"]) == AGREEMENT_FIELDS
+    assert set(schema["components"]["schemas"]["RecognitionKey"]["properties"]) == KEY_FIELDS
     out = io.StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
     assert "/api/v1/recognition/" in json.loads(out.getvalue())["paths"]

@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as svc
-from recognition.services.point_in_time import AgreementState, AuthorityState
+from recognition.services.point_in_time import AgreementState
 from recognition.trqp.queries import authorization_verdict, recognition_verdict
 from tests.clock import T0
+from tests.snapshots import AT, COMPROMISED_KEY, authority_state
 
 AUTHORIZATION = "/trqp/authorization"
 RECOGNITION = "/trqp/recognition"
@@ -185,16 +186,28 @@ def test_time_may_be_given_with_a_zero_offset_and_fractions(world):
     assert body["time_requested"] == "2090-01-01T00:00:00.500000Z"
 
 
+@pytest.mark.parametrize(
+    "context",
+    [{"context": {"time": None}}, {"context": None}, {"context": {}}, {}],
+    ids=["time null", "context null", "context empty", "no context"],
+)
+@pytest.mark.parametrize("url", [AUTHORIZATION, RECOGNITION])
+def test_a_null_or_absent_time_is_now(world, url, context):
+    """DESIGN §9: `context.time` defaults to now; a JSON null, for `time` or
+    for the whole `context`, is the same as leaving it out."""
+    action = "issue" if url == AUTHORIZATION else "recognize"
+    body = {**query(world.cl.authority.issuer, "CL" if url == AUTHORIZATION else "CN", action), **context}
+    before = datetime.now(UTC)
+    response = post(url, body)
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    requested = datetime.fromisoformat(answer["time_requested"])
+    assert before <= requested <= datetime.now(UTC)
+    assert answer["time_requested"] == answer["time_evaluated"]
+    assert answer["authorized" if url == AUTHORIZATION else "recognized"] is True
+
+
 # Pure verdicts -------------------------------------------------------------------------
-
-
-AT = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def authority_state(id: int, country: str, status: str = "active") -> AuthorityState:
-    return AuthorityState(
-        id=id, issuer=f"https://a{id}.test", name=f"A{id}", country=country, status=status, max_assurance="high"
-    )
 
 
 def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None) -> AgreementState:
@@ -229,6 +242,14 @@ def test_verdicts_are_pure_functions_of_snapshots():
     assert not authorization_verdict(authority=suspended, authority_id="CL", **common).granted
     assert not recognition_verdict(authority=suspended, authority_id="CL", agreements=[], **common).granted
     assert not authorization_verdict(authority=None, authority_id="CL", **common).granted
+    # Without a usable key nothing of the authority is recognized, at home or abroad; it stays authorized.
+    for keys, listed in [((), "none registered"), ((COMPROMISED_KEY,), "k0 compromised")]:
+        keyless = authority_state(1, "CL", keys=keys)
+        verdict = recognition_verdict(authority=keyless, authority_id="CN", agreements=[in_force], **common)
+        assert not verdict.granted and "no key of https://a1.test could sign a credential accepted" in verdict.message
+        assert f"(keys: {listed})" in verdict.message
+        assert not recognition_verdict(authority=keyless, authority_id="CL", agreements=[], **common).granted
+        assert authorization_verdict(authority=keyless, authority_id="CL", **common).granted
 
 
 # Problems ------------------------------------------------------------------------------

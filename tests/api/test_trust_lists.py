@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 
 from identity import services as identity
 from recognition.services import agreements as agreement_services
+from recognition.services.point_in_time import recognition_at
 from recognition.services.registry_keys import registry_key_rotate
 from recognition.services.trust_lists import trust_list_jws
 from recognition.trust_models import RegistryKey, TrustListState
@@ -193,6 +194,20 @@ def test_a_compromised_key_stays_listed_with_its_status(world, anon):
     (key,) = by_issuer(verified(anon))[world.cl.authority.issuer]["jwks"]["keys"]
     assert key["status"] == "compromised"
     assert datetime.fromisoformat(key["compromised_at"]) <= timezone.now()
+
+
+def test_an_authority_whose_keys_are_all_compromised_is_listed_though_not_recognized(world, anon):
+    # Decision (recognition/services/trust_lists.py): the list follows the
+    # terms and carries the keys; GET recognition/, the matrix and TRQP call
+    # the authority not recognized, as no credential of it can be accepted.
+    identity.key_mark_compromised(key=world.cl.key)
+    listed = by_issuer(verified(anon))[world.cl.authority.issuer]
+    assert [key["status"] for key in listed["jwks"]["keys"]] == ["compromised"]
+    assert [scope["agreement_id"] for scope in listed["recognized_for"]] == [world.cn_recognizes_cl.id]
+    (cl,) = anon.get("/api/v1/recognition/", {"origin": "CL", "destination": "CN"}).json()["authorities"]
+    assert (cl["recognized"], [key["usable"] for key in cl["keys"]]) == (False, [False])
+    (answer,) = recognition_at(destination="CN", origin="CL", at=timezone.now())
+    assert answer.terms_hold and not answer.recognized
 
 
 def test_retired_keys_carry_when_they_were_retired(world, anon):

@@ -23,8 +23,8 @@ from django.utils import timezone
 from identity import services as identity
 from identity.jose import thumbprint
 from identity.models import AuthorityKey
+from recognition.instants import iso
 from recognition.models import RecognitionAgreement
-from recognition.services.matrix import iso
 from tests.actors import PASSWORD, build_world
 from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
 
@@ -69,6 +69,8 @@ def matrix_cell(page, destination: str, origin: str) -> str:
 def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, plain_http_cookies, request):
     world = build_world()
     second_cl = identity.authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
+    # With a key, or no credential of it could be accepted and no agreement would make it recognized.
+    identity.key_register(authority=second_cl, jwk=identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
     # China recognizes one of Chile's two authorities: the cell is partly recognized.
     before = iso(timezone.now())
     jwk = identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate())

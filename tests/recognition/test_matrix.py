@@ -5,7 +5,7 @@ answered from history, and the same data as JSON."""
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -27,24 +27,20 @@ from recognition.services.matrix import (
     build_matrix,
     classify,
     in_window,
-    parse_instant,
 )
 from recognition.services.point_in_time import AgreementState, AuthorityState
 from tests.actors import PASSWORD
 from tests.clock import T0
+from tests.snapshots import AT, COMPROMISED_KEY, authority_state
 
 PAGE = "/recognition/matrix/"
 API = "/api/v1/recognition/matrix/"
-AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 # Snapshots for the pure function -------------------------------------------
 
 
-def authority(id: int, country: str = "CL", status: str = "active") -> AuthorityState:
-    return AuthorityState(
-        id=id, issuer=f"https://a{id}.test", name=f"A{id}", country=country, status=status, max_assurance="high"
-    )
+authority = authority_state
 
 
 def agreement(
@@ -135,6 +131,31 @@ CASES = [
     ),
     ("agreement in force, authority revoked", [authority(1, status="revoked")], [agreement(10, 1)], CellState.NONE),
     (
+        "agreement in force, no usable key",
+        [authority(1, keys=(COMPROMISED_KEY,))],
+        [agreement(10, 1)],
+        CellState.NONE,
+    ),
+    ("agreement in force, no key at all", [authority(1, keys=())], [agreement(10, 1)], CellState.NONE),
+    (
+        "suspended but with no usable key: not held",
+        [authority(1, keys=(COMPROMISED_KEY,))],
+        [agreement(10, 1, status="suspended")],
+        CellState.NONE,
+    ),
+    (
+        "authority suspended and no usable key: not held",
+        [authority(1, status="suspended", keys=())],
+        [agreement(10, 1)],
+        CellState.NONE,
+    ),
+    (
+        "one of two active authorities without a usable key",
+        [authority(1), authority(2, keys=(COMPROMISED_KEY,))],
+        [agreement(10, 1), agreement(11, 2)],
+        CellState.PARTLY_RECOGNIZED,
+    ),
+    (
         "recognized beats suspended elsewhere",
         [authority(1), authority(2)],
         [agreement(10, 1), agreement(11, 2, status="suspended")],
@@ -171,37 +192,16 @@ def test_build_matrix_marks_the_diagonal_domestic_and_reciprocal_pairs():
     assert [c.origin for c in matrix.rows()[1][1]] == ["CL", "CN", "KZ"]
 
 
+def test_the_diagonal_marks_an_authority_without_a_usable_key_not_recognized():
+    keyless, keyed = authority(1, "CN", keys=()), authority(2, "CN")
+    (cell,) = build_matrix(AT, [keyless, keyed], []).cells
+    assert cell.state == CellState.DOMESTIC
+    assert [(e.authority.id, e.recognized) for e in cell.authorities] == [(1, False), (2, True)]
+
+
 def test_drafts_are_left_out_of_the_cell():
     entry: AuthorityEntry = authority_entry(authority(1), "CN", [agreement(10, 1, status="draft")], AT)
     assert entry.agreements == () and not entry.held
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-03-01", AT),
-        ("2026-03-01T00:00:00Z", AT),
-        ("2026-03-01t00:00:00z", AT),
-        ("2026-03-01T00:00:00+00:00", AT),
-        ("2026-03-01T00:00:00.123456789Z", AT + timedelta(microseconds=123456)),
-    ],
-)
-def test_instants_are_utc_dates_or_rfc3339(text, expected):
-    assert parse_instant(text, allow_date=True) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["yesterday", "2026-02-30", "2026-03-01T00:00:00", "2026-03-01T08:00:00+08:00", "2026-03-01T00:00:00 00:00", ""],
-)
-def test_other_instants_are_refused_with_a_message(text):
-    with pytest.raises(ValueError, match=r"RFC 3339|date|UTC"):
-        parse_instant(text, allow_date=True)
-
-
-def test_a_bare_date_is_refused_where_only_a_time_is_allowed():
-    with pytest.raises(ValueError, match="RFC 3339"):
-        parse_instant("2026-03-01")
 
 
 # The page -------------------------------------------------------------------
@@ -474,6 +474,7 @@ def test_json_has_the_documented_shape(world):
             "name": world.cl.authority.name,
             "status": "active",
             "recognized": True,
+            "has_usable_key": True,
             "credential_types": ["merchant-identity"],
             "agreements": [world.cn_recognizes_cl.pk],
         }
