@@ -248,6 +248,46 @@ def test_unknown_fields_and_field_errors_are_reported_together(world, api):
     assert "destination: This field is required." in detail
 
 
+# Duplicate member names: which one counts is for no parser to guess ------------
+
+
+def test_a_body_that_repeats_a_member_name_is_a_400_and_nothing_is_decided(world, api):
+    token = sign(world.cl)
+    assert api.post(VERIFY_URL, f'{{"token": "{token}", "destination": "CN"}}').status_code == 200
+    bodies = {
+        # Last one wins in Python's json: this was an accepted verification.
+        f'{{"token": 5, "token": "{token}", "destination": "CN"}}': "token",
+        f'{{"token": "{token}", "token": 5, "destination": "CN"}}': "token",
+        f'{{"token": "{token}", "destination": "VN", "destination": "CN"}}': "destination",
+        f'{{"token": "{token}", "destination": "CN", "origin": null, "origin": "CL"}}': "origin",
+        # At any depth (the unknown member would be a 400 too, but later).
+        f'{{"token": "{token}", "destination": "CN", "x": [{{"y": {{"z": 1, "z": 2}}}}]}}': "z",
+    }
+    for body, name in bodies.items():
+        detail = error_of(api.post(VERIFY_URL, body), 400, "malformed_request")
+        assert detail == f"JSON parse error - duplicate member name {name!r}", body
+    assert Verification.objects.count() == 1
+
+
+def test_a_batch_item_that_repeats_a_member_name_makes_the_batch_a_400(world, api):
+    token = sign(world.cl)
+    good = f'{{"token": "{token}", "destination": "CN"}}'
+    bad = f'{{"token": "{token}", "destination": "KZ", "destination": "CN"}}'
+    for body, name in [
+        (f'{{"items": [{good}, {bad}]}}', "destination"),
+        (f'{{"items": [{good}], "items": [{good}, {good}]}}', "items"),
+    ]:
+        detail = error_of(api.post(BATCH_URL, body), 400, "malformed_request")
+        assert detail == f"JSON parse error - duplicate member name {name!r}"
+    assert not Verification.objects.exists()
+
+
+def test_a_long_repeated_member_name_is_quoted_only_in_part(world, api):
+    name = "n" * 5000
+    detail = error_of(api.post(VERIFY_URL, f'{{"{name}": 1, "{name}": 2}}'), 400, "malformed_request")
+    assert detail == f"JSON parse error - duplicate member name {name[:100]!r}"
+
+
 def good_items(world, n: int) -> list[dict]:
     return [{"token": sign(world.cl), "destination": "CN"} for _ in range(n)]
 
