@@ -107,8 +107,10 @@ class AuditRowSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(help_text="Always YYYY-MM-DDTHH:MM:SS.ffffffZ, as hashed")
     client = serializers.CharField(help_text="The API key's name, or user:<username>")
     destination = serializers.CharField()
-    origin = serializers.CharField(help_text="The issuer's country once the signature verified; else as declared")
-    declared_origin = serializers.CharField()
+    origin = serializers.CharField(
+        help_text="The issuer's country once the signature verified; else empty (never the declared origin)"
+    )
+    declared_origin = serializers.CharField(help_text="The origin the caller declared; empty if none")
     issuer = serializers.CharField(help_text="What the token claimed (truncated), verified or not")
     kid = serializers.CharField()
     subject = serializers.CharField()

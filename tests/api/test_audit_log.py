@@ -129,7 +129,9 @@ def test_unverified_token_records_its_claims_but_not_their_origin(world, api):
     row = Verification.objects.get()
     assert (row.decision, row.reasons) == ("rejected", ["invalid_signature"])
     assert (row.issuer, row.subject) == ("https://egov-kz.test/issuer", "KZ-0001")
-    assert (row.origin, row.declared_origin) == ("CL", "CL")
+    # The origin is recorded only from a verified signature: neither the
+    # declared CL nor the claimed issuer's KZ is a fact.
+    assert (row.origin, row.declared_origin) == ("", "CL")
 
 
 def test_malformed_token_is_recorded_like_any_other_decision(world, api):

@@ -125,8 +125,10 @@ def test_rejection_of_an_unverified_token_echoes_no_claim_and_not_the_declared_o
     assert body["origin"] is None
     assert body["issuer"] is body["merchant"] is body["credential"] is body["agreement"] is None
     assert body["audit"] == {"seq": record.seq, "hash": record.hash}
-    # The audit row keeps what was declared and claimed, as evidence.
-    assert (record.declared_origin, record.issuer, record.subject) == (
+    # The audit row keeps what was declared and claimed, as evidence, and
+    # records no origin: nothing proved one.
+    assert (record.origin, record.declared_origin, record.issuer, record.subject) == (
+        "",
         "CL",
         "https://registro-cl.test/issuer",
         "CL-0001",
