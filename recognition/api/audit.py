@@ -108,7 +108,8 @@ class AuditRowSerializer(serializers.Serializer):
     client = serializers.CharField(help_text="The API key's name, or user:<username>")
     destination = serializers.CharField()
     origin = serializers.CharField(
-        help_text="The issuer's country once the signature verified; else empty (never the declared origin)"
+        help_text="The issuer's country once the signature verified with a key not compromised; else empty"
+        " (never the declared origin)"
     )
     declared_origin = serializers.CharField(help_text="The origin the caller declared; empty if none")
     issuer = serializers.CharField(help_text="What the token claimed (truncated), verified or not")

@@ -16,6 +16,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from identity import services as identity
 from recognition.api import views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
@@ -177,6 +178,37 @@ def test_a_token_string_with_odd_characters_is_a_recorded_rejection(world, api, 
     assert response.status_code == 200, response.content
     assert [reason["code"] for reason in response.json()["reasons"]] == ["malformed_token"]
     assert Verification.objects.count() == 1
+
+
+def test_a_compromised_key_signature_echoes_no_claim_but_lists_every_reason(world, api):
+    # The signature verifies, but anyone may hold a compromised key: nothing
+    # it signed is a fact, not even the issuer's country.
+    token = sign(world.cl, credential_type="export-licence")
+    identity.key_mark_compromised(key=world.cl.key)
+    identity.merchant_suspend(merchant=world.cl.merchant)
+
+    response = api.verify(token, "CN", "VN")
+
+    assert response.status_code == 200
+    body = response.json()
+    record = Verification.objects.get()
+    assert (body["decision"], body["accepted"]) == ("rejected", False)
+    assert [reason["code"] for reason in body["reasons"]] == [
+        "key_compromised",
+        "merchant_suspended",
+        "origin_mismatch",
+        "credential_type_not_recognized",
+    ]
+    assert body["origin"] is body["issuer"] is body["merchant"] is body["credential"] is None
+    assert body["audit"] == {"seq": record.seq, "hash": record.hash}
+    assert record.reasons == [reason["code"] for reason in body["reasons"]]
+    # The row keeps the claims as evidence, and records no origin.
+    assert (record.origin, record.declared_origin, record.issuer, record.subject) == (
+        "",
+        "VN",
+        "https://registro-cl.test/issuer",
+        "CL-0001",
+    )
 
 
 # 400: not of the documented shape -------------------------------------------
