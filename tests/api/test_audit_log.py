@@ -6,10 +6,11 @@ the answer or not at all."""
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,25 @@ def test_chain_is_the_documented_sha256_chain(world, api):
         assert row.prev_hash == prev_hash, row.seq
         assert row.hash == expected_hash(prev_hash, row), row.seq
         prev_hash = row.hash
+
+
+def test_readme_example_of_the_audit_hash_is_what_the_code_computes(settings):
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    prev_hash = re.search(r"^\$ prev_hash=([0-9a-f]{64})$", readme, re.MULTILINE)[1]
+    text = re.search(r"^\$ json='(\{.*\})'$", readme, re.MULTILINE)[1]
+    digest = re.search(r"^([0-9a-f]{64})  -$", readme, re.MULTILINE)[1]
+    fields = json.loads(text)
+    row = Verification(
+        **{**fields, "id": uuid.UUID(fields["id"]), "created_at": datetime.fromisoformat(fields["created_at"])}
+    )
+
+    assert (prev_hash, list(fields)) == (GENESIS, sorted(HASHED))
+    assert hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest() == digest
+    # The service writes exactly this JSON for such a row, and so this hash.
+    assert audit._CANONICAL.encode(audit.hashed_fields(row)) == text
+    assert audit.chain_hash(prev_hash, audit.hashed_fields(row)) == expected_hash(prev_hash, row) == digest
+    # The example answer shows the same row.
+    assert f'"id": "{fields["id"]}"' in readme and f'"hash": "{digest}"' in readme
 
 
 # Append-only in the application -------------------------------------------------------------
