@@ -5,6 +5,29 @@ from django.utils import timezone
 from tests.actors import World, build_world
 from tests.clock import Clock
 
+# The one setting that lets a TRUNCATE of the audit log through on PostgreSQL,
+# and only for a role holding the table owner's privileges (migration 0007).
+ALLOW_AUDIT_TRUNCATE = "SET LOCAL recognition.allow_audit_truncate = 'on'"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_may_truncate_the_audit_log():
+    """Django's flush after each transactional test empties every table with
+    one TRUNCATE, which the audit log refuses on PostgreSQL; the flush's own
+    transaction sets the setting first. Nothing else in the suite gets it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    operations = type(connection.ops)
+    execute_sql_flush = operations.execute_sql_flush
+
+    def flush_with_audit_truncate(self, sql_list):
+        return execute_sql_flush(self, [ALLOW_AUDIT_TRUNCATE, *sql_list] if sql_list else sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "execute_sql_flush", flush_with_audit_truncate)
+        yield
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:

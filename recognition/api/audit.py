@@ -102,13 +102,16 @@ def export_response(queryset: QuerySet, fmt: str) -> StreamingHttpResponse:
 class AuditRowSerializer(serializers.Serializer):
     """One audit row (DESIGN §6), as the chain hashes it."""
 
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text="Lower-case hex with dashes, as hashed")
     seq = serializers.IntegerField()
     created_at = serializers.DateTimeField(help_text="Always YYYY-MM-DDTHH:MM:SS.ffffffZ, as hashed")
     client = serializers.CharField(help_text="The API key's name, or user:<username>")
     destination = serializers.CharField()
-    origin = serializers.CharField(help_text="The issuer's country once the signature verified; else as declared")
-    declared_origin = serializers.CharField()
+    origin = serializers.CharField(
+        help_text="The issuer's country once the signature verified with a key not compromised; else empty"
+        " (never the declared origin)"
+    )
+    declared_origin = serializers.CharField(help_text="The origin the caller declared; empty if none")
     issuer = serializers.CharField(help_text="What the token claimed (truncated), verified or not")
     kid = serializers.CharField()
     subject = serializers.CharField()
@@ -119,7 +122,10 @@ class AuditRowSerializer(serializers.Serializer):
     agreement_id = serializers.IntegerField(allow_null=True)
     agreement_version = serializers.IntegerField(allow_null=True, help_text="history_id of the applied version")
     prev_hash = serializers.CharField()
-    hash = serializers.CharField(help_text="SHA-256(prev_hash || canonical JSON of the fields before prev_hash)")
+    hash = serializers.CharField(
+        help_text="SHA-256 (lower-case hex) of prev_hash's 64 ASCII hex digits followed by the UTF-8 canonical JSON"
+        " (sorted keys, no spaces, non-ASCII unescaped) of the 16 members before prev_hash; README: The audit log"
+    )
 
     class Meta:
         ref_name = "AuditRow"

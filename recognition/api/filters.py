@@ -129,7 +129,9 @@ def filter_agreements(queryset: QuerySet, params: dict[str, Any]) -> QuerySet:
 
 class AuditFilter(QueryParams):
     destination = CountryCodeField(required=False, help_text="Where the credential was presented (upper case).")
-    origin = CountryCodeField(required=False, help_text="The issuer's country (declared, if never verified).")
+    origin = CountryCodeField(
+        required=False, help_text="The issuer's country, recorded only from a verified signature (never as declared)."
+    )
     issuer = serializers.CharField(
         required=False, max_length=500, trim_whitespace=False, help_text="The `iss` the token claimed, exactly."
     )

@@ -1,6 +1,8 @@
 """The answer of one verification (DESIGN §5), built from the decision and
-the audit row. `issuer`, `merchant` and `credential` are filled only from a
-token whose signature verified: unauthenticated claims are never echoed."""
+the audit row. `origin`, `issuer`, `merchant` and `credential` are filled
+only from an authenticated token (`Decision.authenticated`: its signature
+verified, with a key not marked compromised): unauthenticated claims are
+never echoed."""
 
 import functools
 from datetime import UTC, datetime
@@ -25,7 +27,7 @@ def _numeric_date(value: Any) -> str | None:
 
 def _verified_parts(outcome: Outcome) -> dict[str, Any]:
     decision, subject = outcome.decision, outcome.subject
-    if not decision.verified or subject.authority is None:
+    if not decision.authenticated or subject.authority is None:
         return {"issuer": None, "merchant": None, "credential": None}
     claims, authority, merchant = decision.claims, subject.authority, subject.merchant
     claimed_merchant = claims.get("merchant") if isinstance(claims.get("merchant"), dict) else {}
@@ -56,7 +58,7 @@ def _verified_parts(outcome: Outcome) -> dict[str, Any]:
 
 def _verified_origin(outcome: Outcome) -> str | None:
     authority = outcome.subject.authority
-    return str(authority.country) if outcome.decision.verified and authority is not None else None
+    return str(authority.country) if outcome.decision.authenticated and authority is not None else None
 
 
 def present(outcome: Outcome) -> dict[str, Any]:
@@ -67,8 +69,8 @@ def present(outcome: Outcome) -> dict[str, Any]:
         "decision": record.decision,
         "accepted": decision.accepted,
         "reasons": [{"code": str(code), "detail": detail} for code, detail in decision.reasons],
-        # The origin is a fact only once the issuer's signature verified; a
-        # declared origin is not echoed back as one.
+        # The origin is a fact only once the issuer's signature verified (with
+        # a key not compromised); a declared origin is not echoed back as one.
         "origin": _verified_origin(outcome),
         "destination": record.destination,
         "evaluated_at": _iso(outcome.evaluated_at),

@@ -293,19 +293,23 @@ class AuditReceiptSerializer(serializers.Serializer):
         ref_name = "AuditReceipt"
 
 
+AUTHENTICATED_ONLY = (
+    "null unless the signature verified with a key not marked compromised (a compromised key's signature proves"
+    " nothing; key_compromised is then among the reasons)"
+)
+
+
 class VerificationResponseSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="The audit record's id")
     decision = serializers.ChoiceField(choices=["accepted", "rejected"])
     accepted = serializers.BooleanField()
     reasons = ReasonSerializer(many=True, help_text="Empty exactly when accepted")
-    origin = serializers.CharField(
-        allow_null=True, help_text="The issuing authority's country; null unless the signature verified"
-    )
+    origin = serializers.CharField(allow_null=True, help_text=f"The issuing authority's country; {AUTHENTICATED_ONLY}")
     destination = serializers.CharField()
     evaluated_at = serializers.DateTimeField()
-    issuer = VerifiedIssuerSerializer(allow_null=True, help_text="null unless the signature verified")
-    merchant = VerifiedMerchantSerializer(allow_null=True, help_text="null unless the signature verified")
-    credential = VerifiedCredentialSerializer(allow_null=True, help_text="null unless the signature verified")
+    issuer = VerifiedIssuerSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
+    merchant = VerifiedMerchantSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
+    credential = VerifiedCredentialSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
     agreement = AppliedAgreementSerializer(
         allow_null=True, help_text="The agreement that made the decision; null when domestic or none"
     )

@@ -65,7 +65,10 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERRORS = {
-    400: _error("The request is not of the documented shape (not JSON, not an object, a missing or wrong field)"),
+    400: _error(
+        "The request is not of the documented shape (not JSON, a member name repeated in any object, not an object,"
+        " a missing or wrong field)"
+    ),
     401: _error("No API key, or an unknown, revoked or expired one (WWW-Authenticate: Api-Key)"),
     403: _error("The caller has no platform or regulator role"),
     405: _error("Only POST is allowed"),

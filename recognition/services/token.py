@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from recognition.json_members import repeated_name
 from recognition.reasons import Reason
 
 ALLOWED_ALGS = frozenset({"EdDSA", "ES256", "ES384", "PS256", "RS256"})
@@ -84,11 +85,7 @@ def _b64url(segment: str, name: str) -> bytes:
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set[str] = set()
-        for name, _ in pairs:
-            if name in seen:
-                raise _Malformed(f"duplicate member name {name!r}")
-            seen.add(name)
+        raise _Malformed(f"duplicate member name {repeated_name(pairs)!r}")
     return result
 
 

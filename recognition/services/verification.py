@@ -304,8 +304,10 @@ def audit_entry(client: str, decided: Decided) -> AuditEntry:
     return AuditEntry(
         client=client[:150],
         destination=request.destination,
-        # The origin is a fact only once the issuer's signature verified.
-        origin=subject.authority.country if decision.verified and subject.authority else (request.origin or ""),
+        # The origin is a fact only once the issuer's signature verified, with
+        # a key not compromised (DESIGN §5): never the caller's declaration,
+        # which declared_origin keeps.
+        origin=subject.authority.country if decision.authenticated and subject.authority else "",
         declared_origin=request.origin or "",
         issuer=claimed(claims.get("iss"), 500),
         kid=claimed(header.get("kid"), 200),

@@ -106,6 +106,14 @@ class Decision:
         return not self.reasons
 
     @property
+    def authenticated(self) -> bool:
+        """The signature verified with a key that still proves who signed.
+        A compromised key's signature proves nothing (anyone may hold the
+        key): its token is refused with every policy reason listed, but its
+        claims are no more facts than an unverified token's (DESIGN §5)."""
+        return self.verified and all(code != Reason.KEY_COMPROMISED for code, _ in self.reasons)
+
+    @property
     def codes(self) -> list[str]:
         return [str(code) for code, _ in self.reasons]
 

@@ -37,8 +37,8 @@ COMMON_PROBLEMS = {
 }
 QUERY_PROBLEMS = {
     (400, PROBLEM_JSON): _problem(
-        "Malformed query: not JSON, not an object, a missing or unknown field, a bad `context.time`, an unknown "
-        "country code, or the wrong `action`"
+        "Malformed query: not JSON, a member name repeated in any object, not an object, a missing or unknown "
+        "field, a bad `context.time`, an unknown country code, or the wrong `action`"
     ),
     (404, PROBLEM_JSON): _problem("Unknown entity: no authority has ever had this issuer"),
     # The body-size middleware (config/middleware.py) refuses before any view runs.

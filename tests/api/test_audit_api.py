@@ -134,6 +134,19 @@ def test_filter_by_destination_origin_issuer_and_decision(world, regulator, deci
     assert seqs(regulator.get(LIST, {"decision": "rejected", "destination": "CN"})) == [2]
 
 
+def test_origin_filter_matches_verified_origins_never_declared_ones(world, api, regulator):
+    forged = sign(world.cl)[:-6] + "AAAAAA"
+    assert api.verify(forged, "CN", "CL").json()["reasons"][0]["code"] == "invalid_signature"  # seq 1
+    assert api.verify(sign(world.kz), "CN", "CL").status_code == 200  # seq 2: origin_mismatch, verified KZ
+
+    assert seqs(regulator.get(LIST, {"origin": "CL"})) == []
+    assert seqs(regulator.get(LIST, {"origin": "KZ"})) == [2]
+    assert [(row["origin"], row["declared_origin"]) for row in regulator.get(LIST).json()["results"]] == [
+        ("", "CL"),
+        ("KZ", "CL"),
+    ]
+
+
 def test_filter_by_reason_code_matches_exactly_the_rows_listing_it(regulator, decisions):
     assert decisions["cl_in_kz"].reasons == ["origin_mismatch", "no_agreement"]
     assert seqs(regulator.get(LIST, {"reason": "no_agreement"})) == [2, 4]

@@ -6,14 +6,17 @@ the answer or not at all."""
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
-from datetime import UTC, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management.base import CommandError
 from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -23,6 +26,7 @@ from recognition.services import audit
 from recognition.services.agreements import agreement_update_terms
 from tests.api.conftest import BATCH_URL, Api, tamper
 from tests.cli import call, manage
+from tests.conftest import ALLOW_AUDIT_TRUNCATE
 from tests.tokens import claims_for, sign
 
 GENESIS = "0" * 64
@@ -126,7 +130,9 @@ def test_unverified_token_records_its_claims_but_not_their_origin(world, api):
     row = Verification.objects.get()
     assert (row.decision, row.reasons) == ("rejected", ["invalid_signature"])
     assert (row.issuer, row.subject) == ("https://egov-kz.test/issuer", "KZ-0001")
-    assert (row.origin, row.declared_origin) == ("CL", "CL")
+    # The origin is recorded only from a verified signature: neither the
+    # declared CL nor the claimed issuer's KZ is a fact.
+    assert (row.origin, row.declared_origin) == ("", "CL")
 
 
 def test_malformed_token_is_recorded_like_any_other_decision(world, api):
@@ -226,6 +232,25 @@ def test_chain_is_the_documented_sha256_chain(world, api):
         prev_hash = row.hash
 
 
+def test_readme_example_of_the_audit_hash_is_what_the_code_computes(settings):
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    prev_hash = re.search(r"^\$ prev_hash=([0-9a-f]{64})$", readme, re.MULTILINE)[1]
+    text = re.search(r"^\$ json='(\{.*\})'$", readme, re.MULTILINE)[1]
+    digest = re.search(r"^([0-9a-f]{64})  -$", readme, re.MULTILINE)[1]
+    fields = json.loads(text)
+    row = Verification(
+        **{**fields, "id": uuid.UUID(fields["id"]), "created_at": datetime.fromisoformat(fields["created_at"])}
+    )
+
+    assert (prev_hash, list(fields)) == (GENESIS, sorted(HASHED))
+    assert hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest() == digest
+    # The service writes exactly this JSON for such a row, and so this hash.
+    assert audit._CANONICAL.encode(audit.hashed_fields(row)) == text
+    assert audit.chain_hash(prev_hash, audit.hashed_fields(row)) == expected_hash(prev_hash, row) == digest
+    # The example answer shows the same row.
+    assert f'"id": "{fields["id"]}"' in readme and f'"hash": "{digest}"' in readme
+
+
 # Append-only in the application -------------------------------------------------------------
 
 
@@ -281,6 +306,76 @@ def test_database_refuses_raw_update_and_delete_on_postgresql(postgres_only, wor
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
         assert snapshot() == before, sql
+
+
+def run_deferred_checks() -> None:
+    """PostgreSQL refuses to TRUNCATE a table with deferred foreign-key checks
+    pending (this test's transaction inserted rows): run them now, so that a
+    TRUNCATE reaches the trigger."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_database_refuses_truncate_on_postgresql(postgres_only, world, api):
+    three_decisions(world, api)
+    before = snapshot()
+    run_deferred_checks()
+
+    for sql in [
+        "TRUNCATE recognition_verification",
+        "TRUNCATE recognition_verification RESTART IDENTITY CASCADE",
+        # Reaches the audit log through its foreign key to the agreements.
+        "TRUNCATE recognition_recognitionagreement CASCADE",
+    ]:
+        refused = pytest.raises(DatabaseError, match="append-only: TRUNCATE refused")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+        assert snapshot() == before, sql
+    assert call("verify_audit_chain").stdout.startswith("audit chain intact: 3 records")
+
+
+class RolledBack(Exception):
+    pass
+
+
+def test_truncate_setting_helps_only_a_role_that_could_drop_the_trigger_anyway(postgres_only, world, api):
+    """The test runner's flush sets recognition.allow_audit_truncate (tests/
+    conftest.py). Any role may SET a custom setting; it counts only for a role
+    holding the table owner's privileges, who could DROP the trigger anyway."""
+    three_decisions(world, api)
+    before = snapshot()
+    run_deferred_checks()
+    outsider = f"audit_outsider_{uuid.uuid4().hex[:12]}"  # created in this test's transaction, rolled back with it
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {outsider}")
+        cursor.execute(f"GRANT TRUNCATE ON recognition_verification TO {outsider}")
+
+    refused = pytest.raises(DatabaseError, match="append-only: TRUNCATE refused")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {outsider}")
+        cursor.execute(ALLOW_AUDIT_TRUNCATE)
+        cursor.execute("TRUNCATE recognition_verification")
+    assert snapshot() == before
+
+    # The owner (this connection), as the flush does; undone by the savepoint.
+    with pytest.raises(RolledBack), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(ALLOW_AUDIT_TRUNCATE)
+        cursor.execute("TRUNCATE recognition_verification")
+        assert Verification.objects.count() == 0
+        raise RolledBack
+    assert snapshot() == before
+
+
+def test_database_refuses_a_flush_outside_the_test_runner_on_postgresql(postgres_only, world, api, monkeypatch):
+    # `manage.py flush` on a deployment: the same TRUNCATE, without the setting.
+    three_decisions(world, api)
+    run_deferred_checks()
+    monkeypatch.setattr(type(connection.ops), "execute_sql_flush", BaseDatabaseOperations.execute_sql_flush)
+
+    with pytest.raises(CommandError, match="couldn't be flushed") as refused:
+        call("flush", "--no-input")
+    assert "append-only: TRUNCATE refused" in str(refused.value.__cause__)
+    assert Verification.objects.count() == 3
 
 
 # verify_audit_chain -------------------------------------------------------------------------

@@ -1,8 +1,20 @@
 """DESIGN §7: a status change, made through the admin action, the management
 command or the service, takes effect for the very next verification on every
-worker. The verification path keeps no cache of mutable state; the
-two-process test shows that a long-running worker, holding its persistent
-database connection, sees a change another process made."""
+worker.
+
+The verification path does cache mutable state: each worker keeps the
+authorities, their keys, the agreements and the credential types in a
+`RegistrySnapshot` (recognition/services/verification.py), tagged with the
+registry stamp it was loaded at. Every write to those tables gives the stamp
+a new value in the same transaction (database triggers, migration 0005), and
+every verification reads the stamp and reloads a snapshot that is not of it.
+Merchants and registry-issued credentials are not cached: they are read for
+each request. The tests here change each kind of state (a key, a merchant, an
+agreement) and verify at once; the two-process test shows that a
+long-running worker, holding its persistent database connection, sees a
+merchant suspension another process made, and
+tests/api/test_hot_path_registry_cache.py that one sees a key compromised by
+another process (the snapshot's invalidation)."""
 
 import json
 import os

@@ -294,6 +294,19 @@ def test_every_malformed_request_is_a_400_problem(world, body, code):
     assert_problem(post(RECOGNITION, body), 400, code)
 
 
+@pytest.mark.parametrize("url", [AUTHORIZATION, RECOGNITION])
+def test_a_query_that_repeats_a_member_name_is_a_400_problem(world, url):
+    # Last one wins in Python's json: this asked about Chile's registry.
+    action = "issue" if url == AUTHORIZATION else "recognize"
+    body = json.dumps(query(CL_ISSUER, "CN", action))
+    for repeated, name in [
+        ('{"entity_id": "https://nobody.test/issuer", ' + body[1:], "entity_id"),
+        (body[:-1] + ', "context": {"time": "2020-01-01T00:00:00Z", "time": "2026-03-01T00:00:00Z"}}', "time"),
+    ]:
+        problem = assert_problem(post(url, repeated), 400, "malformed_request")
+        assert problem["detail"] == f"JSON parse error - duplicate member name {name!r}"
+
+
 def test_authorization_wants_the_issue_action(world):
     body = query(world.cl.authority.issuer, "CL", "recognize")
     problem = assert_problem(post(AUTHORIZATION, body), 400, "invalid_request")

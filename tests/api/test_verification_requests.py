@@ -16,6 +16,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from identity import services as identity
 from recognition.api import views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
@@ -125,8 +126,10 @@ def test_rejection_of_an_unverified_token_echoes_no_claim_and_not_the_declared_o
     assert body["origin"] is None
     assert body["issuer"] is body["merchant"] is body["credential"] is body["agreement"] is None
     assert body["audit"] == {"seq": record.seq, "hash": record.hash}
-    # The audit row keeps what was declared and claimed, as evidence.
-    assert (record.declared_origin, record.issuer, record.subject) == (
+    # The audit row keeps what was declared and claimed, as evidence, and
+    # records no origin: nothing proved one.
+    assert (record.origin, record.declared_origin, record.issuer, record.subject) == (
+        "",
         "CL",
         "https://registro-cl.test/issuer",
         "CL-0001",
@@ -175,6 +178,37 @@ def test_a_token_string_with_odd_characters_is_a_recorded_rejection(world, api, 
     assert response.status_code == 200, response.content
     assert [reason["code"] for reason in response.json()["reasons"]] == ["malformed_token"]
     assert Verification.objects.count() == 1
+
+
+def test_a_compromised_key_signature_echoes_no_claim_but_lists_every_reason(world, api):
+    # The signature verifies, but anyone may hold a compromised key: nothing
+    # it signed is a fact, not even the issuer's country.
+    token = sign(world.cl, credential_type="export-licence")
+    identity.key_mark_compromised(key=world.cl.key)
+    identity.merchant_suspend(merchant=world.cl.merchant)
+
+    response = api.verify(token, "CN", "VN")
+
+    assert response.status_code == 200
+    body = response.json()
+    record = Verification.objects.get()
+    assert (body["decision"], body["accepted"]) == ("rejected", False)
+    assert [reason["code"] for reason in body["reasons"]] == [
+        "key_compromised",
+        "merchant_suspended",
+        "origin_mismatch",
+        "credential_type_not_recognized",
+    ]
+    assert body["origin"] is body["issuer"] is body["merchant"] is body["credential"] is None
+    assert body["audit"] == {"seq": record.seq, "hash": record.hash}
+    assert record.reasons == [reason["code"] for reason in body["reasons"]]
+    # The row keeps the claims as evidence, and records no origin.
+    assert (record.origin, record.declared_origin, record.issuer, record.subject) == (
+        "",
+        "VN",
+        "https://registro-cl.test/issuer",
+        "CL-0001",
+    )
 
 
 # 400: not of the documented shape -------------------------------------------
@@ -246,6 +280,46 @@ def test_unknown_fields_and_field_errors_are_reported_together(world, api):
     assert "unknown fields: extra, more" in detail
     assert "token: Not a valid string." in detail
     assert "destination: This field is required." in detail
+
+
+# Duplicate member names: which one counts is for no parser to guess ------------
+
+
+def test_a_body_that_repeats_a_member_name_is_a_400_and_nothing_is_decided(world, api):
+    token = sign(world.cl)
+    assert api.post(VERIFY_URL, f'{{"token": "{token}", "destination": "CN"}}').status_code == 200
+    bodies = {
+        # Last one wins in Python's json: this was an accepted verification.
+        f'{{"token": 5, "token": "{token}", "destination": "CN"}}': "token",
+        f'{{"token": "{token}", "token": 5, "destination": "CN"}}': "token",
+        f'{{"token": "{token}", "destination": "VN", "destination": "CN"}}': "destination",
+        f'{{"token": "{token}", "destination": "CN", "origin": null, "origin": "CL"}}': "origin",
+        # At any depth (the unknown member would be a 400 too, but later).
+        f'{{"token": "{token}", "destination": "CN", "x": [{{"y": {{"z": 1, "z": 2}}}}]}}': "z",
+    }
+    for body, name in bodies.items():
+        detail = error_of(api.post(VERIFY_URL, body), 400, "malformed_request")
+        assert detail == f"JSON parse error - duplicate member name {name!r}", body
+    assert Verification.objects.count() == 1
+
+
+def test_a_batch_item_that_repeats_a_member_name_makes_the_batch_a_400(world, api):
+    token = sign(world.cl)
+    good = f'{{"token": "{token}", "destination": "CN"}}'
+    bad = f'{{"token": "{token}", "destination": "KZ", "destination": "CN"}}'
+    for body, name in [
+        (f'{{"items": [{good}, {bad}]}}', "destination"),
+        (f'{{"items": [{good}], "items": [{good}, {good}]}}', "items"),
+    ]:
+        detail = error_of(api.post(BATCH_URL, body), 400, "malformed_request")
+        assert detail == f"JSON parse error - duplicate member name {name!r}"
+    assert not Verification.objects.exists()
+
+
+def test_a_long_repeated_member_name_is_quoted_only_in_part(world, api):
+    name = "n" * 5000
+    detail = error_of(api.post(VERIFY_URL, f'{{"{name}": 1, "{name}": 2}}'), 400, "malformed_request")
+    assert detail == f"JSON parse error - duplicate member name {name[:100]!r}"
 
 
 def good_items(world, n: int) -> list[dict]:

@@ -223,6 +223,39 @@ def test_cryptographic_failure_stops_before_any_policy_check():
     assert decision.codes == ["invalid_signature"] and not decision.verified and decision.claims == {}
 
 
+COMPROMISED = replace(SUBJECT, key=replace(KEY, status="compromised"))
+AUTHENTICATED = [
+    ("accepted", token(), SUBJECT, True),
+    ("verified, policy failures", token(exp=T - 120), replace(SUBJECT, merchant=None), True),
+    ("compromised key", token(), COMPROMISED, False),
+    ("compromised key among others", token(exp=T - 120), replace(COMPROMISED, declared_origin="KZ"), False),
+    ("bad signature", token()[:-4] + "AAAA", SUBJECT, False),
+    ("bad signature, compromised key", token()[:-4] + "AAAA", COMPROMISED, False),
+    ("unknown key", token(), replace(SUBJECT, key=None), False),
+    ("malformed", "not-a-token", SUBJECT, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("tok", "subject", "expected"), [case[1:] for case in AUTHENTICATED], ids=[case[0] for case in AUTHENTICATED]
+)
+def test_only_a_verified_signature_of_a_key_not_compromised_authenticates(tok, subject, expected):
+    decision = decide(parsed=parse_token(tok, max_bytes=8192), subject=subject, now=NOW, policy=POLICY)
+    assert decision.authenticated is expected
+
+
+def test_a_compromised_key_verifies_and_every_policy_reason_is_still_listed():
+    decision = decide(
+        parsed=parse_token(token(exp=T - 120), max_bytes=8192),
+        subject=replace(COMPROMISED, merchant=None, declared_origin="KZ"),
+        now=NOW,
+        policy=POLICY,
+    )
+    assert decision.verified and not decision.authenticated
+    assert decision.codes == ["expired", "key_compromised", "unknown_merchant", "origin_mismatch"]
+    assert decision.agreement == AGREEMENT and decision.claims["sub"] == "CL-0001"
+
+
 def test_an_agreement_that_accepts_wins_over_one_that_asks_more():
     strict = replace(AGREEMENT, id=8, min_assurance="high")
     decision = decide(
