@@ -156,7 +156,7 @@ def test_every_index_of_the_audit_table_is_one_a_query_or_a_rule_needs(postgres_
         "btree (issuer, seq)",
         "btree (origin, seq)",
         "btree (seq)",
-        "gin (reasons jsonb_path_ops) WITH (fastupdate=off) WHERE (reasons <> '[]'::jsonb)",
+        "gin (reasons jsonb_path_ops) WITH (fastupdate=off)",
     ]
 
 
