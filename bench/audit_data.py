@@ -3,10 +3,11 @@ bulk: COPY on PostgreSQL, one executemany transaction on SQLite, straight
 into recognition_verification (appending a million rows through the service
 would take an hour).
 
-A realistic mix: 80 destinations and 80 origins, a few of each far more
-common than the rest, three issuers an origin, about 80 % acceptances, the
-rejections spread over eight reason codes (some rows with two), rows of a
-batch sharing their created_at, created_at rising with seq over six months.
+A realistic mix: 62 destinations and 62 origins, one of each far more
+common than the rest and the others by Zipf's law, three issuers an origin,
+about 80 % acceptances, the rejections spread over eight reason codes (some
+rows with two), rows of a batch sharing their created_at, created_at rising
+with seq over six months.
 And values whose rows are counted, not drawn, so that they have the same
 rows at every size: `RARE_ORIGIN` (always presented in `RARE_DESTINATION`)
 and `RARE_REASON`, each on `rare` rows spread evenly over the log;
