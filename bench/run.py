@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,12 +41,11 @@ class Unavailable(Exception):
 class Worker:
     """A bench.worker process: one JSON command a line, one JSON answer."""
 
-    def __init__(self, name: str, database_url: str, env: dict[str, str], merchants: int, seed: int) -> None:
+    def __init__(self, name: str, database_url: str, env: dict[str, str], module: str, *arguments: str) -> None:
         self.name = name
         self.database_url = database_url
-        command = [sys.executable, "-m", "bench.worker", "--merchants", str(merchants), "--seed", str(seed)]
         self.process = subprocess.Popen(
-            command,
+            [sys.executable, "-m", module, *arguments],
             cwd=ROOT,
             env=dict(env, DATABASE_URL=database_url),
             stdin=subprocess.PIPE,
@@ -87,10 +86,13 @@ def postgres_server_url() -> str:
 
 
 @contextmanager
-def throwaway_databases(engine: str, names: list[str], directory: Path) -> Iterator[dict[str, str]]:
-    """name -> DATABASE_URL of a new, empty database, dropped on the way out."""
+def throwaway_databases(
+    engine: str, names: list[str], directory: Path, prefix: str = "bench"
+) -> Iterator[dict[str, str]]:
+    """name -> DATABASE_URL of a new, empty database, dropped on the way out
+    (PostgreSQL: `<prefix>_<pid>_<name>`)."""
     if engine == "sqlite":
-        yield {name: f"sqlite:///{directory / f'bench-{name}.sqlite3'}" for name in names}
+        yield {name: f"sqlite:///{directory / f'{prefix}-{name}.sqlite3'}" for name in names}
         return
     import psycopg2
 
@@ -100,7 +102,7 @@ def throwaway_databases(engine: str, names: list[str], directory: Path) -> Itera
     except psycopg2.Error as exc:
         raise Unavailable(f"cannot connect to PostgreSQL at {server.hostname}:{server.port}: {exc}".strip()) from None
     admin.autocommit = True
-    databases = {name: f"bench_{os.getpid()}_{name}" for name in names}
+    databases = {name: f"{prefix}_{os.getpid()}_{name}" for name in names}
     try:
         with admin.cursor() as cursor:
             for database in databases.values():
@@ -203,7 +205,8 @@ def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], direc
         try:
             for name in names:
                 print(f"  {engine}: generating the {sizes[name]:,}-merchant data set ...", file=sys.stderr, flush=True)
-                workers[name] = Worker(name, urls[name], env, sizes[name], args.seed)
+                arguments = ("--merchants", str(sizes[name]), "--seed", str(args.seed))
+                workers[name] = Worker(name, urls[name], env, "bench.worker", *arguments)
             result["generation"] = {name: workers[name].ready["timings"] for name in names}
             result["merchants"] = {name: sizes[name] for name in names}
             result["version"] = database_version(engine, urls["small"])
@@ -254,30 +257,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    engines = [name.strip() for name in args.databases.split(",") if name.strip()]
+def engines_of(databases: str) -> list[str]:
+    """`--databases`: the engines named; exit status 2 for an unknown one."""
+    engines = [name.strip() for name in databases.split(",") if name.strip()]
     unknown = set(engines) - {"sqlite", "postgresql"}
     if unknown:
         print(f"error: unknown database {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
-    if args.http and not http.wrk_path():
-        print("wrk is absent: the HTTP mode needs it (apt-get install wrk); running in-process only", file=sys.stderr)
-        args.http_skipped = "wrk is absent (apt-get install wrk)"
-        args.http = False
-    started = time.perf_counter()
-    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "argv": sys.argv[1:], "engines": {}}
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        raise SystemExit(2)
+    return engines
+
+
+def each_engine(
+    engines: list[str], prefix: str, measure: Callable[[str, dict[str, str], Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """engine -> measure(engine, the workers' environment, a scratch
+    directory), or {"skipped": why} for a database the run cannot use."""
+    found: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         directory = Path(scratch)
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
         env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
         for engine in engines:
             try:
-                results["engines"][engine] = run_engine(engine, args, env, directory)
+                found[engine] = measure(engine, env, directory)
             except Unavailable as exc:
                 print(f"  {engine}: skipped ({exc})", file=sys.stderr)
-                results["engines"][engine] = {"skipped": str(exc)}
+                found[engine] = {"skipped": str(exc)}
+    return found
+
+
+def save(results: dict[str, Any], path: Path | None, stem: str = "") -> None:
+    path = path or RESULTS / f"{stem}{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engines = engines_of(args.databases)
+    if args.http and not http.wrk_path():
+        print("wrk is absent: the HTTP mode needs it (apt-get install wrk); running in-process only", file=sys.stderr)
+        args.http_skipped = "wrk is absent (apt-get install wrk)"
+        args.http = False
+    started = time.perf_counter()
+    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "argv": sys.argv[1:]}
+    results["engines"] = each_engine(engines, "bench-", lambda engine, env, dir_: run_engine(engine, args, env, dir_))
     results["seconds"] = time.perf_counter() - started
     results["environment"] = report.environment(results, args)
     results["settings"] = {key: str(value) for key, value in vars(args).items()}
@@ -285,10 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     results["verdicts"] = [item.as_dict() for item in verdicts]
     results["gates"] = gates
     report.show(results, verdicts, gates, args)
-    path = args.json or RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    save(results, args.json)
     failed = [item for item in verdicts if item.status != "PASS"] + [gate for gate in gates if not gate["passed"]]
     return 1 if args.check and failed else 0
 

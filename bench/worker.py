@@ -36,6 +36,40 @@ def cpu_seconds_of(pid: int) -> float:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
+def wsgi_environ(api_key: str, method: str, **more: str) -> dict[str, Any]:
+    """A request's WSGI environment as gunicorn would pass it, with the key."""
+    return {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        # Behind the TLS proxy of a deployment (SECURE_PROXY_SSL_HEADER).
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_AUTHORIZATION": f"Api-Key {api_key}",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+        **more,
+    }
+
+
+def call_wsgi(app: Callable[..., Any], environ: dict[str, Any]) -> tuple[int, bytes]:
+    """One request through the WSGI handler: its status and body."""
+    status: list[str] = []
+    response = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        content = b"".join(response)
+    finally:
+        response.close()
+    return int(status[0][:3]), content
+
+
 class Worker:
     def __init__(self, merchants: int, token_count: int, seed: int) -> None:
         import django
@@ -73,24 +107,7 @@ class Worker:
         from django.core.wsgi import get_wsgi_application
 
         self.app = get_wsgi_application()
-        self.environ = {
-            "REQUEST_METHOD": "POST",
-            "SCRIPT_NAME": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": "127.0.0.1:8000",
-            # Behind the TLS proxy of a deployment (SECURE_PROXY_SSL_HEADER).
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_AUTHORIZATION": f"Api-Key {self.api_key}",
-            "CONTENT_TYPE": "application/json",
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-            "wsgi.version": (1, 0),
-        }
+        self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
         self.cursor = {name: 0 for name in ("hello", "verify", "verify+audit", "token", "raw", "jwt", "batch")}
         self.counts: dict[str, int] = {}
         self.failures: list[str] = []
@@ -101,13 +118,7 @@ class Worker:
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         environ = dict(self.environ, PATH_INFO=path, CONTENT_LENGTH=str(len(body)))
         environ["wsgi.input"] = io.BytesIO(body)
-        status: list[str] = []
-        response = self.app(environ, lambda line, headers, exc_info=None: status.append(line))
-        try:
-            content = b"".join(response)
-        finally:
-            response.close()
-        return int(status[0][:3]), content
+        return call_wsgi(self.app, environ)
 
     def audit_rows(self) -> int:
         from recognition.audit_models import Verification

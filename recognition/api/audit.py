@@ -188,9 +188,10 @@ class AuditVerificationListApi(RegulatorReadApi):
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
         params = filters.AuditFilter.parse(request)
-        queryset = filters.filter_audit(Verification.objects.all(), params)
         if params["format"] in filters.EXPORT_FORMATS:
-            return export_response(queryset, params["format"])
+            return export_response(filters.filter_audit(Verification.objects.all(), params), params["format"])
+        cursor = self.pagination_class().decode_cursor(request)
+        queryset = filters.filter_audit(Verification.objects.all(), params, cursor)
         return paginated_response(request=request, view=self, queryset=queryset, serializer_class=AuditRowSerializer)
 
 

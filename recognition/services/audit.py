@@ -79,7 +79,7 @@ def chain_hash(prev_hash: str, fields: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
 
 
-_HEAD = "SELECT seq, hash FROM recognition_verification ORDER BY seq DESC LIMIT 1"
+_HEAD = "SELECT seq, hash, created_at FROM recognition_verification ORDER BY seq DESC LIMIT 1"
 # PostgreSQL: one appender at a time, held to the end of the transaction. The
 # statements go in one round trip, and each takes its own snapshot (READ
 # COMMITTED), so the head is read once the lock is held, as if sent apart.
@@ -89,14 +89,21 @@ _LOCK = f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"
 _NO_WAIT = "SET LOCAL synchronous_commit TO OFF"
 
 
-def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str]:
+def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str, datetime | None]:
+    """(seq, hash, created_at) of the last row, read once the chain is
+    locked; (0, GENESIS, None) for an empty log."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             execute_direct(cursor, _HEAD)
         else:
             execute_direct(cursor, f"{_NO_WAIT}; {_LOCK}; {_HEAD}" if flush_after_commit else f"{_LOCK}; {_HEAD}")
         last = cursor.fetchone()
-    return (last[0], last[1]) if last else (0, GENESIS)
+    if not last:
+        return 0, GENESIS, None
+    created_at = last[2]
+    if created_at.tzinfo is None:  # SQLite's driver reads the stored UTC time as naive
+        created_at = created_at.replace(tzinfo=UTC)
+    return last[0], last[1], created_at
 
 
 class RecordingInterrupted(Exception):
@@ -210,7 +217,14 @@ def audit_append(
     wait for the disk, audit_commit waits after it."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_append must run inside transaction.atomic")
-    seq, prev_hash = _lock_chain_and_read_head(flush_after_commit=flush_after_commit)
+    seq, prev_hash, head_at = _lock_chain_and_read_head(flush_after_commit=flush_after_commit)
+    # created_at never decreases along the chain (the audit API turns since
+    # and until into seq bounds on it; check_chain holds it): `at` is read
+    # before the lock, so an append that waited for it may carry an earlier
+    # instant than the head's. Such rows take the head's; the answer keeps
+    # its evaluation instant.
+    if head_at is not None and at < head_at:
+        at = head_at
     rows = chain_rows(entries, at=at, seq=seq, prev_hash=prev_hash)
     Verification.objects.bulk_create(rows)
     return rows
@@ -226,17 +240,19 @@ class ChainReport:
 
 def check_chain(rows: Iterable[Verification] | None = None) -> ChainReport:
     """Recompute the whole chain; report the first row whose seq, link or hash
-    is wrong."""
+    is wrong, or whose created_at is earlier than the previous row's (the
+    audit API's time filters rely on that order, audit_append keeps it)."""
     if rows is None:
         rows = Verification.objects.order_by("seq").iterator(chunk_size=2000)
-    expected_seq, prev_hash, count, broken = 1, GENESIS, 0, None
+    expected_seq, prev_hash, prev_at, count, broken = 1, GENESIS, None, 0, None
     for row in rows:
         count += 1
         if broken is not None:
             continue  # keep counting: the report gives the total
         linked = row.seq == expected_seq and row.prev_hash == prev_hash
-        if not linked or chain_hash(prev_hash, hashed_fields(row)) != row.hash:
+        in_order = prev_at is None or row.created_at >= prev_at
+        if not linked or not in_order or chain_hash(prev_hash, hashed_fields(row)) != row.hash:
             broken = expected_seq
             continue
-        expected_seq, prev_hash = row.seq + 1, row.hash
+        expected_seq, prev_hash, prev_at = row.seq + 1, row.hash, row.created_at
     return ChainReport(intact=broken is None, records=count, head=prev_hash, first_broken_seq=broken)

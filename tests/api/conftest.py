@@ -1,13 +1,16 @@
 """API keys and a small client for the verification API tests."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from recognition.services.api_keys import api_key_create
+from recognition.services.audit import AuditEntry
 
 VERIFY_URL = "/api/v1/verifications/"
 BATCH_URL = "/api/v1/verifications/batch/"
@@ -38,6 +41,16 @@ def session(user) -> APIClient:  # noqa: ANN001 (a user)
 
 
 AUDIT_TRIGGER = "recognition_verification_append_only"
+
+
+def entry(**overrides) -> AuditEntry:
+    """An audit entry for audit_commit (a malformed token's rejection), with overrides."""
+    fields = {
+        "client": "test", "destination": "CN", "origin": "", "declared_origin": "", "issuer": "", "kid": "",
+        "subject": "", "jti": "", "token_sha256": "0" * 64, "decision": "rejected", "reasons": ["malformed_token"],
+        "agreement_id": None, "agreement_version": None,
+    }  # fmt: skip
+    return AuditEntry(**{**fields, **overrides})
 
 
 def tamper(sql: str, params: list) -> None:
@@ -90,6 +103,20 @@ def platform_key(world) -> str:
 @pytest.fixture
 def regulator_key(world) -> str:
     return api_key_create(name="market-regulator", role="regulator")[1]
+
+
+@pytest.fixture
+def regulator(regulator_key) -> APIClient:
+    return keyed(regulator_key)
+
+
+@pytest.fixture
+def fresh_throttle_counters() -> Iterator[None]:
+    """No request counted yet against any key (the throttle's cache lives as
+    long as the process): use with pytest.mark.usefixtures."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -14,16 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from recognition.api import audit as audit_api
 from recognition.audit_models import Verification
-from recognition.services.audit import AuditEntry, audit_commit
+from recognition.services.audit import audit_commit
 from recognition.services.verification import VerificationRequest, verify_credentials
-from tests.api.conftest import error_of, keyed, session, tamper
+from tests.api.conftest import entry, error_of, keyed, session, tamper
 from tests.tokens import sign
 
 LIST = "/api/v1/audit/verifications/"
@@ -34,16 +33,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttle_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def regulator(regulator_key) -> APIClient:
-    return keyed(regulator_key)
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counters")
 
 
 def seqs(response) -> list[int]:
@@ -161,15 +151,6 @@ def test_reason_filter_is_not_a_pattern(regulator, decisions, world):
     audit_commit([entry(reasons=["noXagreement_suffix"]), entry(reasons=["key_compromised"])], at=datetime.now(UTC))
     assert seqs(regulator.get(LIST, {"reason": "no_agreement"})) == [2, 4]
     assert seqs(regulator.get(LIST, {"reason": "key_compromised"})) == [7]
-
-
-def entry(**overrides) -> AuditEntry:
-    fields = {
-        "client": "test", "destination": "CN", "origin": "", "declared_origin": "", "issuer": "", "kid": "",
-        "subject": "", "jti": "", "token_sha256": "0" * 64, "decision": "rejected", "reasons": ["malformed_token"],
-        "agreement_id": None, "agreement_version": None,
-    }  # fmt: skip
-    return AuditEntry(**{**fields, **overrides})
 
 
 @pytest.fixture

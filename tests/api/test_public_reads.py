@@ -12,7 +12,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -40,11 +39,7 @@ READ_PATHS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttle_counters():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counters")
 
 
 def iso(value: datetime | None) -> str | None:

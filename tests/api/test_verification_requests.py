@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -30,11 +29,7 @@ MIB = 1024 * 1024
 ENDPOINTS = [VERIFY_URL, BATCH_URL]
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttle_counters():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counters")
 
 
 def iso(value: datetime | int) -> str:

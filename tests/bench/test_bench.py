@@ -2,11 +2,7 @@
 (routed by bench settings only), its data set, and a short run end to end."""
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -18,8 +14,7 @@ from bench.views import HelloApi, VerificationWithoutAuditApi
 from recognition.api.views import VerificationCreateApi
 from recognition.models import Verification
 from recognition.services.api_keys import api_key_create
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.runs import run_benchmark
 
 
 def test_verdicts_pass_fail_noisy_and_not_run():
@@ -79,16 +74,8 @@ def test_the_data_set_tokens_are_accepted_and_the_tampered_one_is_not(bench_regi
 @pytest.mark.slow
 def test_a_short_run_prints_every_ratio_with_its_target(tmp_path):
     results = tmp_path / "results.json"
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench.run", "--databases", "sqlite", "--no-scale", "--rounds", "2", "--seconds", "0.02"]
-        + ["--json", str(results)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run_benchmark(
+        "bench.run", "--databases", "sqlite", "--no-scale", "--rounds", "2", "--seconds", "0.02", "--json", str(results)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     for title in (
