@@ -45,7 +45,7 @@ class VerificationWithoutAuditApi(VerificationCreateApi):
         # What the answer shows of the audit row, without appending it (no
         # chaining, no lock, no INSERT, no commit).
         record = SimpleNamespace(
-            id=uuid.uuid4(), decision=entry.decision, destination=entry.destination, seq=0, hash=""
+            id=uuid.uuid4(), decision=entry.decision, origin=entry.origin, destination=entry.destination, seq=0, hash=""
         )
         (outcome,) = outcomes_of(decided, [record], now)
         return Response(present(outcome))

@@ -283,7 +283,7 @@ class Verification(models.Model):
         # seq after it, and a page reads the value's rows from the cursor on,
         # whatever the depth. created_at with seq: since/until become seq
         # bounds by one probe (created_at never decreases along the chain).
-        # On PostgreSQL a GIN index serves `reason` (migration 0007). Each
+        # On PostgreSQL a GIN index serves `reason` (migration 0008). Each
         # index is one more insert a row on the hot path: no index without a
         # filter that needs it (tests/api/test_hot_path_audit.py lists them).
         indexes = [

@@ -172,7 +172,7 @@ class AuditFilter(QueryParams):
 def _with_reason(queryset: QuerySet, code: str) -> QuerySet:
     if connections[queryset.db].vendor == "postgresql":
         # jsonb @>: the planner reads a rare code's rows through the GIN index
-        # of migration 0007 (then sorts them by seq) and walks the seq index
+        # of migration 0008 (then sorts them by seq) and walks the seq index
         # for a common one (a page is found in a few hundred rows).
         return queryset.filter(reasons__contains=[code])
     # SQLite (and others) have no JSON containment: match the quoted code in

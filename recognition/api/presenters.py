@@ -56,11 +56,6 @@ def _verified_parts(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _verified_origin(outcome: Outcome) -> str | None:
-    authority = outcome.subject.authority
-    return str(authority.country) if outcome.decision.authenticated and authority is not None else None
-
-
 def present(outcome: Outcome) -> dict[str, Any]:
     decision, record = outcome.decision, outcome.record
     agreement = decision.agreement
@@ -69,9 +64,10 @@ def present(outcome: Outcome) -> dict[str, Any]:
         "decision": record.decision,
         "accepted": decision.accepted,
         "reasons": [{"code": str(code), "detail": detail} for code, detail in decision.reasons],
-        # The origin is a fact only once the issuer's signature verified (with
-        # a key not compromised); a declared origin is not echoed back as one.
-        "origin": _verified_origin(outcome),
+        # The row's origin: the issuer's country once its signature verified
+        # with a key not compromised, else empty (audit_entry holds the rule);
+        # a declared origin is not echoed back as a fact.
+        "origin": record.origin or None,
         "destination": record.destination,
         "evaluated_at": _iso(outcome.evaluated_at),
         **_verified_parts(outcome),
