@@ -36,9 +36,9 @@ class PageWorker:
         from django.core.management import call_command
         from django.core.wsgi import get_wsgi_application
 
+        from accounts.services import api_key_create
         from bench import audit_data
         from recognition.api.pagination import PAGE_SIZE
-        from recognition.services.api_keys import api_key_create
 
         self.rows = rows
         self.timings: dict[str, float] = {}
@@ -66,7 +66,7 @@ class PageWorker:
         middle of the matching rows and the last full page, found by a plain
         query (created_at conditions, no seq bounds)."""
         from recognition.api import filters
-        from recognition.audit_models import Verification
+        from recognition.models import Verification
 
         params = filters.AuditFilter(data=query)
         params.is_valid(raise_exception=True)

@@ -18,11 +18,11 @@ from typing import Any
 
 from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 
+from identity.jose import tokens as fast
+from identity.jose.tokens import ParsedToken, Rejected
 from identity.models import Authority, IssuedCredential
-from recognition.reasons import Reason
-from recognition.services import token as fast
-from recognition.services.token import ParsedToken, Rejected
-from recognition.services.verification import Party, Wanted
+from identity.reasons import Reason
+from recognition.snapshots import Party, Wanted
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 Malformed = fast._Malformed  # noqa: SLF001 (the oracle shares the module's error type)

@@ -14,11 +14,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from identity import services as identity
+from accounts.models import Role
+from accounts.services import user_create_with_role
+from identity.jose.key_files import public_jwk_of
 from identity.models import Authority, AuthorityKey, CredentialType, Merchant
-from recognition.models import RecognitionAgreement, Role
+from identity.services.authorities import authority_create
+from identity.services.credentials import credential_type_create
+from identity.services.keys import key_register
+from identity.services.merchants import merchant_register
+from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create
-from recognition.services.roles import user_create_with_role
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -46,14 +51,14 @@ class World:
 
 
 def make_actor(country: str, slug: str, name: str) -> Actor:
-    authority = identity.authority_create(country=country, name=name, issuer=f"https://{slug}.test/issuer")
+    authority = authority_create(country=country, name=name, issuer=f"https://{slug}.test/issuer")
     private_key = ed25519.Ed25519PrivateKey.generate()
-    key = identity.key_register(
+    key = key_register(
         authority=authority,
-        jwk=identity.public_jwk_of(private_key),
+        jwk=public_jwk_of(private_key),
         not_before=timezone.now() - timedelta(days=30),
     )
-    merchant = identity.merchant_register(
+    merchant = merchant_register(
         authority=authority,
         registration_number=f"{country}-0001",
         legal_name=f"{name} Test Trading Co.",
@@ -63,8 +68,8 @@ def make_actor(country: str, slug: str, name: str) -> Actor:
 
 
 def build_world() -> World:
-    merchant_identity = identity.credential_type_create(code="merchant-identity", name="Merchant identity")
-    export_licence = identity.credential_type_create(code="export-licence", name="Export licence")
+    merchant_identity = credential_type_create(code="merchant-identity", name="Merchant identity")
+    export_licence = credential_type_create(code="export-licence", name="Export licence")
     cn = make_actor("CN", "samr-cn", "Market Regulation Test Bureau")
     cl = make_actor("CL", "registro-cl", "Registro de Empresas de Prueba")
     kz = make_actor("KZ", "egov-kz", "Business Registry Test Centre")

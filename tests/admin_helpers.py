@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from identity.services import public_jwk_of
+from identity.jose.key_files import public_jwk_of
 
 
 def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from identity import services as identity
+from identity.jose.key_files import public_jwk_of
 from identity.models import AuthorityKey
+from identity.services.authorities import authority_reinstate, authority_suspend
+from identity.services.keys import key_mark_compromised, key_register, key_retire
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements as svc
 
@@ -58,7 +60,7 @@ class KzTimeline:
 
 def _register_key(authority) -> AuthorityKey:  # noqa: ANN001 (identity.models.Authority)
     """A new Ed25519 key, valid from the clock's now (the default not_before)."""
-    return identity.key_register(authority=authority, jwk=identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
+    return key_register(authority=authority, jwk=public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
 
 
 def walk_kz_timeline(world, clock: Clock) -> KzTimeline:  # noqa: ANN001 (tests.actors.World)
@@ -72,7 +74,7 @@ def walk_kz_timeline(world, clock: Clock) -> KzTimeline:  # noqa: ANN001 (tests.
     reinstated; the agreement terminated."""
     kz = world.kz.authority
     clock.now = first_key_compromised = T0
-    identity.key_mark_compromised(key=world.kz.key)
+    key_mark_compromised(key=world.kz.key)
     clock.now = created = T0 + timedelta(days=1)
     agreement = svc.agreement_create(
         destination="CN",
@@ -93,13 +95,13 @@ def walk_kz_timeline(world, clock: Clock) -> KzTimeline:  # noqa: ANN001 (tests.
     clock.now = reactivated = T0 + timedelta(days=6)
     svc.agreement_activate(agreement=agreement)
     clock.now = key_a_retired = T0 + timedelta(days=7)
-    identity.key_retire(key=key_a)
+    key_retire(key=key_a)
     clock.now = key_b_compromised = T0 + timedelta(days=8)
-    identity.key_mark_compromised(key=key_b)
+    key_mark_compromised(key=key_b)
     clock.now = authority_suspended = T0 + timedelta(days=9)
-    identity.authority_suspend(authority=kz)
+    authority_suspend(authority=kz)
     clock.now = authority_back = T0 + timedelta(days=10)
-    identity.authority_reinstate(authority=kz)
+    authority_reinstate(authority=kz)
     clock.now = terminated = T0 + timedelta(days=11)
     svc.agreement_terminate(agreement=agreement)
     return KzTimeline(

@@ -24,7 +24,7 @@ from typing import Any
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
-from recognition.services.token import Rejected, parse_token
+from identity.jose.tokens import Rejected, parse_token
 
 LEVELS = ("low", "substantial", "high")
 TRUST_LIST_TYP = "trust-list+jwt"

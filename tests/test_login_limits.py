@@ -13,7 +13,7 @@ from django.db.models import F
 from django.test import Client
 from rest_framework.test import APIClient
 
-from recognition.services.api_keys import api_key_create
+from accounts.services import api_key_create
 from tests.actors import PASSWORD
 from tests.test_settings import manage, production_env  # noqa: F401 (a fixture)
 

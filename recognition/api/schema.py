@@ -17,7 +17,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
-from recognition.instants import instant_pattern
+from core.instants import instant_pattern
 
 COUNTRY_CODE_PATTERN = "^[A-Z]{2}$"
 COUNTRY_CODE_SCHEMA = {"type": "string", "pattern": COUNTRY_CODE_PATTERN, "minLength": 2, "maxLength": 2}

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from django.db import DatabaseError, connection, transaction
 
-from recognition.audit_models import Verification, execute_direct
+from recognition.db import execute_direct
+from recognition.models import Verification
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serializes appends.

@@ -27,15 +27,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from identity.jose import thumbprint
-from identity.services import public_jwk_of
-from recognition.trust_models import RegistryKey
+from identity.jose.jwk import public_members, thumbprint
+from identity.jose.key_files import public_jwk_of
+from recognition.models import RegistryKey
 
 SETTING = "REGISTRY_SIGNING_KEY"
 ALGORITHMS = ("ES256", "EdDSA")
-# The members a published JWK may carry; anything else (a private member
-# above all) is never served, whatever a stored row holds.
-PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "y", "n", "e", "kid", "alg", "use")
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
@@ -56,10 +53,6 @@ def key_path() -> Path:
     if not value.strip():
         raise ImproperlyConfigured(f"{SETTING} is empty; set it to the path of the registry's PEM private key")
     return Path(value)
-
-
-def public_members(jwk: dict[str, Any]) -> dict[str, Any]:
-    return {name: jwk[name] for name in PUBLIC_JWK_MEMBERS if name in jwk}
 
 
 def _kind(private_key: Any) -> str:

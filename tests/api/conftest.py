@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from recognition.services.api_keys import api_key_create
+from accounts.services import api_key_create
 from recognition.services.audit import AuditEntry
 
 VERIFY_URL = "/api/v1/verifications/"

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError
 from rest_framework.test import APIClient
 
-from recognition.models import ApiKey, KeyRole, Verification
+from accounts.models import ApiKey, KeyRole
+from recognition.models import Verification
 from tests.api.conftest import VERIFY_URL
 from tests.cli import Process, call, manage
 from tests.tokens import sign

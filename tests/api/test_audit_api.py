@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from recognition.api import audit as audit_api
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import audit_commit
 from recognition.services.verification import VerificationRequest, verify_credentials
 from tests.api.conftest import entry, error_of, keyed, session, tamper

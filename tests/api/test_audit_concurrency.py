@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import check_chain
 from recognition.services.verification import Outcome, VerificationRequest, verify_credentials
 from tests.actors import World, build_world

@@ -20,8 +20,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from recognition.audit_models import AppendOnlyError, Verification
-from recognition.models import RecognitionAgreement
+from recognition.models import AppendOnlyError, RecognitionAgreement, Verification
 from recognition.services import audit
 from recognition.services.agreements import agreement_update_terms
 from tests.api.conftest import BATCH_URL, Api, tamper

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from rest_framework.test import APIClient
 
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import ChainReport, audit_commit, chain_hash, check_chain, hashed_fields
 from tests.api.conftest import entry, tamper
 from tests.cli import call

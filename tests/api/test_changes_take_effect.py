@@ -30,8 +30,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from identity import services as identity
 from identity.models import AuthorityKey, Merchant
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_reinstate, merchant_suspend
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements
 from tests.actors import World
@@ -60,7 +61,7 @@ CHANGES = {
         target=lambda world: world.cl.key,
         admin=lambda world: world.bob,
         command=lambda world: ["compromise_key", "--", world.cl.authority.issuer, world.cl.key.kid],
-        service=identity.key_mark_compromised,
+        service=key_mark_compromised,
         service_argument="key",
     ),
     "merchant suspended": Change(
@@ -70,7 +71,7 @@ CHANGES = {
         target=lambda world: world.cl.merchant,
         admin=lambda world: world.bob,
         command=lambda world: ["set_merchant_status", world.cl.authority.issuer, "CL-0001", "suspended"],
-        service=identity.merchant_suspend,
+        service=merchant_suspend,
         service_argument="merchant",
     ),
     "agreement suspended": Change(
@@ -136,11 +137,11 @@ def test_refused_admin_action_changes_no_answer(world, api, name, intruder):
 
 def test_reinstatement_takes_effect_as_quickly(world, api):
     token = sign(world.cl)
-    identity.merchant_suspend(merchant=world.cl.merchant)
+    merchant_suspend(merchant=world.cl.merchant)
     agreements.agreement_suspend(agreement=world.cn_recognizes_cl)
     assert api.codes(token, "CN", "CL") == ["merchant_suspended", "agreement_not_in_force"]
 
-    identity.merchant_reinstate(merchant=world.cl.merchant)
+    merchant_reinstate(merchant=world.cl.merchant)
     assert api.codes(token, "CN", "CL") == ["agreement_not_in_force"]
     agreements.agreement_activate(agreement=world.cn_recognizes_cl)
     assert api.codes(token, "CN", "CL") == []
@@ -234,7 +235,7 @@ def suspend_in_another_process(url: str) -> None:
 
 
 def suspend_in_this_process(url: str) -> None:
-    identity.merchant_suspend(merchant=Merchant.objects.get(registration_number="CL-0001"))
+    merchant_suspend(merchant=Merchant.objects.get(registration_number="CL-0001"))
 
 
 @pytest.mark.slow

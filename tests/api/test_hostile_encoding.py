@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-import recognition.services.token as token_module
+import identity.jose.tokens as token_module
 from tests.api.hostile import assert_accepted, assert_rejected, header_for
 from tests.tokens import DROP, TYP, claims_for, resign, segment, sign
 

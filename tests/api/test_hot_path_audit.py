@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import GENESIS, AuditEntry, chain_rows, check_chain
 
 # Each row's own: its id, its place in the chain and its hashes differ between the two sets.
@@ -161,13 +161,13 @@ def test_every_index_of_the_audit_table_is_one_a_query_or_a_rule_needs(postgres_
 
 
 def test_statements_are_prepared_once_per_connection_on_postgresql(postgres_only, world):
-    from recognition import audit_models
-    from recognition.services.verification import Wanted, read_parties
+    from recognition import db
+    from recognition.snapshots import Wanted, read_parties
 
     wanted = Wanted(issuer=world.cl.authority.issuer, kid=None, sub="CL-0001", jti=None, type_code=None)
     read_parties([wanted])
     read_parties([wanted])
-    assert "recognition_parties_1" in audit_models._prepared[connection.connection]
+    assert "recognition_parties_1" in db._prepared[connection.connection]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'recognition_parties_1'")
         assert cursor.fetchone()[0] == 1

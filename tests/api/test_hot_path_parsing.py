@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import reference
-from recognition.services import token as fast
-from recognition.services.token import ParsedToken, Rejected, parse_token
+from identity.jose import tokens as fast
+from identity.jose.tokens import ParsedToken, Rejected, parse_token
 from tests.api.test_token_property import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
 from tests.tokens import TYP, b64
 

@@ -20,9 +20,8 @@ from django.utils import timezone
 
 from bench import reference
 from identity.models import IssuedCredential, Merchant
-from recognition.audit_models import Verification
-from recognition.models import RecognitionAgreement
-from recognition.services.verification import Party, Wanted, read_parties
+from recognition.models import RecognitionAgreement, Verification
+from recognition.snapshots import Party, Wanted, read_parties
 from tests.api.test_changes_take_effect import running_workers
 from tests.api.test_query_count import API_KEY, AUDIT, REGISTRY
 from tests.cli import MANAGE
@@ -222,10 +221,10 @@ def test_running_workers_see_a_key_compromised_by_another_process(tmp_path):
 
 
 def test_snapshot_keys_are_built_once(world, api):
-    from recognition.services import verification
+    from recognition import snapshots
 
     api.verify(sign(world.cl), "CN")
-    snapshot = verification._snapshots[(connection.alias, str(connection.settings_dict["NAME"]))]
+    snapshot = snapshots._snapshots[(connection.alias, str(connection.settings_dict["NAME"]))]
     key = snapshot.keys[(world.cl.authority.pk, world.cl.key.kid)]
     assert key.public_key is key.public_key
     assert json.loads(json.dumps(key.jwk)) == world.cl.key.public_jwk

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-import recognition.api.views  # noqa: F401 (DRF's settings import the parser from serializers)
+import recognition.api.verifications  # noqa: F401 (DRF's settings import the parser from serializers)
 from recognition.api.serializers import (
     MAX_BATCH,
     BatchRequestSerializer,

@@ -7,8 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from recognition.audit_models import execute_direct
-from recognition.services.verification import Wanted, read_parties
+from recognition.db import execute_direct
+from recognition.snapshots import Wanted, read_parties
 
 
 def is_parties_read(sql: str) -> bool:

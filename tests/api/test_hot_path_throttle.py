@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.throttling import SimpleRateThrottle
 
-from recognition.api.throttling import PerClientThrottle
+from accounts.throttling import PerClientThrottle
 from tests.api.test_token_property import PHASES
 
 

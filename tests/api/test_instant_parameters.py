@@ -18,11 +18,11 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.instants import iso
 from recognition.api.filters import AuditFilter
+from recognition.api.matrix import MatrixQuerySerializer
 from recognition.api.serializers import InstantField
 from recognition.api.trust import RecognitionQuerySerializer
-from recognition.instants import iso
-from recognition.matrix_api import MatrixQuerySerializer
 from recognition.services.audit import audit_commit
 from recognition.trqp.serializers import TrqpContextSerializer
 from tests.api.conftest import error_of, keyed

@@ -15,11 +15,13 @@ from django.core.management import call_command
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jwt as jwcrypto_jwt
 
-from identity import services as identity
+from identity.jose.key_files import load_private_key
+from identity.jose.signature import verify_signature
+from identity.jose.tokens import Rejected, parse_token
 from identity.models import AuthorityKey
+from identity.services.credentials import credential_issue
+from identity.services.keys import key_generate, key_register
 from recognition.models import Verification
-from recognition.services.signature import verify_signature
-from recognition.services.token import Rejected, parse_token
 from tests.api.hostile import assert_accepted, assert_rejected, header_for
 from tests.tokens import TYP, b64, claims_for, segment
 
@@ -88,10 +90,10 @@ def test_accepts_credential_signed_by_jwcrypto(world, api, tmp_path, alg):
 @pytest.mark.parametrize("alg", sorted(JWCRYPTO_KEYS))
 def test_registry_issued_credential_verifies_with_jwcrypto(world, api, tmp_path, alg):
     key_file = tmp_path / "private.pem"
-    key = identity.key_generate(authority=world.cl.authority, alg=alg, private_key_out=key_file)
-    issued = identity.credential_issue(
+    key = key_generate(authority=world.cl.authority, alg=alg, private_key_out=key_file)
+    issued = credential_issue(
         merchant=world.cl.merchant,
-        private_key=identity.load_private_key(key_file),
+        private_key=load_private_key(key_file),
         credential_type=world.merchant_identity,
         kid=key.kid,
     )
@@ -180,7 +182,7 @@ def test_vector_key_registered_for_cl_verifies_a_vector_signed_credential(world,
     # The RFC 7520 RSA key, registered as CL's RS256 key, and a credential
     # signed with its private half by jwcrypto: accepted end to end.
     vector = VECTORS["rfc7520-4.1-RS256"]
-    key = identity.key_register(authority=world.cl.authority, jwk=vector["jwk_public"], alg="RS256")
+    key = key_register(authority=world.cl.authority, jwk=vector["jwk_public"], alg="RS256")
     private = jwcrypto_jwk.JWK(**vector["jwk_private"])
     now = int(time.time())
     token = jwcrypto_jwt.JWT(

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.services.keys import key_mark_compromised
 from recognition.services import agreements as svc
 from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
@@ -159,7 +159,7 @@ def test_terms_changed_later_do_not_rewrite_the_past(world, clock, anon):
 
 def test_keys_are_shown_as_they_were_at_the_instant(world, clock, anon):
     clock.now = compromised = T0 + timedelta(days=30)
-    identity.key_mark_compromised(key=world.kz.key)
+    key_mark_compromised(key=world.kz.key)
     (before,) = kz_in_cn(anon, compromised - SECOND)["keys"]
     (after,) = kz_in_cn(anon, compromised)["keys"]
     key = world.kz.key

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from rest_framework.test import APIClient
 
-from recognition.instants import iso
+from core.instants import iso
 from tests.clock import kz_timeline_expectations, walk_kz_timeline
 
 

@@ -21,8 +21,8 @@ from django.core.cache import cache
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from recognition.api import throttling
-from recognition.audit_models import Verification
+from accounts import throttling
+from recognition.models import Verification
 from tests.api.conftest import BATCH_URL, error_of
 from tests.api.test_hot_path_throttle import Clock, throttle_pair
 from tests.api.test_token_property import PHASES
@@ -91,10 +91,10 @@ def test_unreachable_redis_falls_back_to_the_workers_memory_and_says_so(world, a
     settings.API_THROTTLE_RATE = "2/min"
     throttling._last_warning[0] = float("-inf")
     cache.clear()
-    with caplog.at_level(logging.WARNING, logger="recognition.api.throttling"):
+    with caplog.at_level(logging.WARNING, logger="accounts.throttling"):
         statuses = [api.verify(sign(world.cl), "CN").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]  # still throttled, in this process
-    warnings = [record.getMessage() for record in caplog.records if record.name == "recognition.api.throttling"]
+    warnings = [record.getMessage() for record in caplog.records if record.name == "accounts.throttling"]
     assert warnings == ["throttle: Redis unreachable (ConnectionError); counting in this process's memory"]
     cache.clear()
 
@@ -148,7 +148,7 @@ WORKER = """
 import json, sys
 import django
 django.setup()
-from recognition.api.throttling import PerClientThrottle
+from accounts.throttling import PerClientThrottle
 
 class Throttle(PerClientThrottle):
     def get_rate(self):

@@ -13,9 +13,10 @@ import time
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
+from identity.jose.algorithms import ALLOWED_ALGS
+from identity.jose.tokens import ParsedToken, Rejected, parse_token
+from identity.reasons import Reason
 from recognition.models import Verification
-from recognition.reasons import Reason
-from recognition.services.token import ALLOWED_ALGS, ParsedToken, Rejected, parse_token
 from tests.api.hostile import post_token
 from tests.tokens import TYP, b64, resign
 

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.services.authorities import authority_create, authority_revoke, authority_suspend
 from recognition.services import agreements as svc
-from recognition.services.point_in_time import AgreementState
+from recognition.snapshots import AgreementSnapshot
 from recognition.trqp.queries import authorization_verdict, recognition_verdict
 from tests.clock import T0
 from tests.snapshots import AT, COMPROMISED_KEY, authority_state
@@ -97,7 +97,7 @@ def test_an_unknown_credential_type_is_not_authorized(world):
 
 def test_authorization_follows_the_authority_status_at_the_time_asked(world, clock):
     clock.now = suspended = T0 + timedelta(days=1)
-    identity.authority_suspend(authority=world.cl.authority)
+    authority_suspend(authority=world.cl.authority)
     clock.now = T0 + timedelta(days=2)
     issuer = world.cl.authority.issuer
     now = authorize(issuer, "CL")
@@ -111,7 +111,7 @@ def test_authorization_follows_the_authority_status_at_the_time_asked(world, clo
 
 
 def test_a_revoked_authority_is_not_authorized(world):
-    identity.authority_revoke(authority=world.kz.authority)
+    authority_revoke(authority=world.kz.authority)
     body = authorize(world.kz.authority.issuer, "KZ")
     assert body["authorized"] is False and "revoked" in body["message"]
 
@@ -210,9 +210,11 @@ def test_a_null_or_absent_time_is_now(world, url, context):
 # Pure verdicts -------------------------------------------------------------------------
 
 
-def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None) -> AgreementState:
+def agreement_state(
+    id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None
+) -> AgreementSnapshot:
     valid_from = at - timedelta(days=1)
-    return AgreementState(
+    return AgreementSnapshot(
         id=id,
         version=id,
         authority_id=authority_id,
@@ -224,7 +226,6 @@ def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: da
         min_assurance="low",
         credential_types=("merchant-identity",),
         legal_basis="memo",
-        in_force=valid_until is None or at < valid_until,
     )
 
 
@@ -411,7 +412,7 @@ def test_entities_are_the_authorities_of_a_country(world):
 
 def test_entities_are_paginated_by_offset(world):
     for n in (2, 3):
-        identity.authority_create(country="CL", name=f"Registro {n}", issuer=f"https://registro-{n}.test/issuer")
+        authority_create(country="CL", name=f"Registro {n}", issuer=f"https://registro-{n}.test/issuer")
     client = APIClient()
     first = client.get("/trqp/entities", {"authority_id": "CL", "limit": 2}).json()
     assert len(first["items"]) == 2 and first["pagination"]["total"] == 3

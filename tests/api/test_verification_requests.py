@@ -15,12 +15,14 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from identity import services as identity
-from recognition.api import views
+from accounts.models import ApiKey
+from accounts.services import api_key_create
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_suspend
+from recognition.api import verifications as views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
-from recognition.models import ApiKey, Verification
-from recognition.services.api_keys import api_key_create
+from recognition.models import Verification
 from tests.actors import PASSWORD
 from tests.api.conftest import BATCH_URL, VERIFY_URL, error_of, session
 from tests.tokens import sign
@@ -179,8 +181,8 @@ def test_a_compromised_key_signature_echoes_no_claim_but_lists_every_reason(worl
     # The signature verifies, but anyone may hold a compromised key: nothing
     # it signed is a fact, not even the issuer's country.
     token = sign(world.cl, credential_type="export-licence")
-    identity.key_mark_compromised(key=world.cl.key)
-    identity.merchant_suspend(merchant=world.cl.merchant)
+    key_mark_compromised(key=world.cl.key)
+    merchant_suspend(merchant=world.cl.merchant)
 
     response = api.verify(token, "CN", "VN")
 

@@ -8,12 +8,12 @@ import pytest
 from django.test import override_settings
 from django.urls import Resolver404, resolve
 
+from accounts.services import api_key_create
 from bench import dataset
 from bench.stats import verdict
 from bench.views import HelloApi, VerificationWithoutAuditApi
-from recognition.api.views import VerificationCreateApi
+from recognition.api.verifications import VerificationCreateApi
 from recognition.models import Verification
-from recognition.services.api_keys import api_key_create
 from tests.bench.runs import run_benchmark
 
 

@@ -8,7 +8,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from schemathesis.core import media_types
 
-from recognition.services.api_keys import api_key_create
+from accounts.services import api_key_create
 from recognition.services.registry_keys import registry_key_rotate
 
 # config/wsgi.py adds only a start-up check of the production signing key;

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from identity.jose import KeyIntakeError, b64url_encode, parse_public_jwk, thumbprint
+from identity.jose.jwk import KeyIntakeError, b64url_encode, parse_public_jwk, thumbprint
 
 VECTORS = {
     v["id"]: v for v in json.loads((Path(__file__).parents[1] / "data/jose-rfc-vectors.json").read_text())["vectors"]

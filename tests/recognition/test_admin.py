@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import CountryRole
 from identity.models import Authority
-from recognition.models import CountryRole, RecognitionAgreement
+from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create
 from tests.admin_helpers import (
     add_url,

@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey as LibraryApiKey
 
-from recognition.models import ApiKey, Verification
-from recognition.services.api_keys import api_key_create
+from accounts.models import ApiKey
+from accounts.services import api_key_create
+from recognition.models import Verification
 from recognition.services.audit import check_chain
 from recognition.services.verification import VerificationRequest, verify_credentials
 from tests.actors import PASSWORD

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement, Role
+from accounts.models import CountryRole, Role
+from recognition.models import AgreementStatus, RecognitionAgreement
 from tests.actors import PASSWORD
 from tests.cli import call
 

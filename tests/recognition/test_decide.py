@@ -11,17 +11,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
-from recognition.reasons import Reason
-from recognition.services.token import parse_token
-from recognition.services.verify import (
-    AgreementSnapshot,
-    AuthoritySnapshot,
-    KeySnapshot,
-    MerchantSnapshot,
-    Policy,
-    Subject,
-    decide,
-)
+from identity.jose.tokens import parse_token
+from identity.reasons import Reason
+from recognition.services.verify import Subject, decide
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, MerchantSnapshot, Policy
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -32,7 +25,17 @@ AUTHORITY = AuthoritySnapshot(1, "https://registro-cl.test/issuer", "Registro", 
 KEY = KeySnapshot(1, "cl-1", "EdDSA", JWK, "active", NOW - timedelta(days=100), None, None)
 MERCHANT = MerchantSnapshot("CL-0001", "Comercial Andes", "active")
 AGREEMENT = AgreementSnapshot(
-    7, "active", NOW - timedelta(days=10), None, "substantial", frozenset({"merchant-identity"}), "MoU 2016", 70
+    id=7,
+    version=70,
+    authority_id=AUTHORITY.id,
+    destination="CN",
+    origin="CL",
+    status="active",
+    valid_from=NOW - timedelta(days=10),
+    valid_until=None,
+    min_assurance="substantial",
+    credential_types=("merchant-identity",),
+    legal_basis="MoU 2016",
 )
 SUBJECT = Subject(
     destination="CN",
@@ -181,7 +184,7 @@ CASES = [
     (
         "type not covered",
         token(),
-        replace(SUBJECT, agreements=(replace(AGREEMENT, credential_types=frozenset({"export-licence"})),)),
+        replace(SUBJECT, agreements=(replace(AGREEMENT, credential_types=("export-licence",)),)),
         ["credential_type_not_recognized"],
     ),
     ("assurance low", token(assurance="low"), SUBJECT, ["assurance_below_minimum"]),

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from recognition.demo_data import ACCOUNTS, AE, CL, CN, EL, HU, KH, KZ, MI, PK, RW, TR, VN
-from recognition.models import Role
+from accounts.models import Role
+from demo.data import ACCOUNTS, AE, CL, CN, EL, HU, KH, KZ, MI, PK, RW, TR, VN
 from tests.offline_verifier import verify_trust_list
 
 

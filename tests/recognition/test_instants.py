@@ -7,7 +7,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from recognition.instants import instant_pattern, iso, parse_instant
+from core.instants import instant_pattern, iso, parse_instant
 from tests.instants import ACCEPTED, AT, REFUSED, REFUSED_DATES
 
 

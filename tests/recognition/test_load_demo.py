@@ -15,7 +15,12 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from identity.jose import thumbprint
+from accounts.models import ApiKey, CountryRole, Role
+from demo import loader as demo
+from demo.checks import check_no_demo_secrets
+from demo.data import ACCOUNTS, API_KEYS, AUTHORITIES, SUPERUSER, AccountSpec
+from identity.jose.jwk import thumbprint
+from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.lei import lei_is_valid
 from identity.models import (
     Authority,
@@ -26,17 +31,11 @@ from identity.models import (
     Merchant,
     MerchantStatus,
 )
-from identity.services import (
-    credential_issue,
-    key_mark_compromised,
-    load_private_key,
-    merchant_reinstate,
-    public_jwk_of,
-)
-from recognition import demo
-from recognition.checks import check_no_demo_secrets
-from recognition.demo_data import ACCOUNTS, API_KEYS, AUTHORITIES, SUPERUSER, AccountSpec
-from recognition.models import AgreementStatus, ApiKey, CountryRole, RecognitionAgreement, Role, Verification
+from identity.services.credentials import credential_issue
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_reinstate
+from recognition.models import AgreementStatus, RecognitionAgreement, Verification
+from recognition.snapshots import AgreementSnapshot
 
 CORRIDOR = {"CN", "CL", "VN", "KZ", "HU", "AE", "PK", "RW", "KH"}
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
@@ -139,7 +138,7 @@ def test_agreement_mix(loaded):
     assert all(a.destination != a.authority.country for a in agreements)
     expired = agreements.filter(status=AgreementStatus.ACTIVE, valid_until__lt=now)
     assert expired.count() == 1
-    assert not expired.filter(pk__in=RecognitionAgreement.objects.in_force(destination="CN", at=now)).exists()
+    assert not any(AgreementSnapshot.of(agreement).in_force(now) for agreement in expired)
     cn_cl = agreements.get(destination="CN", authority__country="CL")
     cl_cn = agreements.get(destination="CL", authority__country="CN")
     assert cn_cl.status == cl_cn.status == AgreementStatus.ACTIVE
@@ -225,13 +224,13 @@ def test_a_database_error_is_reported_as_one_error_and_leaves_nothing(db, monkey
         call_command("create_credential_type", "half-way", "--name", "Half way", stdout=StringIO(), stderr=StringIO())
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr("recognition.management.commands.load_demo.load_demo", locked)
+    monkeypatch.setattr("demo.management.commands.load_demo.load_demo", locked)
     with pytest.raises(CommandError, match=r"^the database could not complete the command.*\(database is locked\)$"):
         load_demo()
     assert not CredentialType.objects.exists()
 
 
-# The deploy check (recognition/checks.py) ----------------------------------------
+# The deploy check (demo/checks.py) -----------------------------------------------
 
 
 def test_deploy_check_names_the_demo_accounts_api_keys_and_signing_keys(loaded):

@@ -4,7 +4,6 @@ answered from history, and the same data as JSON."""
 
 import json
 import re
-from dataclasses import replace
 from datetime import timedelta
 from io import StringIO
 
@@ -17,18 +16,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from accounts.services import api_key_create
+from identity.services.authorities import authority_create, authority_suspend
 from recognition.services import agreements as svc
-from recognition.services.api_keys import api_key_create
 from recognition.services.matrix import (
     AuthorityEntry,
     CellState,
     authority_entry,
     build_matrix,
     classify,
-    in_window,
 )
-from recognition.services.point_in_time import AgreementState, AuthorityState
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot
 from tests.actors import PASSWORD
 from tests.clock import T0
 from tests.snapshots import AT, COMPROMISED_KEY, authority_state
@@ -45,7 +43,7 @@ authority = authority_state
 
 def agreement(
     id: int, authority_id: int, *, status: str = "active", types: tuple[str, ...] = ("merchant-identity",), **kw
-) -> AgreementState:
+) -> AgreementSnapshot:
     fields = {
         "id": id,
         "version": id,
@@ -58,14 +56,12 @@ def agreement(
         "min_assurance": "low",
         "credential_types": types,
         "legal_basis": "memo",
-        "in_force": False,
     }
     fields.update(kw)
-    state = AgreementState(**fields)
-    return replace(state, in_force=state.status == "active" and in_window(state, AT))
+    return AgreementSnapshot(**fields)
 
 
-def state_of(authorities: list[AuthorityState], agreements: list[AgreementState]) -> str:
+def state_of(authorities: list[AuthoritySnapshot], agreements: list[AgreementSnapshot]) -> str:
     entries = [authority_entry(a, "CN", [g for g in agreements if g.authority_id == a.id], AT) for a in authorities]
     return classify(entries)
 
@@ -357,7 +353,7 @@ def test_suspended_agreement_makes_the_pair_suspended(world):
 
 
 def test_suspended_authority_with_an_agreement_in_force_is_suspended(world):
-    identity.authority_suspend(authority=world.cl.authority)
+    authority_suspend(authority=world.cl.authority)
     cell = json_cell("CN", "CL")
     assert cell["state"] == "suspended"
     assert cell["authorities"][0]["status"] == "suspended" and not cell["authorities"][0]["recognized"]
@@ -386,7 +382,7 @@ def test_terminated_expired_and_draft_agreements_are_none(world):
 
 
 def test_a_second_unrecognized_authority_makes_the_pair_partly_recognized(world):
-    identity.authority_create(country="CL", name="Servicio de Prueba", issuer="https://sii-cl.test/issuer")
+    authority_create(country="CL", name="Servicio de Prueba", issuer="https://sii-cl.test/issuer")
     cell = json_cell("CN", "CL")
     assert cell["state"] == "partly_recognized"
     assert sorted(a["recognized"] for a in cell["authorities"]) == [False, True]
@@ -420,7 +416,7 @@ def test_one_way_recognition_is_not_reciprocal(world):
 
 def add_countries(world, codes: list[str]) -> None:
     for code in codes:
-        authority = identity.authority_create(
+        authority = authority_create(
             country=code, name=f"Registry of {code}", issuer=f"https://registry-{code.lower()}.test/issuer"
         )
         svc.agreement_create(

@@ -1,16 +1,19 @@
 """Point-in-time answers from history (issue: regulators; DESIGN §7
 `recognition/`): a timeline walked interval by interval and at every edge,
-and the keys' part in recognition (`key_usable`)."""
+and the keys' part in recognition (`KeySnapshot.usable`)."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from identity import services as identity
+from identity.jose.key_files import public_jwk_of
+from identity.services.authorities import authority_create
+from identity.services.keys import key_mark_compromised, key_register, key_retire
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements as svc
-from recognition.services.point_in_time import key_usable, recognition_at
+from recognition.services.point_in_time import recognition_at
+from recognition.snapshots import KeySnapshot
 from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
 
@@ -46,8 +49,9 @@ def test_timeline_of_an_agreement_its_authority_and_its_keys(world, clock, setti
         assert answer.recognized is expected.recognized, at
         assert answer.terms_hold is (expected.agreement == "active" and expected.authority == "active"), at
         assert answer.authority.status == expected.authority, at
-        assert tuple((k.kid, k.status, k.usable) for k in answer.authority.keys) == expected.keys, at
-        assert answer.authority.has_usable_key is any(usable for _, _, usable in expected.keys), at
+        keys = answer.authority.keys
+        assert tuple((k.kid, k.status, k.usable(at, max_lifetime=max_lifetime)) for k in keys) == expected.keys, at
+        assert answer.has_usable_key is any(usable for _, _, usable in expected.keys), at
         if expected.agreement is None:
             assert answer.agreements == (), at
         else:
@@ -91,7 +95,7 @@ def test_domestic_authorities_are_recognized_while_active(world, clock):
 
 def test_key_states_are_those_of_the_instant(world, clock):
     clock.now = compromised = T0 + timedelta(days=30)
-    identity.key_mark_compromised(key=world.kz.key)
+    key_mark_compromised(key=world.kz.key)
     assert [k.status for k in kz_in_cn(compromised - SECOND).authority.keys] == ["active"]
     assert [k.status for k in kz_in_cn(compromised).authority.keys] == ["compromised"]
 
@@ -101,6 +105,11 @@ def test_key_states_are_those_of_the_instant(world, clock):
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 LIFETIME = timedelta(days=10)
 DAY = timedelta(days=1)
+
+
+def key_usable(*, status, not_before, not_after, retired_at, at, max_lifetime) -> bool:
+    key = KeySnapshot(1, "k1", "EdDSA", {}, status, not_before, not_after, retired_at)
+    return key.usable(at, max_lifetime=max_lifetime)
 
 
 @pytest.mark.parametrize(
@@ -139,13 +148,13 @@ def test_key_usability_holds_at_the_ends_of_time():
 def kz_without_usable_key(world, clock) -> None:
     """KZ's only key compromised at T0, and CN's agreement for KZ in force
     from T0 + 1 day."""
-    identity.key_mark_compromised(key=world.kz.key)
+    key_mark_compromised(key=world.kz.key)
     cn_recognizes_kz_from_the_next_day(world, clock)
 
 
 def new_key(authority, **window):
-    jwk = identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
-    return identity.key_register(authority=authority, jwk=jwk, **window)
+    jwk = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    return key_register(authority=authority, jwk=jwk, **window)
 
 
 def test_a_key_counts_from_its_not_before_not_from_its_registration(world, clock):
@@ -179,7 +188,7 @@ def test_a_retired_only_key_keeps_the_authority_recognized_until_its_credentials
     lifetime = timedelta(days=settings.REGISTRY["MAX_CREDENTIAL_LIFETIME_DAYS"])
     cn_recognizes_kz_from_the_next_day(world, clock)
     clock.now = retired = T0 + 2 * DAY
-    identity.key_retire(key=world.kz.key)
+    key_retire(key=world.kz.key)
     expected = [(retired - SECOND, True), (retired, True), (retired + lifetime - SECOND, True)]
     expected.append((retired + lifetime, False))
     assert [(at, kz_in_cn(at).recognized) for at, _ in expected] == expected
@@ -187,7 +196,7 @@ def test_a_retired_only_key_keeps_the_authority_recognized_until_its_credentials
 
 
 def test_an_authority_without_keys_is_not_recognized_even_at_home(world, clock):
-    newcomer = identity.authority_create(country="CN", name="New Bureau", issuer="https://new-bureau.test/issuer")
+    newcomer = authority_create(country="CN", name="New Bureau", issuer="https://new-bureau.test/issuer")
     clock.now = T0 + DAY
     answers = {r.authority.issuer: r for r in recognition_at(destination="CN", origin="CN", at=clock.now)}
     assert answers[world.cn.authority.issuer].recognized

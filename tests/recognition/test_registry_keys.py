@@ -23,13 +23,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from recognition.checks import check_registry_signing_key
-from recognition.services.registry_keys import (
-    load_signing_key,
-    published_keys,
-    registry_key_rotate,
-    signing_key,
-)
-from recognition.trust_models import RegistryKey
+from recognition.models import RegistryKey
+from recognition.services.registry_keys import load_signing_key, published_keys, registry_key_rotate, signing_key
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 TTL = 3600
