@@ -1,4 +1,4 @@
-"""`make fault`: verifications under load while PostgreSQL restarts (issue 6).
+"""`make fault`: verifications under load while PostgreSQL restarts (README, Reliability checks).
 
     python -m bench.fault [--workers 3] [--clients 6] [--seconds 30] [--outage-at 8] [--outage 4]
 

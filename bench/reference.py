@@ -1,4 +1,4 @@
-"""The straightforward spellings of what the hot path hand-writes (issue 5),
+"""The straightforward spellings of what the hot path hand-writes,
 kept as oracles: the tests compare each hand-written piece with these on the
 same inputs, and the benchmark measures what each one saves.
 

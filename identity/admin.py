@@ -1,5 +1,5 @@
 """Admin of authorities, keys, merchants, credential types and issued
-credentials, scoped by country (DESIGN §7; rules in recognition/admin_scope.py).
+credentials, scoped by country (DESIGN §7; rules in accounts/scope.py).
 
 Rows are created through the identity services and change status only through
 the actions below; nothing is edited in place or deleted.

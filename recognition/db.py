@@ -39,7 +39,7 @@ _prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary(
 def execute_prepared(cursor: Any, name: str, sql: str, types: Sequence[str], params: Sequence[Any]) -> None:
     """cursor.execute(sql, params), planned once per connection on
     PostgreSQL (PREPARE, then EXECUTE): the statements of every verification
-    cost more to plan than to run (issue 5). A prepared statement outlives a
+    cost more to plan than to run. A prepared statement outlives a
     rolled-back transaction, and a connection pooler in transaction mode
     would not keep it (the registry connects directly). The PREPARE is part
     of setting up the connection, not of the request: it goes straight to

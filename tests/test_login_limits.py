@@ -1,4 +1,4 @@
-"""Admin login attempts are limited by django-axes (issue 6 point 5):
+"""Admin login attempts are limited by django-axes:
 AXES_FAILURE_LIMIT (5) failures for one username from one address lock that
 pair out for AXES_COOLOFF_MINUTES (15): HTTP 429 with Retry-After and a page
 that says so, even for the right password. Other users, and the same user

@@ -1,4 +1,4 @@
-"""Request size limits (issue 6 point 5, DESIGN §10): a body over 1 MiB is
+"""Request size limits (DESIGN §10): a body over 1 MiB is
 refused with 413 before anything reads it, wherever it is sent (the admin
 login too), and a form or query string of more than
 DATA_UPLOAD_MAX_NUMBER_FIELDS (500) fields is a 400, in the API's error

@@ -1,4 +1,4 @@
-"""Security headers on every kind of page (issue 6 point 5): HSTS behind TLS,
+"""Security headers on every kind of page: HSTS behind TLS,
 nosniff, frame denial, a Content-Security-Policy fitted to each page,
 Referrer-Policy, Permissions-Policy, Cross-Origin-Opener-Policy; and the
 session and CSRF cookies of a login, Secure in production.

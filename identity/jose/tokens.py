@@ -7,12 +7,12 @@ canonical base64url) and because the header and claims are needed to find the
 key before the signature is verified: parsing once serves both.
 
 It is also cheaper than the obvious spelling, because it runs on every
-verification (issue 5): base64url is decoded by binascii's strict mode after a
+verification: base64url is decoded by binascii's strict mode after a
 byte translation (no regular expression, no re-encoding to check the trailing
 bits), the JSON decoder is built once, a key's header (the same on every
 credential it signs) is decoded once, and the walk looking for U+0000 and
 lone surrogates runs only when the text has a `\\u` escape, the only way
-either can reach a parsed string. tests/api/test_hot_path_parsing.py checks
+either can reach a parsed string. A test checks
 every result and every message against the straightforward version and
 against PyJWT on the same inputs.
 """

@@ -1,5 +1,5 @@
 """`GET /api/v1/recognition/matrix/?at=`: the recognition matrix as JSON
-(issue 4 point 6). Public, like `GET recognition/` (DESIGN §7): it is derived
+(DESIGN §7). Public, like `GET recognition/` (DESIGN §7): it is derived
 from the public agreements and authorities, drafts left out. As that endpoint
 does, it ignores credentials (no key needed, a wrong one is not an error) and
 refuses unknown or repeated query parameters (DESIGN §10).

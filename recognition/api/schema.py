@@ -1,5 +1,5 @@
 """What the OpenAPI schema says about request shapes, so that it tells the
-truth the code enforces (issue 6 point 1: schema-driven fuzzing generates
+truth the code enforces (schema-driven fuzzing generates
 from it, and clients read it):
 
 - a request object takes its declared members and no other (DESIGN §10:

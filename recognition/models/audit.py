@@ -82,7 +82,7 @@ class Verification(models.Model):
         # bounds by one probe (created_at never decreases along the chain).
         # On PostgreSQL a GIN index serves `reason` (migration 0008). Each
         # index is one more insert a row on the hot path: no index without a
-        # filter that needs it (tests/api/test_hot_path_audit.py lists them).
+        # filter that needs it (a test lists them, so that none is added unseen).
         indexes = [
             models.Index(fields=["created_at", "seq"], name="verification_created_at_seq"),
             models.Index(fields=["destination", "seq"], name="verification_destination"),
@@ -125,8 +125,8 @@ class Verification(models.Model):
         Verification(**values) builds it, without Model.__init__'s work for
         each field: no field of this model has a descriptor that runs on
         assignment, and nothing listens to its init signals (if something
-        does, Model.__init__ builds it). Every decision builds one;
-        tests/api/test_hot_path_audit.py compares both."""
+        does, Model.__init__ builds it). Every decision builds one; a test
+        compares both."""
         if values.keys() != _attnames(cls):
             raise TypeError(f"a {cls.__name__} needs exactly the fields {sorted(_attnames(cls))}")
         if signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls):

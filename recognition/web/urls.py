@@ -1,4 +1,4 @@
-"""The recognition matrix page (issue 4 point 6); included at /recognition/ by config/urls.py."""
+"""The recognition matrix page; included at /recognition/ by config/urls.py."""
 
 from django.urls import path
 

@@ -1,5 +1,5 @@
 """`GET /recognition/matrix/`: the recognition matrix as a server-rendered
-page for staff (issue 4 point 6), with a date picker for any past instant.
+page for staff (DESIGN §7 `recognition/`), with a date picker for any past instant.
 
 Who: staff users with a role (the superuser, regulators, country
 administrators); the data is public through the API anyway, so a country

@@ -1,5 +1,5 @@
 """A page of the audit API reads about a page of rows, whatever the filter
-and the cursor's depth (issue 4): no statement of the request walks the log
+and the cursor's depth: no statement of the request walks the log
 past rows it does not show. Counted by the database itself on a log of
 5,000 rows where a rare value has 10 (bench.audit_data): PostgreSQL's rows
 read by each plan node (EXPLAIN ANALYZE), SQLite's virtual machine steps,

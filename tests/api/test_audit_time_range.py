@@ -1,4 +1,4 @@
-"""`since` and `until` on the audit log (DESIGN §6, §10; issue 4). The chain
+"""`since` and `until` on the audit log (DESIGN §6, §10). The chain
 keeps created_at in seq order (an append evaluated before the head's instant
 is recorded at the head's), so the API turns a time range into seq bounds:
 it must select exactly the rows a plain comparison of created_at selects, at

@@ -1,4 +1,4 @@
-"""The audit INSERT of the hot path (issue 5) against Django's own
+"""The audit INSERT of the hot path against Django's own
 bulk_create, on the same rows: the database ends up holding the same values."""
 
 import uuid

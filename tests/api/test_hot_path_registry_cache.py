@@ -1,4 +1,4 @@
-"""The registry snapshot and the merchant look-up of the hot path (issue 5).
+"""The registry snapshot and the merchant look-up of the hot path.
 
 Authorities, keys, agreements and credential types are read from a snapshot
 kept by each worker; every write to their tables, however it is made, gives

@@ -1,4 +1,4 @@
-"""The hand-written check of a well-formed request body (issue 5) against the
+"""The hand-written check of a well-formed request body against the
 DRF serializers it stands in front of: whenever it answers, the serializer
 accepts the same body and makes the same requests of it; for everything else
 the serializer answers (and words the 400)."""

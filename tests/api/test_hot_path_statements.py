@@ -1,5 +1,5 @@
 """The statements every verification runs go to the driver directly
-(recognition.audit_models.execute_direct, issue 5): what Django's cursor
+(recognition.audit_models.execute_direct): what Django's cursor
 does around a statement still happens."""
 
 import pytest

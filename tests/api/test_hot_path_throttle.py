@@ -1,4 +1,4 @@
-"""The verification throttle keeps its history as an array (issue 5); on the
+"""The verification throttle keeps its history as an array; on the
 same requests at the same instants it decides as DRF's SimpleRateThrottle
 does, and asks the same Retry-After."""
 

@@ -1,6 +1,6 @@
-"""GET /api/v1/recognition/?origin=&destination=&at= (DESIGN §7; issue 4
-point 3): which authorities of the origin the destination recognized at an
-instant, under which agreement versions, answered from history and public.
+"""GET /api/v1/recognition/?origin=&destination=&at= (DESIGN §7): which
+authorities of the origin the destination recognized at an instant, under
+which agreement versions, answered from history and public.
 
 The timeline is built with a fake clock (services and simple-history both
 read django.utils.timezone.now; tests/clock.py), as in tests/recognition/test_point_in_time.py,

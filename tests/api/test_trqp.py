@@ -1,4 +1,4 @@
-"""TRQP under /trqp/ (DESIGN §9, issue 4 point 7): authorization and
+"""TRQP under /trqp/ (DESIGN §9): authorization and
 recognition answered from history for `context.time`, the Ayra lookups, and
 problem+json for every error. Public: no key needed, none refused."""
 

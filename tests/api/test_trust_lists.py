@@ -1,5 +1,5 @@
-"""Signed trust lists and the registry's keys (DESIGN §7, §10; issue 4 point
-5): GET /api/v1/trust-lists/{country}/ and GET /.well-known/jwks.json, public,
+"""Signed trust lists and the registry's keys (DESIGN §7, §10):
+GET /api/v1/trust-lists/{country}/ and GET /.well-known/jwks.json, public,
 and `rotate_registry_key`.
 
 Every list here is verified with jwcrypto, not with PyJWT which signed it,

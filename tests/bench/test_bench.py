@@ -1,4 +1,4 @@
-"""The shipped benchmark (bench/, issue 5): its verdicts, its yardstick views
+"""The shipped benchmark (bench/): its verdicts, its yardstick views
 (routed by bench settings only), its data set, and a short run end to end."""
 
 import json

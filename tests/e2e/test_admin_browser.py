@@ -1,4 +1,4 @@
-"""The admin in a real browser (issue 6 point 4; DESIGN §7).
+"""The admin in a real browser (DESIGN §7).
 
 The China administrator (alice) logs in through the login form, registers a
 key by pasting a public JWK, creates a draft agreement recognizing a second

@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing (issue 6 point 1): schemathesis reads the registry's
+"""Schema-driven fuzzing: schemathesis reads the registry's
 own /api/schema/ and sends every operation generated requests, positive and
 negative, in process through the WSGI application (no server, no network).
 

@@ -1,5 +1,5 @@
 """What a regulator or a foreign verifier sees of the demo corridor after
-`load_demo` (issue 4, done when): China's signed trust list verifies with a
+`load_demo` (done when): China's signed trust list verifies with a
 second JOSE library (jwcrypto) against /.well-known/jwks.json and lists
 what the demo agreements say, and the matrix shows the corridor."""
 

@@ -1,4 +1,4 @@
-"""The recognition matrix (issue 4 point 6): the cell states as a pure
+"""The recognition matrix: the cell states as a pure
 function, the page for staff (and who may not see it), the date picker
 answered from history, and the same data as JSON."""
 

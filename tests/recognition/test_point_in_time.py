@@ -1,4 +1,4 @@
-"""Point-in-time answers from history (issue: regulators; DESIGN §7
+"""Point-in-time answers from history (DESIGN §7
 `recognition/`): a timeline walked interval by interval and at every edge,
 and the keys' part in recognition (`KeySnapshot.usable`)."""
 

@@ -1,4 +1,4 @@
-"""The registry's own signing key (DESIGN §8, §10; issue 4 point 5):
+"""The registry's own signing key (DESIGN §8, §10):
 REGISTRY_SIGNING_KEY, generated (mode 0600) in development, required in
 production at start-up and by `check --deploy`; rotation keeps the old key
 published for one trust-list lifetime; workers follow a replaced file."""
