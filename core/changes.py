@@ -6,6 +6,7 @@ writing (full_clean before save, the acting user in history, a status moving
 only along its allowed transitions) exists once.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -39,6 +40,26 @@ def transition(instance: models.Model, *, to: str, allowed: dict[str, set[str]],
     if to not in allowed.get(current, set()):
         raise ValidationError(f"{what} cannot go from {current} to {to}")
     instance.status = to
+
+
+def change_status(
+    model: type[models.Model],
+    pk: int,
+    *,
+    to: str,
+    allowed: dict[str, set[str]],
+    what: Callable[[Any], str],
+    user: User,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """Lock the row, move its status along `allowed` (`what(row)` names it in
+    a refusal), run `check` on the moved row, and save it with history."""
+    row = locked(model, pk)
+    transition(row, to=to, allowed=allowed, what=what(row))
+    if check is not None:
+        check(row)
+    save_with_history(row, user=user, reason=f"status {to}")
+    return row
 
 
 def integrity_error_message(exc: IntegrityError) -> str:

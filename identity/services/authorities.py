@@ -4,7 +4,7 @@ revoked (final)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.changes import User, locked, save_with_history, transition
+from core.changes import User, change_status, locked, save_with_history
 from identity.models import Assurance, Authority, AuthorityStatus
 
 AUTHORITY_TRANSITIONS = {
@@ -38,10 +38,14 @@ def authority_update(*, authority: Authority, name: str, max_assurance: str, use
 
 @transaction.atomic
 def authority_set_status(*, authority: Authority, status: str, user: User = None) -> Authority:
-    authority = locked(Authority, authority.pk)
-    transition(authority, to=status, allowed=AUTHORITY_TRANSITIONS, what=f"authority {authority.issuer}")
-    save_with_history(authority, user=user, reason=f"status {status}")
-    return authority
+    return change_status(
+        Authority,
+        authority.pk,
+        to=status,
+        allowed=AUTHORITY_TRANSITIONS,
+        what=lambda row: f"authority {row.issuer}",
+        user=user,
+    )
 
 
 def authority_suspend(*, authority: Authority, user: User = None) -> Authority:

@@ -5,7 +5,7 @@ credentials' `sub`) never changes."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.changes import User, locked, save_with_history, transition
+from core.changes import User, change_status, locked, save_with_history
 from identity.models import Assurance, Authority, Merchant, MerchantStatus
 
 MERCHANT_TRANSITIONS = {
@@ -61,10 +61,14 @@ def merchant_update(
 
 @transaction.atomic
 def merchant_set_status(*, merchant: Merchant, status: str, user: User = None) -> Merchant:
-    merchant = locked(Merchant, merchant.pk)
-    transition(merchant, to=status, allowed=MERCHANT_TRANSITIONS, what=f"merchant {merchant.registration_number}")
-    save_with_history(merchant, user=user, reason=f"status {status}")
-    return merchant
+    return change_status(
+        Merchant,
+        merchant.pk,
+        to=status,
+        allowed=MERCHANT_TRANSITIONS,
+        what=lambda row: f"merchant {row.registration_number}",
+        user=user,
+    )
 
 
 def merchant_suspend(*, merchant: Merchant, user: User = None) -> Merchant:

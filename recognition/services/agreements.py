@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, locked, save_with_history, transition
+from core.changes import User, change_status, locked
 from identity.models import Assurance, Authority, AuthorityStatus, CredentialType
 from recognition.models import AgreementStatus, RecognitionAgreement, agreement_history
 
@@ -154,12 +154,15 @@ def _check_activation(agreement: RecognitionAgreement) -> None:
 
 @transaction.atomic
 def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: User = None) -> RecognitionAgreement:
-    agreement = locked(RecognitionAgreement, agreement.pk)
-    transition(agreement, to=status, allowed=AGREEMENT_TRANSITIONS, what=f"agreement {agreement.pk}")
-    if status == AgreementStatus.ACTIVE:
-        _check_activation(agreement)
-    save_with_history(agreement, user=user, reason=f"status {status}")
-    return agreement
+    return change_status(
+        RecognitionAgreement,
+        agreement.pk,
+        to=status,
+        allowed=AGREEMENT_TRANSITIONS,
+        what=lambda row: f"agreement {row.pk}",
+        user=user,
+        check=_check_activation if status == AgreementStatus.ACTIVE else None,
+    )
 
 
 def agreement_activate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
