@@ -43,7 +43,7 @@ HAND_WRITTEN = {
     "token parsing": (
         "identity/jose/tokens.py: base64url by binascii's strict mode and a table of canonical last "
         "characters, one JSON decoder, the U+0000/surrogate walk only when a \\u escape exists. Same results "
-        "and messages as the straightforward parser (bench/reference.py) and the same claims as PyJWT: "
+        "and messages as the straightforward parser (tests/support/reference.py) and the same claims as PyJWT: "
         "tests/api/test_hot_path_parsing.py, every hostile case included."
     ),
     "merchant and credential look-up": (

@@ -2,12 +2,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.actors import World, build_world
-from tests.clock import Clock
-
-# The one setting that lets a TRUNCATE of the audit log through on PostgreSQL,
-# and only for a role holding the table owner's privileges (migration 0007).
-ALLOW_AUDIT_TRUNCATE = "SET LOCAL recognition.allow_audit_truncate = 'on'"
+from tests.support.actors import World, build_world
+from tests.support.audit import ALLOW_AUDIT_TRUNCATE
+from tests.support.clock import Clock
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,7 +45,7 @@ def postgres_only(db) -> None:
 
 @pytest.fixture
 def clock(world, monkeypatch) -> Clock:
-    """A fake clock at T0 (tests/clock.py), after the world was built."""
+    """A fake clock at T0 (tests/support/clock.py), after the world was built."""
     clock = Clock()
     monkeypatch.setattr(timezone, "now", clock)
     return clock

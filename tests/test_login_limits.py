@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
-from tests.actors import PASSWORD
+from tests.support.actors import PASSWORD
 from tests.test_settings import manage, production_env  # noqa: F401 (a fixture)
 
 LOGIN = "/admin/login/"

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from config.middleware import API_CSP, HTML_CSP, add_docs_nonce
-from tests.actors import PASSWORD
+from tests.support.actors import PASSWORD
 
 HSTS = "max-age=31536000; includeSubDomains; preload"
 PAGES = {

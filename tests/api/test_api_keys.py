@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, KeyRole
 from recognition.models import Verification
-from tests.api.conftest import VERIFY_URL
-from tests.cli import Process, call, manage
-from tests.tokens import sign
+from tests.support.api import VERIFY_URL
+from tests.support.cli import Process, call, manage
+from tests.support.tokens import sign
 
 
 def create_key(name: str, *options: str) -> str:

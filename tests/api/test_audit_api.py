@@ -22,8 +22,9 @@ from recognition.api import audit as audit_api
 from recognition.models import Verification
 from recognition.services.audit import audit_commit
 from recognition.services.verification import VerificationRequest, verify_credentials
-from tests.api.conftest import entry, error_of, keyed, session, tamper
-from tests.tokens import sign
+from tests.support.api import error_of, keyed, session
+from tests.support.audit import entry, tamper
+from tests.support.tokens import sign
 
 LIST = "/api/v1/audit/verifications/"
 INTEGRITY = "/api/v1/audit/integrity/"

@@ -14,8 +14,8 @@ from django.db import connection, connections
 from recognition.models import Verification
 from recognition.services.audit import check_chain
 from recognition.services.verification import Outcome, VerificationRequest, verify_credentials
-from tests.actors import World, build_world
-from tests.tokens import sign
+from tests.support.actors import World, build_world
+from tests.support.tokens import sign
 
 WORKERS = 8
 PER_WORKER = 25

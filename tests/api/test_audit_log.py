@@ -23,10 +23,10 @@ from rest_framework.test import APIClient
 from recognition.models import AppendOnlyError, RecognitionAgreement, Verification
 from recognition.services import audit
 from recognition.services.agreements import agreement_update_terms
-from tests.api.conftest import BATCH_URL, Api, tamper
-from tests.cli import call, manage
-from tests.conftest import ALLOW_AUDIT_TRUNCATE
-from tests.tokens import claims_for, sign
+from tests.support.api import BATCH_URL, Api
+from tests.support.audit import ALLOW_AUDIT_TRUNCATE, tamper
+from tests.support.cli import call, manage
+from tests.support.tokens import claims_for, sign
 
 GENESIS = "0" * 64
 # Every field of a row but prev_hash and hash, as DESIGN §6 hashes them.

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from recognition.models import Verification
 from recognition.services.audit import ChainReport, audit_commit, chain_hash, check_chain, hashed_fields
-from tests.api.conftest import entry, tamper
-from tests.cli import call
-from tests.clock import T0
-from tests.tokens import sign
+from tests.support.audit import entry, tamper
+from tests.support.cli import call
+from tests.support.clock import T0
+from tests.support.tokens import sign
 
 LIST = "/api/v1/audit/verifications/"
 T = datetime(2026, 3, 1, tzinfo=UTC)

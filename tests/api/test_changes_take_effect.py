@@ -35,10 +35,10 @@ from identity.services.keys import key_mark_compromised
 from identity.services.merchants import merchant_reinstate, merchant_suspend
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements
-from tests.actors import World
-from tests.admin_helpers import client_for, latest_history_user, messages_of, post_action
-from tests.cli import MANAGE, call, manage
-from tests.tokens import sign
+from tests.support.actors import World
+from tests.support.admin import client_for, latest_history_user, messages_of, post_action
+from tests.support.cli import MANAGE, call, manage
+from tests.support.tokens import sign
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,8 @@ from recognition.services.verification import VerificationRequest, verify_creden
 for line in sys.stdin:
     command = json.loads(line)
     if command == "setup":
-        from tests.actors import build_world
-        from tests.tokens import sign
+        from tests.support.actors import build_world
+        from tests.support.tokens import sign
 
         print(json.dumps(sign(build_world().cl)), flush=True)
         continue

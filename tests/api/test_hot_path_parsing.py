@@ -1,5 +1,5 @@
 """The hand-written token parser of the hot path against the
-straightforward spelling it replaced (bench/reference.py) and against PyJWT,
+straightforward spelling it replaced (tests/support/reference.py) and against PyJWT,
 on the same inputs: every result, every reason and every message agree,
 hostile inputs included."""
 
@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import reference
 from identity.jose import tokens as fast
 from identity.jose.tokens import ParsedToken, Rejected, parse_token
 from tests.api.test_token_property import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
-from tests.tokens import TYP, b64
+from tests.support import reference
+from tests.support.tokens import TYP, b64
 
 KEY = ed25519.Ed25519PrivateKey.generate()
 MAX = 8192

@@ -18,14 +18,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench import reference
 from identity.models import IssuedCredential, Merchant
 from recognition.models import RecognitionAgreement, Verification
 from recognition.snapshots import Party, Wanted, read_parties
 from tests.api.test_changes_take_effect import running_workers
 from tests.api.test_query_count import API_KEY, AUDIT, REGISTRY
-from tests.cli import MANAGE
-from tests.tokens import sign
+from tests.support import reference
+from tests.support.cli import MANAGE
+from tests.support.tokens import sign
 
 TABLES = [
     "identity_authority",

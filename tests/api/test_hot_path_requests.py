@@ -16,9 +16,9 @@ from recognition.api.serializers import (
     well_formed_request,
 )
 from recognition.services.verification import VerificationRequest
-from tests.api.conftest import VERIFY_URL
 from tests.api.test_token_property import PHASES
-from tests.tokens import sign
+from tests.support.api import VERIFY_URL
+from tests.support.tokens import sign
 
 CODES = ["CN", "CL", "KZ", "cn", "C", "CNN", "", " CN", "XX", "ZZ", "\x00", "\ud800"]
 values = (

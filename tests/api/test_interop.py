@@ -22,8 +22,8 @@ from identity.models import AuthorityKey
 from identity.services.credentials import credential_issue
 from identity.services.keys import key_generate, key_register
 from recognition.models import Verification
-from tests.api.hostile import assert_accepted, assert_rejected, header_for
-from tests.tokens import TYP, b64, claims_for, segment
+from tests.support.hostile import assert_accepted, assert_rejected, header_for
+from tests.support.tokens import TYP, b64, claims_for, segment
 
 VECTORS = {
     vector["id"]: vector

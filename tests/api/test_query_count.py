@@ -14,9 +14,9 @@ from simple_history.utils import bulk_create_with_history
 
 from identity.models import Authority, IssuedCredential, Merchant
 from recognition.models import AgreementStatus, RecognitionAgreement
-from tests.actors import World
-from tests.api.conftest import BATCH_URL, Api
-from tests.tokens import sign
+from tests.support.actors import World
+from tests.support.api import BATCH_URL, Api
+from tests.support.tokens import sign
 
 # Countries of the bulk authorities; CN, CL and KZ are the world's.
 COUNTRIES = [code for code, _ in countries if code not in {"CN", "CL", "KZ"}][:40]

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from accounts import throttling
 from recognition.models import Verification
-from tests.api.conftest import BATCH_URL, error_of
 from tests.api.test_hot_path_throttle import Clock, throttle_pair
 from tests.api.test_token_property import PHASES
-from tests.tokens import sign
+from tests.support.api import BATCH_URL, error_of
+from tests.support.tokens import sign
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -17,8 +17,8 @@ from identity.jose.algorithms import ALLOWED_ALGS
 from identity.jose.tokens import ParsedToken, Rejected, parse_token
 from identity.reasons import Reason
 from recognition.models import Verification
-from tests.api.hostile import post_token
-from tests.tokens import TYP, b64, resign
+from tests.support.hostile import post_token
+from tests.support.tokens import TYP, b64, resign
 
 CODES = frozenset(Reason.values)
 # DESIGN §5: these stop the decision at the first failure; the others are

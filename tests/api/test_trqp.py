@@ -15,8 +15,8 @@ from identity.services.authorities import authority_create, authority_revoke, au
 from recognition.services import agreements as svc
 from recognition.snapshots import AgreementSnapshot
 from recognition.trqp.queries import authorization_verdict, recognition_verdict
-from tests.clock import T0
-from tests.snapshots import AT, COMPROMISED_KEY, authority_state
+from tests.support.clock import T0
+from tests.support.snapshots import AT, COMPROMISED_KEY, authority_state
 
 AUTHORIZATION = "/trqp/authorization"
 RECOGNITION = "/trqp/recognition"
@@ -264,7 +264,7 @@ def test_an_unknown_entity_is_a_404_problem(world, url):
     assert "https://nobody.test/issuer" in body["detail"]
 
 
-CL_ISSUER = "https://registro-cl.test/issuer"  # tests/actors.py
+CL_ISSUER = "https://registro-cl.test/issuer"  # tests/support/actors.py
 GOOD = query(CL_ISSUER, "CN", "recognize")
 MALFORMED = [
     ("not JSON", "{not json", "malformed_request"),

@@ -4,7 +4,7 @@ and `rotate_registry_key`.
 
 Every list here is verified with jwcrypto, not with PyJWT which signed it,
 against the keys fetched from /.well-known/jwks.json. At the end, deciding
-offline from a list (tests/offline_verifier.py) is compared with the API's
+offline from a list (tests/support/offline_verifier.py) is compared with the API's
 decision for the same tokens.
 """
 
@@ -33,9 +33,9 @@ from recognition.services import agreements as agreement_services
 from recognition.services.point_in_time import recognition_at
 from recognition.services.registry_keys import registry_key_rotate
 from recognition.services.trust_lists import trust_list_jws
-from tests.actors import build_world
-from tests.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
-from tests.tokens import TYP, claims_for, sign
+from tests.support.actors import build_world
+from tests.support.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
+from tests.support.tokens import TYP, claims_for, sign
 
 TTL = 86400
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}

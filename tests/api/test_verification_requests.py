@@ -23,9 +23,9 @@ from recognition.api import verifications as views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
 from recognition.models import Verification
-from tests.actors import PASSWORD
-from tests.api.conftest import BATCH_URL, VERIFY_URL, error_of, session
-from tests.tokens import sign
+from tests.support.actors import PASSWORD
+from tests.support.api import BATCH_URL, VERIFY_URL, error_of, session
+from tests.support.tokens import sign
 
 MIB = 1024 * 1024
 ENDPOINTS = [VERIFY_URL, BATCH_URL]

@@ -7,13 +7,13 @@ from collections import Counter
 
 import pytest
 
-from bench import audit_data
 from tests.bench.runs import run_benchmark
+from tests.support import audit_rows
 
 
 def test_the_log_mixes_values_keeps_rare_ones_counted_and_time_in_seq_order():
-    rows = list(audit_data.generate(2_000, rare=20, seed=5))
-    columns = {name: n for n, name in enumerate(audit_data.COLUMNS)}
+    rows = list(audit_rows.generate(2_000, rare=20, seed=5))
+    columns = {name: n for n, name in enumerate(audit_rows.COLUMNS)}
 
     def share(column: str, value: object) -> float:
         return Counter(row[columns[column]] for row in rows)[value] / len(rows)
@@ -21,19 +21,19 @@ def test_the_log_mixes_values_keeps_rare_ones_counted_and_time_in_seq_order():
     assert [row[columns["seq"]] for row in rows] == list(range(1, 2_001))
     assert all(a[columns["created_at"]] <= b[columns["created_at"]] for a, b in zip(rows, rows[1:], strict=False))
     assert len({row[columns["created_at"]] for row in rows}) < len(rows)  # batches share an instant
-    assert 0.15 < share("destination", audit_data.COMMON_DESTINATION) < 0.25
-    assert 0.10 < share("issuer", audit_data.COMMON_ISSUER) < 0.16
+    assert 0.15 < share("destination", audit_rows.COMMON_DESTINATION) < 0.25
+    assert 0.10 < share("issuer", audit_rows.COMMON_ISSUER) < 0.16
     assert 0.75 < share("decision", "accepted") < 0.85
     assert len({row[columns["origin"]] for row in rows}) > 40
-    assert share("origin", audit_data.RARE_ORIGIN) == 20 / 2_000
+    assert share("origin", audit_rows.RARE_ORIGIN) == 20 / 2_000
     reasons = Counter(code for row in rows for code in row[columns["reasons"]])
-    assert reasons[audit_data.RARE_REASON] == 20 and reasons[audit_data.ABSENT_REASON] == 0
-    assert 0.08 < reasons[audit_data.COMMON_REASON] / len(rows) < 0.16
+    assert reasons[audit_rows.RARE_REASON] == 20 and reasons[audit_rows.ABSENT_REASON] == 0
+    assert 0.08 < reasons[audit_rows.COMMON_REASON] / len(rows) < 0.16
     assert all(bool(row[columns["reasons"]]) == (row[columns["decision"]] == "rejected") for row in rows)
 
 
 def test_every_filter_is_timed_alone_and_combined():
-    cases = audit_data.cases(1_000, 100)
+    cases = audit_rows.cases(1_000, 100)
     alone = {name for query in cases.values() if len(query) == 1 for name in query}
     assert alone == {"destination", "origin", "issuer", "decision", "reason", "since", "until"}
     assert {} in cases.values() and any(len(query) >= 3 for query in cases.values())

@@ -33,7 +33,7 @@ from identity.services.credentials import credential_issue, credential_revoke
 from identity.services.keys import key_generate, key_mark_compromised, key_register, key_register_many, key_retire
 from identity.services.merchants import merchant_register, merchant_reinstate, merchant_revoke, merchant_suspend
 from recognition.snapshots import KeySnapshot
-from tests.private_key_files import refused_key_files
+from tests.support.private_key_files import refused_key_files
 
 
 def test_authority_status_changes_are_recorded_with_the_acting_user(world):

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import CountryRole, Role
 from recognition.models import AgreementStatus, RecognitionAgreement
-from tests.actors import PASSWORD
-from tests.cli import call
+from tests.support.actors import PASSWORD
+from tests.support.cli import call
 
 KZ_ISSUER = "https://egov-kz.test/issuer"
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from demo.data import ACCOUNTS, AE, CL, CN, EL, HU, KH, KZ, MI, PK, RW, TR, VN
-from tests.offline_verifier import verify_trust_list
+from tests.support.offline_verifier import verify_trust_list
 
 
 @pytest.fixture

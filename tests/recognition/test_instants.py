@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from core.instants import instant_pattern, iso, parse_instant
-from tests.instants import ACCEPTED, AT, REFUSED, REFUSED_DATES
+from tests.support.instants import ACCEPTED, AT, REFUSED, REFUSED_DATES
 
 
 @pytest.mark.parametrize(("text", "expected", "date"), ACCEPTED)

@@ -27,9 +27,9 @@ from recognition.services.matrix import (
     classify,
 )
 from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot
-from tests.actors import PASSWORD
-from tests.clock import T0
-from tests.snapshots import AT, COMPROMISED_KEY, authority_state
+from tests.support.actors import PASSWORD
+from tests.support.clock import T0
+from tests.support.snapshots import AT, COMPROMISED_KEY, authority_state
 
 PAGE = "/recognition/matrix/"
 API = "/api/v1/recognition/matrix/"

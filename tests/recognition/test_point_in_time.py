@@ -14,7 +14,7 @@ from recognition.models import RecognitionAgreement
 from recognition.services import agreements as svc
 from recognition.services.point_in_time import recognition_at
 from recognition.snapshots import KeySnapshot
-from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
+from tests.support.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
 
 def kz_in_cn(at: datetime):

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from tests.actors import Actor
+from tests.support.actors import Actor
 
 TYP = "merchant-credential+jwt"
 

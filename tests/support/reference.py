@@ -4,9 +4,9 @@ same inputs, and the benchmark measures what each one saves.
 
 - `parse_token`: the token parser as first written (a regular expression,
   base64 decode and re-encode, json.loads with its hooks, the string walk on
-  every token). recognition.services.token keeps its checks, order and
+  every token). identity.jose.tokens keeps its checks, order and
   messages, and reuses everything but these functions.
-- `parties`: the merchant and credential look-up through the ORM, one query
+- `party`: the merchant and credential look-up through the ORM, one query
   per token, as the verification made it before.
 """
 

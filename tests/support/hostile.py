@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from recognition.models import Verification
-from tests.actors import Actor
-from tests.tokens import TYP
+from tests.support.actors import Actor
+from tests.support.tokens import TYP
 
 VERIFY_URL = "/api/v1/verifications/"
-Api = Any  # tests.api.conftest.Api, the `api` fixture
+Api = Any  # tests.support.api.Api, the `api` fixture
 
 
 def header_for(actor: Actor, **members: Any) -> dict[str, Any]:

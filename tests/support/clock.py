@@ -63,7 +63,7 @@ def _register_key(authority) -> AuthorityKey:  # noqa: ANN001 (identity.models.A
     return key_register(authority=authority, jwk=public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
 
 
-def walk_kz_timeline(world, clock: Clock) -> KzTimeline:  # noqa: ANN001 (tests.actors.World)
+def walk_kz_timeline(world, clock: Clock) -> KzTimeline:  # noqa: ANN001 (tests.support.actors.World)
     """CN's agreement recognizing KZ's authority (merchant identity, from
     `low`, valid from T0) through every state it can have, and KZ's keys
     through theirs: the world's key compromised at T0, so that KZ has no
