@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tests.bench.runs import run_benchmark
+from bench.tests.runs import run_benchmark
 from tests.support import audit_rows
 
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # bench/tests/runs.py: the project root is two levels up
 
 
 def run_benchmark(module: str, *arguments: str) -> subprocess.CompletedProcess:

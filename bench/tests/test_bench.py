@@ -11,10 +11,10 @@ from django.urls import Resolver404, resolve
 from accounts.services import api_key_create
 from bench import dataset
 from bench.stats import verdict
+from bench.tests.runs import run_benchmark
 from bench.views import HelloApi, VerificationWithoutAuditApi
 from recognition.api.verifications import VerificationCreateApi
 from recognition.models import Verification
-from tests.bench.runs import run_benchmark
 
 
 def test_verdicts_pass_fail_noisy_and_not_run():
