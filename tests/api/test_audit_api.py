@@ -181,7 +181,7 @@ def test_filter_by_time_range_since_inclusive_until_exclusive(regulator, timelin
     ("query", "named"),
     [
         ("since=2026-03-01", "since: '2026-03-01' is not an RFC 3339 UTC time"),
-        # UTC only, as everywhere else (recognition/instants.py); the message gives the UTC instant
+        # UTC only, as everywhere else (core/instants.py); the message gives the UTC instant
         (
             "since=2026-03-01T09:00:00%2B08:00",
             "since: '2026-03-01T09:00:00+08:00' is not in UTC; give the same instant in UTC: 2026-03-01T01:00:00Z",

@@ -9,7 +9,7 @@ origins, reads hundreds of times more. (Two common values whose rows rarely
 meet read about page / their share of the rows, whatever the log's size: not
 counted here.) `make bench-audit` times these pages and more on a million
 rows. The indexes themselves are listed in
-tests/api/test_hot_path_audit.py."""
+tests/recognition/models/test_audit.py."""
 
 from base64 import b64encode
 

@@ -1,4 +1,4 @@
-"""Every endpoint that takes an instant reads it alike (recognition/instants.py):
+"""Every endpoint that takes an instant reads it alike (core/instants.py):
 `GET /api/v1/recognition/` `at`, the matrix `at` as JSON and as a page, TRQP
 `context.time`, and the audit log's `since` and `until`. Each is asked the
 whole table of tests/support/instants.py through HTTP: an accepted text means the

@@ -3,7 +3,7 @@ authorities of the origin the destination recognized at an instant, under
 which agreement versions, answered from history and public.
 
 The timeline is built with a fake clock (services and simple-history both
-read django.utils.timezone.now; tests/support/clock.py), as in tests/recognition/test_point_in_time.py,
+read django.utils.timezone.now; tests/support/clock.py), as in tests/recognition/services/test_point_in_time.py,
 and asked through HTTP inside every interval and at its edges."""
 
 import io

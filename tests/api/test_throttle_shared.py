@@ -1,5 +1,5 @@
 """With THROTTLE_REDIS_URL a key has one budget across every worker process
-(recognition/api/throttling.py); without it, or while Redis is unreachable,
+(accounts/throttling.py); without it, or while Redis is unreachable,
 each process counts in its own memory.
 
 These tests need the Redis server of TEST_REDIS_URL (default
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from accounts import throttling
 from recognition.models import Verification
-from tests.api.test_hot_path_throttle import Clock, throttle_pair
+from tests.accounts.test_throttling import Clock, throttle_pair
 from tests.api.test_token_property import PHASES
 from tests.support.api import BATCH_URL, error_of
 from tests.support.tokens import sign

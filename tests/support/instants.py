@@ -1,5 +1,5 @@
 """The table of instants every endpoint that takes one must read alike
-(recognition/instants.py): tests/recognition/test_instants.py holds the
+(core/instants.py): tests/core/test_instants.py holds the
 parser to it, tests/api/test_instant_parameters.py every endpoint."""
 
 from datetime import UTC, datetime, timedelta

@@ -1,5 +1,5 @@
 """The statements every verification runs go to the driver directly
-(recognition.audit_models.execute_direct): what Django's cursor
+(recognition.db.execute_direct): what Django's cursor
 does around a statement still happens."""
 
 import pytest

@@ -14,8 +14,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
+from tests.config.test_settings import manage, production_env  # noqa: F401 (a fixture)
 from tests.support.actors import PASSWORD
-from tests.test_settings import manage, production_env  # noqa: F401 (a fixture)
 
 LOGIN = "/admin/login/"
 ATTACKER = "203.0.113.9"

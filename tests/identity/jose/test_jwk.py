@@ -11,7 +11,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from identity.jose.jwk import KeyIntakeError, b64url_encode, parse_public_jwk, thumbprint
 
 VECTORS = {
-    v["id"]: v for v in json.loads((Path(__file__).parents[1] / "data/jose-rfc-vectors.json").read_text())["vectors"]
+    v["id"]: v for v in json.loads((Path(__file__).parents[2] / "data/jose-rfc-vectors.json").read_text())["vectors"]
 }
 
 # RFC 8037 A.1 (public part) and its A.3 thumbprint.

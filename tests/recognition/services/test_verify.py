@@ -277,7 +277,7 @@ def test_decision_depends_on_the_time_passed_in_only():
 
 
 def test_reason_enum_holds_exactly_the_codes_of_the_contract():
-    design = (Path(__file__).parents[2] / "docs/DESIGN.md").read_text()
+    design = (Path(__file__).parents[3] / "docs/DESIGN.md").read_text()
     table = design.split("| reason code | rejected when |", 1)[1].split("\n\n", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
     assert {str(reason) for reason in Reason} == documented

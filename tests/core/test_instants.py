@@ -1,4 +1,4 @@
-"""The one reading of an instant (recognition/instants.py) as a table of
+"""The one reading of an instant (core/instants.py) as a table of
 cases, and the OpenAPI pattern held to it. Every endpoint that takes an
 instant answers the same table: tests/api/test_instant_parameters.py."""
 
