@@ -38,7 +38,8 @@ HAND_WRITTEN = {
     "request validation": (
         "recognition/api/serializers.py: the common well-formed body (a string token, known country codes, no "
         "other member) is recognized without building the DRF fields; anything else goes to the fields, which "
-        "word the 400. Same validated data as the fields on the same inputs (tests/api/test_hot_path_requests.py)."
+        "word the 400. Same validated data as the fields on the same inputs "
+        "(tests/recognition/test_api_serializers.py)."
     ),
     "token parsing": (
         "identity/jose/tokens.py: base64url by binascii's strict mode and a table of canonical last "
@@ -50,7 +51,7 @@ HAND_WRITTEN = {
         "recognition/snapshots.py: one SQL query for every token of a request, which also reads "
         "the registry stamp, instead of an ORM query a token; on PostgreSQL prepared once per connection "
         "(planning it cost five times running it). Same rows as the ORM on the same inputs "
-        "(tests/api/test_hot_path_registry_cache.py)."
+        "(tests/recognition/test_snapshots.py)."
     ),
     "audit INSERT, a row of a batch of 100": (
         "recognition/db.py: one INSERT with the values prepared by the model's own fields (and "

@@ -1,10 +1,15 @@
+import uuid
+
 import pytest
+import redis
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from tests.support.actors import World, build_world
 from tests.support.audit import ALLOW_AUDIT_TRUNCATE
 from tests.support.clock import Clock
+from tests.support.throttle_redis import TEST_REDIS_URL, require_redis
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,3 +54,18 @@ def clock(world, monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(timezone, "now", clock)
     return clock
+
+
+@pytest.fixture
+def shared(settings):
+    """The budgets in Redis, under a prefix of this test's own; removed after."""
+    require_redis()
+    prefix = f"test-throttle:{uuid.uuid4().hex}:"
+    settings.THROTTLE_REDIS_URL = TEST_REDIS_URL
+    settings.THROTTLE_REDIS_PREFIX = prefix
+    cache.clear()
+    yield prefix
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    cache.clear()

@@ -1,50 +1,21 @@
-"""`manage.py create_api_key NAME [--role platform|regulator]` (DESIGN §7):
-the key is printed once and works; the database holds only its hash; bad
-input is one line on stderr; a revoked key is refused; the audit row names
-the key."""
+"""The accounts management commands (DESIGN §7).
+
+`manage.py create_api_key NAME [--role platform|regulator]`: the key is
+printed once; the database holds only its hash; bad input is one line on
+stderr (the key at work through the API: tests/api/test_api_keys.py).
+`create_country_admin` and `create_regulator`: the users who administer
+countries or audit them."""
 
 import hashlib
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError
-from rest_framework.test import APIClient
 
-from accounts.models import ApiKey, KeyRole
-from recognition.models import Verification
-from tests.support.api import VERIFY_URL
-from tests.support.cli import Process, call, manage
-from tests.support.tokens import sign
-
-
-def create_key(name: str, *options: str) -> str:
-    output = call("create_api_key", name, *options)
-    lines = output.lines
-    assert len(lines) == 1, output.stdout
-    return lines[0]
-
-
-def verify_with(key: str, world) -> object:
-    return APIClient().post(
-        VERIFY_URL,
-        {"token": sign(world.cl), "destination": "CN", "origin": "CL"},
-        format="json",
-        HTTP_AUTHORIZATION=f"Api-Key {key}",
-    )
-
-
-def test_prints_only_the_key_and_the_key_verifies(world):
-    output = call("create_api_key", "acme-marketplace")
-    key = output.stdout.strip()
-    assert output.stdout == key + "\n"
-    assert key not in output.stderr
-    assert "acme-marketplace" in output.stderr and "not shown again" in output.stderr
-    api_key = ApiKey.objects.get(name="acme-marketplace")
-    assert api_key.role == KeyRole.PLATFORM
-    assert key.startswith(api_key.prefix + ".")
-    response = verify_with(key, world)
-    assert response.status_code == 200
-    assert response.json()["decision"] == "accepted"
+from accounts.models import ApiKey, CountryRole, Role
+from tests.support.actors import PASSWORD
+from tests.support.cli import Process, call, create_key, manage
 
 
 def test_the_database_holds_only_a_hash_of_the_key(world):
@@ -60,29 +31,6 @@ def test_the_database_holds_only_a_hash_of_the_key(world):
 
 def test_each_key_is_new(world):
     assert create_key("first-platform") != create_key("second-platform")
-
-
-def test_a_regulator_key_verifies_too(world):
-    key = create_key("market-watch", "--role", "regulator")
-    assert ApiKey.objects.get(name="market-watch").role == KeyRole.REGULATOR
-    assert verify_with(key, world).status_code == 200
-
-
-def test_the_audit_row_names_the_key(world):
-    key = create_key("silk-road-mall")
-    verify_with(key, world)
-    assert Verification.objects.get().client == "silk-road-mall"
-
-
-def test_a_revoked_key_is_refused_with_401(world):
-    key = create_key("closed-platform")
-    api_key = ApiKey.objects.get(name="closed-platform")
-    api_key.revoked = True
-    api_key.save()
-    response = verify_with(key, world)
-    assert response.status_code == 401
-    assert response.json()["error"] == "authentication_failed"
-    assert not Verification.objects.exists()
 
 
 def test_a_duplicate_name_is_refused_and_nothing_is_written(world):
@@ -131,3 +79,77 @@ def test_command_line_duplicate_name_is_one_line_error(database: Path):
 def test_command_line_bad_role_is_one_line_error(database: Path):
     done = manage(database, "create_api_key", "cli-admin", "--role", "admin")
     assert_one_line_error(done, "--role", "'admin'")
+
+
+# create_country_admin / create_regulator ----------------------------------
+
+
+@pytest.mark.django_db
+def test_create_country_admin_prints_a_generated_password_that_works() -> None:
+    out = call("create_country_admin", "carla", "--country", "cl")
+
+    user = get_user_model().objects.get(username="carla")
+    assert out.lines == [out.stdout.strip()]
+    assert user.check_password(out.stdout.strip())
+    assert user.is_staff and not user.is_superuser
+    assert (user.country_role.role, user.country_role.country.code) == (Role.COUNTRY_ADMIN, "CL")
+
+
+@pytest.mark.django_db
+def test_create_country_admin_never_prints_a_given_password() -> None:
+    out = call("create_country_admin", "carla", "--country", "CL", "--password", PASSWORD)
+
+    assert out.stdout == ""
+    assert PASSWORD not in out.stderr
+    assert get_user_model().objects.get(username="carla").check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_create_country_admin_refuses_unknown_country() -> None:
+    with pytest.raises(CommandError, match="--country: 'XX' is not an ISO 3166-1 alpha-2 country code"):
+        call("create_country_admin", "carla", "--country", "XX")
+
+    assert not get_user_model().objects.filter(username="carla").exists()
+
+
+def test_create_country_admin_refuses_duplicate_username(world) -> None:
+    with pytest.raises(CommandError, match="user 'alice' already exists"):
+        call("create_country_admin", "alice", "--country", "CL")
+
+    assert CountryRole.objects.get(user__username="alice").country.code == "CN"
+
+
+@pytest.mark.django_db
+def test_create_country_admin_refuses_a_weak_password_and_creates_nobody() -> None:
+    with pytest.raises(CommandError, match="This password is too short"):
+        call("create_country_admin", "carla", "--country", "CL", "--password", "short")
+
+    assert not get_user_model().objects.filter(username="carla").exists()
+
+
+@pytest.mark.django_db
+def test_create_regulator_prints_a_generated_password() -> None:
+    out = call("create_regulator", "rosa")
+
+    user = get_user_model().objects.get(username="rosa")
+    assert user.check_password(out.stdout.strip())
+    assert (user.country_role.role, user.country_role.country) == (Role.REGULATOR, "")
+
+
+@pytest.mark.django_db
+def test_create_regulator_with_a_given_password_prints_nothing() -> None:
+    out = call("create_regulator", "rosa", "--password", PASSWORD)
+
+    assert out.stdout == ""
+    assert get_user_model().objects.get(username="rosa").check_password(PASSWORD)
+
+
+def test_create_regulator_refuses_duplicate_username(world) -> None:
+    with pytest.raises(CommandError, match="user 'rita' already exists"):
+        call("create_regulator", "rita")
+
+
+@pytest.mark.django_db
+def test_create_regulator_refuses_an_invalid_username() -> None:
+    with pytest.raises(CommandError, match="username: "):
+        call("create_regulator", "no spaces allowed", "--password", PASSWORD)

@@ -5,7 +5,6 @@ path issues exactly the queries it issued on the small world."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -162,13 +161,6 @@ def test_verification_issues_a_fixed_number_of_queries_whatever_the_data_size(wo
     assert small == large == larger == EXPECTED
     # A batch: the key once, one look-up for all the items, one audit append for all.
     assert small_batch == large_batch == larger_batch == API_KEY + REGISTRY + AUDIT
-
-
-def test_connections_are_persistent():
-    database = settings.DATABASES["default"]
-    assert database["CONN_MAX_AGE"] > 0
-    # A persistent connection broken meanwhile is replaced, not used.
-    assert database["CONN_HEALTH_CHECKS"] is True
 
 
 @pytest.mark.parametrize("path", ["accepted cross-border", "domestic"])

@@ -622,3 +622,16 @@ def test_an_unknown_page_outside_the_api_shows_no_debug_information(db):
     response = APIClient().get("/no-such-page/")
     assert response.status_code == 404
     assert b"urlpatterns" not in response.content and b"Traceback" not in response.content
+
+
+def test_the_answer_is_json_whatever_accept_says(world, api):
+    response = api.client.post(
+        VERIFY_URL,
+        {"token": sign(world.cl), "destination": "CN"},
+        format="json",
+        HTTP_ACCEPT="text/html",
+        HTTP_AUTHORIZATION=f"Api-Key {api.key}",
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["decision"] == "accepted"

@@ -1,6 +1,7 @@
 """config/settings.py fails closed (STYLE.md "Settings"): each case runs
 `manage.py check` in a fresh process whose environment is built from scratch,
-so nothing from the test run's own settings leaks in."""
+so nothing from the test run's own settings leaks in. Last, what the
+settings give every run: persistent database connections."""
 
 import os
 import secrets
@@ -137,3 +138,13 @@ def test_a_bad_value_stops_start_up_naming_the_variable(production_env, name, va
 def test_production_settings_pass_the_plain_check(production_env):
     result = manage("check", env=production_env)
     assert result.returncode == 0, result.stderr
+
+
+# The settings in force for this test run -----------------------------------------------------
+
+
+def test_connections_are_persistent():
+    database = settings.DATABASES["default"]
+    assert database["CONN_MAX_AGE"] > 0
+    # A persistent connection broken meanwhile is replaced, not used.
+    assert database["CONN_HEALTH_CHECKS"] is True

@@ -1,6 +1,7 @@
 """The statements every verification runs go to the driver directly
-(recognition.db.execute_direct): what Django's cursor
-does around a statement still happens."""
+(recognition.db.execute_direct): what Django's cursor does around a
+statement still happens, and on PostgreSQL each is prepared once per
+connection."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -48,3 +49,16 @@ def test_execute_wrappers_see_the_statements(world):
     with connection.execute_wrapper(wrapper):
         read_parties([wanted(world)])
     assert [is_parties_read(sql) for sql in seen] == [True]
+
+
+def test_statements_are_prepared_once_per_connection_on_postgresql(postgres_only, world):
+    from recognition import db
+    from recognition.snapshots import Wanted, read_parties
+
+    wanted = Wanted(issuer=world.cl.authority.issuer, kid=None, sub="CL-0001", jti=None, type_code=None)
+    read_parties([wanted])
+    read_parties([wanted])
+    assert "recognition_parties_1" in db._prepared[connection.connection]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'recognition_parties_1'")
+        assert cursor.fetchone()[0] == 1

@@ -1,8 +1,15 @@
-"""Audit rows for tests: an entry to append (`entry`), and rows changed
-behind the application's back (`tamper`)."""
+"""Audit rows for tests: an entry to append (`entry`), rows changed behind
+the application's back (`tamper`), and DESIGN §6's chain hash written out
+again without the service's code (`expected_hash`), the oracle the chain is
+checked against."""
+
+import hashlib
+import json
+from datetime import UTC
 
 from django.db import connection
 
+from recognition.models import Verification
 from recognition.services.audit import AuditEntry
 
 AUDIT_TRIGGER = "recognition_verification_append_only"
@@ -34,3 +41,22 @@ def tamper(sql: str, params: list) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(f"ALTER TABLE recognition_verification ENABLE TRIGGER {AUDIT_TRIGGER}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+GENESIS = "0" * 64
+
+# Every field of a row but prev_hash and hash, as DESIGN §6 hashes them.
+HASHED = (
+    "id", "seq", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid",
+    "subject", "jti", "token_sha256", "decision", "reasons", "agreement_id", "agreement_version",
+)  # fmt: skip
+
+
+def expected_hash(prev_hash: str, row: Verification) -> str:
+    """DESIGN §6 written out again, without the service's code:
+    SHA-256(prev_hash || canonical JSON of the other fields)."""
+    fields = {name: getattr(row, name) for name in HASHED}
+    fields["id"] = str(row.id)
+    fields["created_at"] = row.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()

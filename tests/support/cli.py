@@ -53,3 +53,11 @@ def manage(database: Path, *args: object) -> Process:
         check=False,
     )
     return Process(done.returncode, done.stdout, done.stderr)
+
+
+def create_key(name: str, *options: str) -> str:
+    """`create_api_key` in-process: the key it prints, its one line of output."""
+    output = call("create_api_key", name, *options)
+    lines = output.lines
+    assert len(lines) == 1, output.stdout
+    return lines[0]

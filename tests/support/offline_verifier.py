@@ -4,7 +4,7 @@ registry's /.well-known/jwks.json) and decides credentials from it alone,
 without asking the registry.
 
 It shares nothing with the registry's decision but the strict token parser
-(recognition.services.token.parse_token, a pure function): signatures are
+(identity.jose.tokens.parse_token, a pure function): signatures are
 checked with jwcrypto, not with the registry's PyJWT-based layer, and the
 rules are re-written from DESIGN §5 against the trust list's members.
 

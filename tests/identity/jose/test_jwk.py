@@ -1,18 +1,13 @@
 """Key intake (DESIGN §3): every refusal, and RFC 7638 thumbprints."""
 
 import base64
-import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from identity.jose.jwk import KeyIntakeError, b64url_encode, parse_public_jwk, thumbprint
-
-VECTORS = {
-    v["id"]: v for v in json.loads((Path(__file__).parents[2] / "data/jose-rfc-vectors.json").read_text())["vectors"]
-}
+from tests.support.jose_vectors import VECTORS
 
 # RFC 8037 A.1 (public part) and its A.3 thumbprint.
 RFC8037_A1 = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from identity.jose import tokens as fast
 from identity.jose.tokens import ParsedToken, Rejected, parse_token
-from tests.api.test_token_property import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
 from tests.support import reference
+from tests.support.strategies import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
 from tests.support.tokens import TYP, b64
 
 KEY = ed25519.Ed25519PrivateKey.generate()

@@ -160,19 +160,6 @@ def test_every_index_of_the_audit_table_is_one_a_query_or_a_rule_needs(postgres_
     ]
 
 
-def test_statements_are_prepared_once_per_connection_on_postgresql(postgres_only, world):
-    from recognition import db
-    from recognition.snapshots import Wanted, read_parties
-
-    wanted = Wanted(issuer=world.cl.authority.issuer, kid=None, sub="CL-0001", jti=None, type_code=None)
-    read_parties([wanted])
-    read_parties([wanted])
-    assert "recognition_parties_1" in db._prepared[connection.connection]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'recognition_parties_1'")
-        assert cursor.fetchone()[0] == 1
-
-
 def wal_lsn(function: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}() - '0/0'::pg_lsn")
