@@ -374,7 +374,7 @@ def request(
 
 @dataclass(frozen=True)
 class Signer:
-    """A demo authority's key and one of its merchants (recognition/demo_data.py)."""
+    """A demo authority's key and one of its merchants (demo/data.py)."""
 
     file: str
     kid: str

@@ -270,12 +270,12 @@ class Worker:
         import jwt
         from django.db import connection, models, transaction
 
-        from bench import reference
         from identity.jose.tokens import parse_token
         from recognition.models import Verification
         from recognition.services import audit
         from recognition.services.verification import audit_entry, decide_all
         from recognition.snapshots import read_parties, wanted_of
+        from tests.support import reference
 
         tokens = [t.token for t in self.tokens[:200]]
         wanted = [wanted_of(parse_token(t, max_bytes=self.max_bytes)) for t in tokens]

@@ -1,7 +1,7 @@
 """Hostile tokens of RFC 8725 and the PyJWT advisories, through the HTTP API:
 algorithm confusion, key-source headers, hostile kids, degenerate and
 malleated signatures. Each is a 200 rejection with the exact reason code and
-one audit row (tests.api.hostile.assert_rejected); where a forgery starts from
+one audit row (tests.support.hostile.assert_rejected); where a forgery starts from
 a genuine token, the genuine token is shown to be accepted first.
 
 Encoding and size attacks are in test_hostile_encoding.py."""
@@ -21,8 +21,8 @@ from django.utils import timezone
 from identity.jose.key_files import public_jwk_of
 from identity.models import Authority, AuthorityKey
 from identity.services.keys import key_register
-from tests.api.hostile import assert_accepted, assert_rejected, header_for
-from tests.tokens import TYP, b64, claims_for, resign, segment, sign
+from tests.support.hostile import assert_accepted, assert_rejected, header_for
+from tests.support.tokens import TYP, b64, claims_for, resign, segment, sign
 
 NONE_SPELLINGS = ["none", "None", "NONE", "nOnE", ""]
 

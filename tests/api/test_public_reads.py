@@ -24,8 +24,8 @@ from recognition.services.agreements import (
     agreement_suspend,
     agreement_terminate,
 )
-from tests.api.conftest import error_of, keyed, session
-from tests.tokens import sign
+from tests.support.api import error_of, keyed, session
+from tests.support.tokens import sign
 
 AUTHORITIES = "/api/v1/authorities/"
 AGREEMENTS = "/api/v1/agreements/"

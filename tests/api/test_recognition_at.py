@@ -3,7 +3,7 @@ authorities of the origin the destination recognized at an instant, under
 which agreement versions, answered from history and public.
 
 The timeline is built with a fake clock (services and simple-history both
-read django.utils.timezone.now; tests/clock.py), as in tests/recognition/test_point_in_time.py,
+read django.utils.timezone.now; tests/support/clock.py), as in tests/recognition/services/test_point_in_time.py,
 and asked through HTTP inside every interval and at its edges."""
 
 import io
@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from identity.services.keys import key_mark_compromised
 from recognition.services import agreements as svc
-from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
+from tests.support.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
 URL = "/api/v1/recognition/"
 ANSWER_FIELDS = {"origin", "destination", "at", "authorities"}

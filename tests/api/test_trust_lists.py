@@ -4,23 +4,20 @@ and `rotate_registry_key`.
 
 Every list here is verified with jwcrypto, not with PyJWT which signed it,
 against the keys fetched from /.well-known/jwks.json. At the end, deciding
-offline from a list (tests/offline_verifier.py) is compared with the API's
+offline from a list (tests/support/offline_verifier.py) is compared with the API's
 decision for the same tokens.
 """
 
 import base64
 import io
 import json
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.core.management import call_command
-from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -28,14 +25,12 @@ from identity.jose.key_files import public_jwk_of
 from identity.services.authorities import authority_suspend, authority_update
 from identity.services.keys import key_mark_compromised, key_register, key_retire
 from identity.services.merchants import merchant_reinstate, merchant_suspend
-from recognition.models import RegistryKey, TrustListState
+from recognition.models import RegistryKey
 from recognition.services import agreements as agreement_services
 from recognition.services.point_in_time import recognition_at
 from recognition.services.registry_keys import registry_key_rotate
-from recognition.services.trust_lists import trust_list_jws
-from tests.actors import build_world
-from tests.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
-from tests.tokens import TYP, claims_for, sign
+from tests.support.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
+from tests.support.tokens import TYP, claims_for, sign
 
 TTL = 86400
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -239,34 +234,6 @@ def test_a_key_state_change_is_a_content_change(world, anon):
     first = verified(anon)["sequence"]
     key_mark_compromised(key=world.cl.key)
     assert verified(anon)["sequence"] == first + 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_builds_give_one_sequence_per_content(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL to a postgres:// URL)")
-    settings.REGISTRY = {**settings.REGISTRY, "SIGNING_KEY_PATH": str(tmp_path / "k.pem")}
-    world = build_world()
-    registry_key_rotate()
-
-    def build_together(workers: int = 8) -> set[int]:
-        barrier = threading.Barrier(workers, timeout=30)
-
-        def build() -> int:
-            try:
-                barrier.wait()
-                return unverified_payload(trust_list_jws("CN"))["sequence"]
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return {future.result(timeout=60) for future in [pool.submit(build) for _ in range(workers)]}
-
-    assert build_together() == {1}  # the first creation of the state races too
-    agreement_services.agreement_suspend(agreement=world.cn_recognizes_cl)
-    assert build_together() == {2}
-    assert TrustListState.objects.get(country="CN").sequence == 2
 
 
 # Requests -------------------------------------------------------------------

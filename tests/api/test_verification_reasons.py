@@ -15,7 +15,7 @@ from identity.services.keys import key_mark_compromised, key_retire
 from identity.services.merchants import merchant_set_status, merchant_suspend
 from recognition.models import RecognitionAgreement, Verification
 from recognition.services import agreements
-from tests.tokens import DROP, TYP, raw, sign
+from tests.support.tokens import DROP, TYP, raw, sign
 
 NOW = int(time.time())
 

@@ -23,9 +23,9 @@ from recognition.api import verifications as views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
 from recognition.models import Verification
-from tests.actors import PASSWORD
-from tests.api.conftest import BATCH_URL, VERIFY_URL, error_of, session
-from tests.tokens import sign
+from tests.support.actors import PASSWORD
+from tests.support.api import BATCH_URL, VERIFY_URL, error_of, session
+from tests.support.tokens import sign
 
 MIB = 1024 * 1024
 ENDPOINTS = [VERIFY_URL, BATCH_URL]
@@ -622,3 +622,16 @@ def test_an_unknown_page_outside_the_api_shows_no_debug_information(db):
     response = APIClient().get("/no-such-page/")
     assert response.status_code == 404
     assert b"urlpatterns" not in response.content and b"Traceback" not in response.content
+
+
+def test_the_answer_is_json_whatever_accept_says(world, api):
+    response = api.client.post(
+        VERIFY_URL,
+        {"token": sign(world.cl), "destination": "CN"},
+        format="json",
+        HTTP_ACCEPT="text/html",
+        HTTP_AUTHORIZATION=f"Api-Key {api.key}",
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["decision"] == "accepted"

@@ -27,8 +27,8 @@ from identity.models import AuthorityKey
 from identity.services.authorities import authority_create
 from identity.services.keys import key_register
 from recognition.models import RecognitionAgreement
-from tests.actors import PASSWORD, build_world
 from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
+from tests.support.actors import PASSWORD, build_world
 
 pytestmark = pytest.mark.slow
 

@@ -51,7 +51,7 @@ def registry_key(db, settings, tmp_path) -> None:
 
 @pytest.fixture
 def keys(world, registry_key, wsgi_in_test_transaction) -> dict[str, str]:
-    """The shared actors (tests/actors.py) and one API key of each role."""
+    """The shared actors (tests/support/actors.py) and one API key of each role."""
     return {
         "platform": api_key_create(name="fuzz-platform", role="platform")[1],
         "regulator": api_key_create(name="fuzz-regulator", role="regulator")[1],

@@ -12,7 +12,7 @@ from identity.services.authorities import authority_create
 from identity.services.credentials import credential_issue
 from identity.services.keys import key_mark_compromised
 from identity.services.merchants import merchant_suspend
-from tests.admin_helpers import (
+from tests.support.admin import (
     add_url,
     change_url,
     changelist_url,

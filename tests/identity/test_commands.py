@@ -16,7 +16,7 @@ from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus, Merchant
 from identity.services import keys as key_services
 from identity.services.authorities import authority_create
-from tests.cli import call
+from tests.support.cli import call
 
 VALID_LEI = "5493001KJTIIGC8Y1R12"
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from identity.jose.key_files import write_private_key
 from identity.models import AuthorityKey, CredentialStatus, IssuedCredential
 from identity.services.credentials import credential_issue
-from tests.cli import call
+from tests.support.cli import call
 
 VALID_LEI = "5493001KJTIIGC8Y1R12"
 

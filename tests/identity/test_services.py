@@ -3,11 +3,9 @@
 
 import errno
 import io
-import json
 import os
 import stat
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 import pytest
@@ -18,7 +16,7 @@ from django.utils import timezone
 
 from identity.jose import key_files
 from identity.jose.jwk import thumbprint
-from identity.jose.key_files import MAX_KEY_FILE_BYTES, load_private_key, public_jwk_of
+from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.lei import lei_is_valid
 from identity.models import Authority, AuthorityKey, IssuedCredential, Merchant
 from identity.services import keys as key_services
@@ -33,7 +31,6 @@ from identity.services.credentials import credential_issue, credential_revoke
 from identity.services.keys import key_generate, key_mark_compromised, key_register, key_register_many, key_retire
 from identity.services.merchants import merchant_register, merchant_reinstate, merchant_revoke, merchant_suspend
 from recognition.snapshots import KeySnapshot
-from tests.private_key_files import refused_key_files
 
 
 def test_authority_status_changes_are_recorded_with_the_acting_user(world):
@@ -274,43 +271,3 @@ def test_credential_revoke_is_recorded_once(world):
     assert revoked.history.latest("history_date").history_user == world.bob
     with pytest.raises(ValidationError, match="already revoked"):
         credential_revoke(credential=revoked)
-
-
-REFUSED_KEY_FILES = refused_key_files()
-
-
-@pytest.mark.parametrize("case", REFUSED_KEY_FILES)
-def test_load_private_key_refuses_unusable_keys_without_quoting_them(tmp_path, case):
-    key_file = REFUSED_KEY_FILES[case]
-    path = tmp_path / "key.json"
-    path.write_text(key_file.content)
-    with pytest.raises(ValidationError) as refused:
-        load_private_key(path)
-    message = " ".join(refused.value.messages)
-    assert key_file.message in message, case
-    assert key_file.secret not in message
-
-
-def test_load_private_key_reads_at_most_one_mebibyte(tmp_path):
-    big = tmp_path / "big.pem"
-    big.write_bytes(b"-" * (MAX_KEY_FILE_BYTES + 1))
-    with pytest.raises(ValidationError, match="big.pem is larger than 1048576 bytes"):
-        load_private_key(big)
-    with pytest.raises(ValidationError, match="/dev/zero is larger than 1048576 bytes"):
-        load_private_key(Path("/dev/zero"))
-
-
-def test_load_private_key_refuses_a_public_jwk(tmp_path):
-    path = tmp_path / "public.json"
-    path.write_text(json.dumps(public_jwk_of(ed25519.Ed25519PrivateKey.generate())))
-    with pytest.raises(ValidationError, match="holds a public JWK; a private key is needed"):
-        load_private_key(path)
-
-
-def test_load_private_key_refuses_unreadable_and_public_files(tmp_path):
-    with pytest.raises(ValidationError, match="cannot read private key"):
-        load_private_key(tmp_path / "missing.pem")
-    garbage = tmp_path / "garbage.pem"
-    garbage.write_text("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n")
-    with pytest.raises(ValidationError, match="no readable unencrypted private key"):
-        load_private_key(garbage)

@@ -19,8 +19,8 @@ from accounts.services import api_key_create
 from recognition.models import Verification
 from recognition.services.audit import check_chain
 from recognition.services.verification import VerificationRequest, verify_credentials
-from tests.actors import PASSWORD
-from tests.admin_helpers import (
+from tests.support.actors import PASSWORD
+from tests.support.admin import (
     add_url,
     change_url,
     changelist_url,
@@ -30,7 +30,7 @@ from tests.admin_helpers import (
     messages_of,
     post_action,
 )
-from tests.tokens import claims_for, sign
+from tests.support.tokens import claims_for, sign
 
 
 @pytest.fixture
