@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from identity.services.keys import key_mark_compromised
 from recognition.api.answers import VerificationResponseSerializer
-from tests.tokens import sign
+from tests.support.tokens import sign
 
 
 def members(serializer: serializers.Serializer) -> dict:
