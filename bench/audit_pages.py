@@ -8,11 +8,11 @@ Every database is a throwaway one created here and dropped at the end: a
 temporary SQLite file, and on PostgreSQL `bench_audit_<pid>_<size>` on the
 server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/). Each
 database has a worker process (bench.audit_worker) that loads the log
-(bench.audit_data) and times pages through the WSGI handler with a regulator
+(tests.support.audit_rows) and times pages through the WSGI handler with a regulator
 key; the two sizes take alternate turns of the same rounds, and the ratio of
 their page times is taken inside each round.
 
-For every filter, alone and combined (audit_data.cases), three pages: the
+For every filter, alone and combined (audit_rows.cases), three pages: the
 first, the one from the middle of the matching rows and the last full one.
 The target is a ratio: a page on 1,000,000 rows costs at most TARGET times
 the same page on 1,000. A page whose plan reads a bounded number of index

@@ -1,7 +1,7 @@
 """One database's side of `make bench-audit`, in a process of its own
 (Django is set up once per process, for one DATABASE_URL).
 
-It migrates its throwaway database, loads the audit log (bench.audit_data),
+It migrates its throwaway database, loads the audit log (tests.support.audit_rows),
 creates a regulator key, then times the pages the parent asks for through
 the WSGI handler (the one gunicorn calls), with the production middleware,
 authentication, throttle and renderer. One JSON command a line on stdin,
@@ -36,9 +36,9 @@ class PageWorker:
         from django.core.management import call_command
         from django.core.wsgi import get_wsgi_application
 
-        from bench import audit_data
+        from accounts.services import api_key_create
         from recognition.api.pagination import PAGE_SIZE
-        from recognition.services.api_keys import api_key_create
+        from tests.support import audit_rows
 
         self.rows = rows
         self.timings: dict[str, float] = {}
@@ -46,10 +46,10 @@ class PageWorker:
         call_command("migrate", verbosity=0, interactive=False)
         self.timings["migrate_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        audit_data.load(rows, rare, seed)
+        audit_rows.load(rows, rare, seed)
         self.timings["load_s"] = time.perf_counter() - started
         _, key = api_key_create(name="bench-regulator", role="regulator")
-        self.cases = audit_data.cases(rows, rare)
+        self.cases = audit_rows.cases(rows, rare)
         started = time.perf_counter()
         self.positions = {name: self._positions(query, PAGE_SIZE) for name, query in self.cases.items()}
         self.timings["positions_s"] = time.perf_counter() - started
@@ -66,7 +66,7 @@ class PageWorker:
         middle of the matching rows and the last full page, found by a plain
         query (created_at conditions, no seq bounds)."""
         from recognition.api import filters
-        from recognition.audit_models import Verification
+        from recognition.models import Verification
 
         params = filters.AuditFilter(data=query)
         params.is_valid(raise_exception=True)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import connection, transaction
 from django_countries import countries
 
-from identity.jose import thumbprint
+from identity.jose.jwk import thumbprint
 
 COUNTRIES = 150
 AUTHORITIES = 1_000

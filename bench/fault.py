@@ -1,4 +1,4 @@
-"""`make fault`: verifications under load while PostgreSQL restarts (issue 6).
+"""`make fault`: verifications under load while PostgreSQL restarts (README, Reliability checks).
 
     python -m bench.fault [--workers 3] [--clients 6] [--seconds 30] [--outage-at 8] [--outage 4]
 
@@ -374,7 +374,7 @@ def request(
 
 @dataclass(frozen=True)
 class Signer:
-    """A demo authority's key and one of its merchants (recognition/demo_data.py)."""
+    """A demo authority's key and one of its merchants (demo/data.py)."""
 
     file: str
     kid: str

@@ -22,8 +22,8 @@ What is measured
   verify+audit   the real endpoint, POST /api/v1/verifications/: everything above, and the audit row appended
                  to the chain, committed, and on disk before the answer.
   token          in-process token verification: parse, look-up in the registry snapshot, signature, claims
-                 and every policy check (recognition.services.token/verification/verify); the merchant row is
-                 read beforehand (the endpoints read it, one query a request).
+                 and every policy check (identity.jose.tokens, recognition.snapshots, recognition.services.verify);
+                 the merchant row is read beforehand (the endpoints read it, one query a request).
   raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
   jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
   batch          POST /api/v1/verifications/batch/ with 100 tokens; server CPU a token = on-CPU time of the
@@ -38,32 +38,33 @@ HAND_WRITTEN = {
     "request validation": (
         "recognition/api/serializers.py: the common well-formed body (a string token, known country codes, no "
         "other member) is recognized without building the DRF fields; anything else goes to the fields, which "
-        "word the 400. Same validated data as the fields on the same inputs (tests/api/test_hot_path_requests.py)."
+        "word the 400. Same validated data as the fields on the same inputs "
+        "(tests/recognition/test_api_serializers.py)."
     ),
     "token parsing": (
-        "recognition/services/token.py: base64url by binascii's strict mode and a table of canonical last "
+        "identity/jose/tokens.py: base64url by binascii's strict mode and a table of canonical last "
         "characters, one JSON decoder, the U+0000/surrogate walk only when a \\u escape exists. Same results "
-        "and messages as the straightforward parser (bench/reference.py) and the same claims as PyJWT: "
-        "tests/api/test_hot_path_parsing.py, every hostile case included."
+        "and messages as the straightforward parser (tests/support/reference.py) and the same claims as PyJWT: "
+        "tests/identity/jose/test_tokens_reference.py, every hostile case included."
     ),
     "merchant and credential look-up": (
-        "recognition/services/verification.py: one SQL query for every token of a request, which also reads "
+        "recognition/snapshots.py: one SQL query for every token of a request, which also reads "
         "the registry stamp, instead of an ORM query a token; on PostgreSQL prepared once per connection "
         "(planning it cost five times running it). Same rows as the ORM on the same inputs "
-        "(tests/api/test_hot_path_registry_cache.py)."
+        "(tests/recognition/test_snapshots.py)."
     ),
     "audit INSERT, a row of a batch of 100": (
-        "recognition/audit_models.py: one INSERT with the values prepared by the model's own fields (and "
+        "recognition/db.py: one INSERT with the values prepared by the model's own fields (and "
         "prepared once per connection on PostgreSQL), instead of QuerySet.bulk_create: same stored rows "
-        "(tests/api/test_hot_path_audit.py). It saves nothing on a single row; it does on a batch's."
+        "(tests/recognition/models/test_audit.py). It saves nothing on a single row; it does on a batch's."
     ),
     "chain lock and head read": (
         "recognition/services/audit.py: on PostgreSQL the advisory lock and the head read go in one round "
         "trip, each statement with its own snapshot; the concurrency tests keep the chain gap-free."
     ),
     "throttle history of 6,000 requests": (
-        "recognition/api/views.py: SimpleRateThrottle's decision with the history as an array of floats; "
-        "same decisions on the same requests (tests/api/test_hot_path_throttle.py)."
+        "accounts/throttling.py: SimpleRateThrottle's decision with the history as an array of floats; "
+        "same decisions on the same requests (tests/accounts/test_throttling.py)."
     ),
 }
 

@@ -1,4 +1,4 @@
-"""`make soak`: minutes of mixed traffic on gunicorn + PostgreSQL (issue 6).
+"""`make soak`: minutes of mixed traffic on gunicorn + PostgreSQL (README, Reliability checks).
 
     python -m bench.soak [--seconds 180] [--warmup 30] [--workers 3] [--clients 4] [--max-growth 20]
 

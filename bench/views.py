@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition.api.permissions import caller_name
-from recognition.api.presenters import present
-from recognition.api.views import VerificationCreateApi, verification_request
+from accounts.permissions import caller_name
+from recognition.api.answers import present
+from recognition.api.verifications import VerificationCreateApi, verification_request
 from recognition.services.verification import audit_entry, decide_all, outcomes_of
 
 

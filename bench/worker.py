@@ -78,8 +78,8 @@ class Worker:
         from django.core.management import call_command
         from django.utils import timezone
 
+        from accounts.services import api_key_create
         from bench import dataset
-        from recognition.services.api_keys import api_key_create
 
         self.timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -121,7 +121,7 @@ class Worker:
         return call_wsgi(self.app, environ)
 
     def audit_rows(self) -> int:
-        from recognition.audit_models import Verification
+        from recognition.models import Verification
 
         return Verification.objects.count()
 
@@ -131,16 +131,10 @@ class Worker:
         from django.conf import settings
         from django.utils import timezone
 
-        from recognition.services.token import parse_token
-        from recognition.services.verification import (
-            VerificationRequest,
-            current_policy,
-            read_parties,
-            registry_snapshot,
-            subject_of,
-            wanted_of,
-        )
+        from identity.jose.tokens import parse_token
+        from recognition.services.verification import VerificationRequest, subject_of
         from recognition.services.verify import decide
+        from recognition.snapshots import current_policy, read_parties, registry_snapshot, wanted_of
 
         # The functions the token variant calls, looked up once.
         self.parse, self.wanted_of, self.subject_of, self.decide, self.now = (
@@ -276,11 +270,12 @@ class Worker:
         import jwt
         from django.db import connection, models, transaction
 
-        from bench import reference
-        from recognition.audit_models import Verification
+        from identity.jose.tokens import parse_token
+        from recognition.models import Verification
         from recognition.services import audit
-        from recognition.services.token import parse_token
-        from recognition.services.verification import audit_entry, decide_all, read_parties, wanted_of
+        from recognition.services.verification import audit_entry, decide_all
+        from recognition.snapshots import read_parties, wanted_of
+        from tests.support import reference
 
         tokens = [t.token for t in self.tokens[:200]]
         wanted = [wanted_of(parse_token(t, max_bytes=self.max_bytes)) for t in tokens]
@@ -328,7 +323,7 @@ class Worker:
                 cursor.execute(f"{lock}; {head}" if connection.vendor == "postgresql" else head)
                 cursor.fetchone()
 
-        from recognition.api import views  # noqa: F401 (DRF's settings import the parser from serializers)
+        from recognition.api import verifications  # noqa: F401 (DRF's settings import the parser from serializers)
         from recognition.api.serializers import (
             RequestObjectSerializer,
             VerificationRequestSerializer,

@@ -1,4 +1,4 @@
-"""Request and response hardening (DESIGN §10, issue 6 point 5).
+"""Request and response hardening (DESIGN §10).
 
 BodySizeLimitMiddleware refuses oversized request bodies before anything
 parses them. SecurityHeadersMiddleware adds the headers Django's own

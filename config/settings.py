@@ -75,8 +75,11 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "axes",
+    # The registry's apps, each depending only on those above it (README, Layout).
+    "accounts",
     "identity",
     "recognition",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +106,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "recognition" / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -238,7 +241,7 @@ REGISTRY = {
 # THROTTLE_REDIS_URL the budget is shared by every worker process (Redis);
 # without it, or while Redis is unreachable, it is counted in the default
 # cache, in memory and per process: N worker processes give a key N times
-# the rate (recognition/api/throttling.py).
+# the rate (accounts/throttling.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}}
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
 if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
@@ -256,7 +259,7 @@ REST_FRAMEWORK = {
     # Deny by default: every view names who may call it.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "recognition.api.authentication.ApiKeyAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": ["recognition.api.parsers.JSONBodyParser"],
@@ -265,6 +268,7 @@ REST_FRAMEWORK = {
         if DEBUG
         else ["rest_framework.renderers.JSONRenderer"]
     ),
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "recognition.api.negotiation.SingleRendererNegotiation",
     "EXCEPTION_HANDLER": "recognition.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -276,7 +280,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ReasonCode": "recognition.reasons.Reason"},
+    "ENUM_NAME_OVERRIDES": {"ReasonCode": "identity.reasons.Reason"},
     # Swagger UI from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

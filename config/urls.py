@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.views import healthz
+from recognition.api.trust import RegistryJwksApi
 
 admin.site.site_header = "Merchant identity mutual-recognition registry"
 admin.site.site_title = "Recognition registry"
@@ -14,8 +15,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("recognition.api.urls")),
     path("trqp/", include("recognition.trqp.urls")),
-    path("recognition/", include("recognition.matrix_urls")),
-    path(".well-known/", include("recognition.api.urls_well_known")),
+    path("recognition/", include("recognition.web.urls")),
+    path(".well-known/jwks.json", RegistryJwksApi.as_view(), name="registry-jwks"),
     # Public, and indifferent to an Authorization header meant for the API.
     path(
         "api/schema/",

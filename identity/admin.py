@@ -1,5 +1,5 @@
 """Admin of authorities, keys, merchants, credential types and issued
-credentials, scoped by country (DESIGN §7; rules in recognition/admin_scope.py).
+credentials, scoped by country (DESIGN §7; rules in accounts/scope.py).
 
 Rows are created through the identity services and change status only through
 the actions below; nothing is edited in place or deleted.
@@ -16,14 +16,25 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from identity import services
-from identity.models import Alg, Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
-from recognition.admin_scope import (
-    CountryScopedAdmin,
-    ServiceForm,
-    ServiceFormAdminMixin,
-    manage_action,
-    scope_of,
+from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, ServiceFormAdminMixin, manage_action
+from accounts.scope import scope_of
+from identity.jose.algorithms import Alg
+from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
+from identity.services.authorities import (
+    authority_create,
+    authority_reinstate,
+    authority_revoke,
+    authority_suspend,
+    authority_update,
+)
+from identity.services.credentials import credential_revoke, credential_type_create
+from identity.services.keys import key_mark_compromised, key_register, key_register_many, key_retire
+from identity.services.merchants import (
+    merchant_register,
+    merchant_reinstate,
+    merchant_revoke,
+    merchant_suspend,
+    merchant_update,
 )
 
 # Authorities ------------------------------------------------------------------
@@ -37,7 +48,7 @@ class AuthorityAddForm(ServiceForm):
     def submit(self) -> Authority:
         data = self.cleaned_data
         self.require_owned(data["country"])
-        return services.authority_create(
+        return authority_create(
             country=data["country"],
             name=data["name"],
             issuer=data["issuer"],
@@ -54,7 +65,7 @@ class AuthorityChangeForm(ServiceForm):
     def submit(self) -> Authority:
         self.require_owned(self.instance.country)
         data = self.cleaned_data
-        return services.authority_update(
+        return authority_update(
             authority=self.instance, name=data["name"], max_assurance=data["max_assurance"], user=self.acting_user
         )
 
@@ -85,15 +96,15 @@ class AuthorityAdmin(CountryScopedAdmin):
 
     @manage_action("Suspend the selected authorities")
     def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.authority_suspend, "Suspended")
+        self.run_service(request, queryset, authority_suspend, "Suspended")
 
     @manage_action("Reinstate the selected authorities")
     def reinstate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.authority_reinstate, "Reinstated")
+        self.run_service(request, queryset, authority_reinstate, "Reinstated")
 
     @manage_action("Revoke the selected authorities (final)")
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.authority_revoke, "Revoked")
+        self.run_service(request, queryset, authority_revoke, "Revoked")
 
 
 # Keys ---------------------------------------------------------------------------
@@ -141,9 +152,9 @@ class KeyAddForm(ServiceForm):
                 raise ValidationError(
                     f"{', '.join(options)} apply to a single JWK; put alg and kid inside each key of the JWKS"
                 )
-            self.registered = services.key_register_many(authority=authority, jwks=data["jwk"], user=self.acting_user)
+            self.registered = key_register_many(authority=authority, jwks=data["jwk"], user=self.acting_user)
         else:
-            key = services.key_register(
+            key = key_register(
                 authority=authority,
                 jwk=data["jwk"],
                 alg=data["alg"] or None,
@@ -193,11 +204,11 @@ class AuthorityKeyAdmin(CountryScopedAdmin):
 
     @manage_action("Retire the selected keys (earlier credentials stay valid)")
     def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.key_retire, "Retired")
+        self.run_service(request, queryset, key_retire, "Retired")
 
     @manage_action("Mark the selected keys compromised (every credential they signed is refused)")
     def mark_compromised(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.key_mark_compromised, "Marked compromised")
+        self.run_service(request, queryset, key_mark_compromised, "Marked compromised")
 
 
 # Merchants ------------------------------------------------------------------------
@@ -211,7 +222,7 @@ class MerchantAddForm(ServiceForm):
     def submit(self) -> Merchant:
         data = self.cleaned_data
         self.require_owned(data["authority"].country)
-        return services.merchant_register(
+        return merchant_register(
             authority=data["authority"],
             registration_number=data["registration_number"],
             legal_name=data["legal_name"],
@@ -229,7 +240,7 @@ class MerchantChangeForm(ServiceForm):
     def submit(self) -> Merchant:
         self.require_owned(self.instance.authority.country)
         data = self.cleaned_data
-        return services.merchant_update(
+        return merchant_update(
             merchant=self.instance,
             legal_name=data["legal_name"],
             lei=data["lei"],
@@ -275,15 +286,15 @@ class MerchantAdmin(CountryScopedAdmin):
 
     @manage_action("Suspend the selected merchants")
     def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.merchant_suspend, "Suspended")
+        self.run_service(request, queryset, merchant_suspend, "Suspended")
 
     @manage_action("Reinstate the selected merchants")
     def reinstate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.merchant_reinstate, "Reinstated")
+        self.run_service(request, queryset, merchant_reinstate, "Reinstated")
 
     @manage_action("Revoke the selected merchants (final)")
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, services.merchant_revoke, "Revoked")
+        self.run_service(request, queryset, merchant_revoke, "Revoked")
 
 
 # Credential types ---------------------------------------------------------------
@@ -296,7 +307,7 @@ class CredentialTypeAddForm(ServiceForm):
 
     def submit(self) -> CredentialType:
         data = self.cleaned_data
-        return services.credential_type_create(code=data["code"], name=data["name"], description=data["description"])
+        return credential_type_create(code=data["code"], name=data["name"], description=data["description"])
 
 
 @admin.register(CredentialType)
@@ -367,4 +378,4 @@ class IssuedCredentialAdmin(CountryScopedAdmin):
     @manage_action("Revoke the selected credentials")
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         reason = request.POST.get("reason", "").strip()
-        self.run_service(request, queryset, services.credential_revoke, "Revoked", reason=reason)
+        self.run_service(request, queryset, credential_revoke, "Revoked", reason=reason)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from identity.jose.algorithms import Alg
 from identity.lei import validate_lei
 
 
@@ -20,14 +21,6 @@ class Assurance(models.TextChoices):
     @classmethod
     def rank(cls, value: str) -> int:
         return [choice.value for choice in cls].index(value)
-
-
-class Alg(models.TextChoices):
-    EDDSA = "EdDSA", "EdDSA (Ed25519)"
-    ES256 = "ES256", "ES256 (P-256)"
-    ES384 = "ES384", "ES384 (P-384)"
-    PS256 = "PS256", "PS256 (RSA-PSS)"
-    RS256 = "RS256", "RS256 (RSA PKCS#1 v1.5)"
 
 
 class AuthorityStatus(models.TextChoices):
@@ -89,13 +82,6 @@ class Authority(models.Model):
         return f"{self.name} ({self.country.code})"
 
 
-class AuthorityKeyQuerySet(models.QuerySet):
-    def usable(self) -> "AuthorityKeyQuerySet":
-        """Keys that may still verify credentials: all but the compromised ones
-        (a retired key's earlier credentials stay valid until they expire)."""
-        return self.exclude(status=KeyStatus.COMPROMISED)
-
-
 class AuthorityKey(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="keys")
     kid = models.CharField(max_length=200, help_text="Default: the RFC 7638 JWK thumbprint.")
@@ -108,8 +94,6 @@ class AuthorityKey(models.Model):
     compromised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
-
-    objects = AuthorityKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["authority", "created_at"]

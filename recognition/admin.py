@@ -3,7 +3,7 @@
 A country administrator manages the agreements in which their country is the
 destination: creates them (recognizing a foreign authority), edits their terms
 through `agreement_update_terms`, and moves them through their statuses with
-the actions. Scoping rules live in recognition/admin_scope.py.
+the actions. Scoping rules live in accounts/scope.py and accounts/admin_mixins.py.
 """
 
 from typing import Any
@@ -12,14 +12,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework_api_key.admin import APIKeyModelAdmin
-from rest_framework_api_key.models import APIKey as UnusedLibraryApiKey
 
-from identity.models import Authority
-from recognition.admin_scope import CountryScopedAdmin, ServiceForm, manage_action, scope_of
-from recognition.models import AgreementStatus, ApiKey, CountryRole, RecognitionAgreement, Verification
+from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
+from accounts.scope import scope_of
+from recognition.models import AgreementStatus, RecognitionAgreement, Verification
 from recognition.services import agreements
-from recognition.services.api_keys import api_key_create
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
 
@@ -111,14 +108,14 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
         # Terminated is final (agreements.AGREEMENT_TRANSITIONS).
         return obj is None or obj.status != AgreementStatus.TERMINATED
 
-    def authority_choices(self, request: HttpRequest) -> QuerySet:
+    def authority_choices(self, request: HttpRequest, authorities: QuerySet) -> QuerySet:
         """An agreement recognizes a foreign authority, any foreign one."""
         scope = self.scope(request)
         if scope.is_superuser:
-            return Authority.objects.all()
+            return authorities
         if scope.country:
-            return Authority.objects.exclude(country=scope.country)
-        return Authority.objects.none()
+            return authorities.exclude(country=scope.country)
+        return authorities.none()
 
     @admin.display(boolean=True, description="reciprocal", ordering="has_reciprocal")
     def reciprocal(self, agreement: RecognitionAgreement) -> bool:
@@ -152,37 +149,6 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             # The drafts' destination is the other country: its administrators
             # review them, and this user cannot change them.
             messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
-
-
-class SuperuserOnly:
-    """An admin only an active superuser sees or uses."""
-
-    def _is_superuser(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._is_superuser(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._is_superuser(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._is_superuser(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._is_superuser(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._is_superuser(request)
-
-
-@admin.register(CountryRole)
-class CountryRoleAdmin(SuperuserOnly, admin.ModelAdmin):
-    """Who administers which country: the superuser's business only."""
-
-    list_display = ("user", "role", "country")
-    list_filter = ("role", "country")
-    search_fields = ("user__username",)
 
 
 @admin.register(Verification)
@@ -239,49 +205,3 @@ class VerificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # append-only
-
-
-# The library's own APIKey model is not used (recognition.ApiKey adds the
-# role): its admin, registered on import, would only confuse.
-if admin.site.is_registered(UnusedLibraryApiKey):
-    admin.site.unregister(UnusedLibraryApiKey)
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(SuperuserOnly, APIKeyModelAdmin):
-    """API keys of platforms and regulators: the superuser's business only.
-    A key is created through `api_key_create`, like `create_api_key`; its
-    secret is shown once, in the message after saving. Keys are revoked
-    (final), never deleted: their name stays on the audit rows."""
-
-    list_display = ("prefix", "name", "role", "created", "expiry_date", "_has_expired", "revoked")
-    list_filter = ("role", "revoked", "created")
-    search_fields = ("name", "prefix")
-
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
-        if obj is None:
-            return ("name", "role")
-        return ("prefix", "name", "role", "created", "expiry_date", "revoked")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
-        if obj is None:
-            return ()
-        # The name is on every audit row of the key: it never changes.
-        return ("prefix", "name", "role", "created", *(("expiry_date", "revoked") if obj.revoked else ()))
-
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any = None, change: bool = False) -> None:
-        if change:
-            super().save_model(request, obj, form, change)  # revocation or expiry only
-            return
-        created, secret = api_key_create(name=obj.name, role=obj.role)
-        # The admin goes on with `obj` (its log entry and redirect).
-        for name in ("id", "prefix", "hashed_key", "created", "revoked", "expiry_date"):
-            setattr(obj, name, getattr(created, name))
-        obj._state.adding, obj._state.db = False, created._state.db
-        messages.warning(
-            request,
-            f"The API key of {created.name} ({created.role}) is: {secret} — store it now; it is not shown again.",
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

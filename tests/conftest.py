@@ -1,13 +1,15 @@
+import uuid
+
 import pytest
+import redis
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from tests.actors import World, build_world
-from tests.clock import Clock
-
-# The one setting that lets a TRUNCATE of the audit log through on PostgreSQL,
-# and only for a role holding the table owner's privileges (migration 0007).
-ALLOW_AUDIT_TRUNCATE = "SET LOCAL recognition.allow_audit_truncate = 'on'"
+from tests.support.actors import World, build_world
+from tests.support.audit import ALLOW_AUDIT_TRUNCATE
+from tests.support.clock import Clock
+from tests.support.throttle_redis import TEST_REDIS_URL, require_redis
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,7 +50,22 @@ def postgres_only(db) -> None:
 
 @pytest.fixture
 def clock(world, monkeypatch) -> Clock:
-    """A fake clock at T0 (tests/clock.py), after the world was built."""
+    """A fake clock at T0 (tests/support/clock.py), after the world was built."""
     clock = Clock()
     monkeypatch.setattr(timezone, "now", clock)
     return clock
+
+
+@pytest.fixture
+def shared(settings):
+    """The budgets in Redis, under a prefix of this test's own; removed after."""
+    require_redis()
+    prefix = f"test-throttle:{uuid.uuid4().hex}:"
+    settings.THROTTLE_REDIS_URL = TEST_REDIS_URL
+    settings.THROTTLE_REDIS_PREFIX = prefix
+    cache.clear()
+    yield prefix
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    cache.clear()

@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import CountryRole
 from identity.models import AuthorityKey, Merchant
-from recognition.models import CountryRole, RecognitionAgreement
+from recognition.models import RecognitionAgreement
 
 
 def refused(write) -> None:

@@ -18,18 +18,17 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsRegulator
+from accounts.throttling import ReadThrottle
 from recognition.api import filters
 from recognition.api.history import REGULATOR_ERRORS
 from recognition.api.pagination import AuditCursorPagination, paginated_response
-from recognition.api.permissions import IsRegulator
-from recognition.api.public import ReadThrottle
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import check_chain, hashed_fields
 
 EXPORT_CHUNK_ROWS = 2000  # rows read from the database at a time
@@ -145,19 +144,10 @@ class IntegritySerializer(serializers.Serializer):
         ref_name = "AuditIntegrity"
 
 
-class JSONOnlyNegotiation(DefaultContentNegotiation):
-    """`format` picks an export here, not a renderer; pages and errors are
-    JSON whatever the Accept header says."""
-
-    def select_renderer(self, request: Request, renderers: list[BaseRenderer], format_suffix: Any = None) -> tuple:
-        return renderers[0], renderers[0].media_type
-
-
 class RegulatorReadApi(APIView):
     permission_classes = [IsRegulator]
     throttle_classes = [ReadThrottle]
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = JSONOnlyNegotiation
 
 
 def _file(description: str) -> OpenApiResponse:

@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import RecordingInterrupted
 
 logger = logging.getLogger(__name__)

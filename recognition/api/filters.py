@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework import serializers
@@ -18,15 +18,16 @@ from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from accounts.models import ApiKey, KeyRole
+from accounts.permissions import caller_role
+from accounts.scope import admin_country
+from core.instants import describe
 from identity.models import AuthorityStatus, CredentialType
-from recognition.admin_scope import admin_country
+from identity.reasons import Reason
 from recognition.api.pagination import MAX_PAGE_SIZE
-from recognition.api.permissions import caller_role
 from recognition.api.serializers import CountryCodeField, InstantField
-from recognition.audit_models import Verification
-from recognition.instants import describe
-from recognition.models import AgreementStatus, ApiKey, KeyRole, RecognitionAgreement
-from recognition.reasons import Reason
+from recognition.models import AgreementStatus, RecognitionAgreement, Verification
+from recognition.snapshots import AgreementSnapshot
 
 EXPORT_FORMATS = ("csv", "jsonl")
 
@@ -110,14 +111,16 @@ def readable_agreements(request: Request) -> QuerySet:
 
 def with_agreement_facts(queryset: QuerySet) -> QuerySet:
     """What an agreement's answer shows beside its own columns: whether it is
-    in force now and whether it is reciprocal."""
-    in_force = RecognitionAgreement.objects.in_force(destination=OuterRef("destination"), at=timezone.now())
-    return (
-        queryset.select_related("authority")
-        .prefetch_related("credential_types")
-        .annotate(in_force=Exists(in_force.filter(pk=OuterRef("pk"))))
-        .with_reciprocal()
-    )
+    reciprocal (and, once read, `mark_in_force`)."""
+    return queryset.select_related("authority").prefetch_related("credential_types").with_reciprocal()
+
+
+def mark_in_force(agreements: list[RecognitionAgreement]) -> list[RecognitionAgreement]:
+    """Set `in_force` (now) on each agreement read, by the one rule."""
+    now = timezone.now()
+    for agreement in agreements:
+        agreement.in_force = AgreementSnapshot.of(agreement).in_force(now)
+    return agreements
 
 
 def filter_agreements(queryset: QuerySet, params: dict[str, Any]) -> QuerySet:

@@ -20,10 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsRegulator
+from accounts.throttling import ReadThrottle
 from recognition.api import filters
 from recognition.api.pagination import RegistryPagination, paginated_response
-from recognition.api.permissions import IsRegulator
-from recognition.api.public import NOT_FOUND, READ_ERRORS, ReadThrottle, error
+from recognition.api.public import NOT_FOUND, READ_ERRORS
+from recognition.api.serializers import documented_error
 from recognition.models import RecognitionAgreement
 
 # The terms of a version, in the order `changed` lists them.
@@ -33,8 +35,10 @@ HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 REGULATOR_ERRORS = {
     **READ_ERRORS,
-    401: error("No API key (or session), or an unknown, revoked or expired key (WWW-Authenticate: Api-Key)"),
-    403: error("The caller is not a regulator: a platform key, a country administrator or a staff user without role"),
+    401: documented_error("No API key (or session), or an unknown, revoked or expired key (WWW-Authenticate: Api-Key)"),
+    403: documented_error(
+        "The caller is not a regulator: a platform key, a country administrator or a staff user without role"
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils.json import strict_constant
 
-from recognition.json_members import repeated_name
+from core.json import repeated_name
 
 # A member name is quoted in the error up to this length (the body may be 1 MiB).
 _SHOWN_NAME = 100

@@ -5,12 +5,11 @@ is a 401), because a regulator's key, or an administrator's session, shows
 draft agreements too (DESIGN §10).
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -18,60 +17,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttling import ReadThrottle
 from identity.models import Authority, AuthorityKey
 from recognition.api import filters
 from recognition.api.pagination import RegistryPagination, paginated_response
-from recognition.api.serializers import ErrorSerializer
-from recognition.api.throttling import PerClientThrottle
-
-
-class ReadThrottle(PerClientThrottle):
-    """The read endpoints' own budget of API_THROTTLE_RATE per key or staff
-    user, apart from the verification budget. Anonymous callers are not
-    counted here: behind a proxy they would share one address (see README)."""
-
-    scope = "read"
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
-
+from recognition.api.serializers import documented_error
+from recognition.services.trust_lists import published_key
 
 READ_ERRORS = {
-    400: error("A query parameter is unknown, repeated or has a bad value (the detail names it)"),
-    401: error("An Authorization header was sent with an unknown, revoked or expired API key"),
-    429: error("Throttled; Retry-After says when to come back"),
-    503: error("The registry cannot reach its database"),
+    400: documented_error("A query parameter is unknown, repeated or has a bad value (the detail names it)"),
+    401: documented_error("An Authorization header was sent with an unknown, revoked or expired API key"),
+    429: documented_error("Throttled; Retry-After says when to come back"),
+    503: documented_error("The registry cannot reach its database"),
 }
-NOT_FOUND = {404: error("No such object (or a page number past the last page)")}
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC with the fraction of a second when there is one, as the
-    trust lists write key validity: the API compares a credential's iat with
-    these bounds to the microsecond, so whole seconds could mislead."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-# The public members of each key type (RFC 7518 §6): built from this list,
-# never by removing private members, so nothing else can ever leak.
-_PUBLIC_MEMBERS = {"OKP": ("kty", "crv", "x"), "EC": ("kty", "crv", "x", "y"), "RSA": ("kty", "n", "e")}
-
-
-def public_jwk(key: AuthorityKey) -> dict[str, Any]:
-    jwk = key.public_jwk
-    members = _PUBLIC_MEMBERS.get(jwk.get("kty"), ("kty",))
-    return {
-        **{name: jwk[name] for name in members if name in jwk},
-        "kid": key.kid,
-        "alg": key.alg,
-        "use": "sig",
-        "status": key.status,
-        "not_before": rfc3339(key.not_before),
-        "not_after": rfc3339(key.not_after),
-        "retired_at": rfc3339(key.retired_at),
-        "compromised_at": rfc3339(key.compromised_at),
-    }
+NOT_FOUND = {404: documented_error("No such object (or a page number past the last page)")}
 
 
 # Output --------------------------------------------------------------------
@@ -119,7 +78,7 @@ class JwkSerializer(serializers.Serializer):
         ref_name = "AuthorityJwk"
 
     def to_representation(self, key: AuthorityKey) -> dict[str, Any]:
-        return public_jwk(key)
+        return published_key(key)
 
 
 class JwksSerializer(serializers.Serializer):
@@ -259,6 +218,7 @@ class AgreementListApi(PublicReadApi):
             view=self,
             queryset=filters.with_agreement_facts(queryset).order_by("destination", "origin", "id"),
             serializer_class=AgreementSerializer,
+            prepare=filters.mark_in_force,
         )
 
 
@@ -273,4 +233,5 @@ class AgreementDetailApi(PublicReadApi):
     def get(self, request: Request, pk: int) -> Response:
         filters.QueryParams.parse(request)
         agreement = _one(filters.with_agreement_facts(filters.readable_agreements(request)), pk, "agreement")
+        (agreement,) = filters.mark_in_force([agreement])
         return Response(AgreementSerializer(agreement).data)

@@ -1,5 +1,5 @@
 """What the OpenAPI schema says about request shapes, so that it tells the
-truth the code enforces (issue 6 point 1: schema-driven fuzzing generates
+truth the code enforces (schema-driven fuzzing generates
 from it, and clients read it):
 
 - a request object takes its declared members and no other (DESIGN §10:
@@ -17,7 +17,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
-from recognition.instants import instant_pattern
+from core.instants import instant_pattern
 
 COUNTRY_CODE_PATTERN = "^[A-Z]{2}$"
 COUNTRY_CODE_SCHEMA = {"type": "string", "pattern": COUNTRY_CODE_PATTERN, "minLength": 2, "maxLength": 2}

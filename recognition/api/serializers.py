@@ -1,9 +1,8 @@
-"""Request and response shapes of the verification API (DESIGN §5).
+"""Request shapes of the API (DESIGN §5, §10), and the error shape.
 
 A request is a JSON object with exactly the documented members (DESIGN §10:
 unknown request fields are refused); anything else is a 400 whose detail
-names the problem. The response serializers describe the answers for the
-OpenAPI schema; `presenters.present` builds them.
+names the problem. The answers of a verification are in answers.py.
 """
 
 from collections.abc import Mapping
@@ -12,34 +11,20 @@ from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django_countries import countries
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from core.instants import iso, parse_instant
+from core.json import json_type
 from recognition.api.errors import ERROR_CODES
-from recognition.instants import iso, parse_instant
-from recognition.reasons import Reason
 from recognition.services.verification import VerificationRequest
 
 MAX_BATCH = 100
 _COUNTRY_CODES = frozenset(code for code, _ in countries)
-
-
-def json_type(value: Any) -> str:
-    """What a parsed JSON value is, in JSON's words."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, Mapping) else type(value).__name__
 
 
 class StrictCharField(serializers.CharField):
@@ -174,8 +159,8 @@ def well_formed_request(data: Any) -> dict[str, Any] | None:
     `destination` and, optionally, a known `origin` or null, and no other
     member); None for anything else, which the serializer's fields then
     refuse in their own words. Building and running the fields costs more
-    than parsing the token (issue 5); tests/api/test_hot_path_requests.py
-    checks that both agree on the same inputs."""
+    than parsing the token; a test checks that both agree on the same
+    inputs."""
     if type(data) is not dict or not 2 <= len(data) <= 3:
         return None
     token, destination, origin = data.get("token"), data.get("destination"), data.get("origin")
@@ -227,7 +212,7 @@ class BatchRequestSerializer(RequestObjectSerializer):
         return validated if validated is not None else super().run_validation(data)
 
 
-# Answers (for the schema) ---------------------------------------------------
+# Errors ----------------------------------------------------------------------
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -238,89 +223,6 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-class ReasonSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=Reason.choices)
-    detail = serializers.CharField()
-
-    class Meta:
-        ref_name = "Reason"
-
-
-class VerifiedIssuerSerializer(serializers.Serializer):
-    issuer = serializers.CharField()
-    name = serializers.CharField()
-    country = serializers.CharField()
-
-    class Meta:
-        ref_name = "VerifiedIssuer"
-
-
-class VerifiedMerchantSerializer(serializers.Serializer):
-    registration_number = serializers.CharField()
-    legal_name = serializers.CharField()
-    status = serializers.CharField(allow_null=True, help_text="null when the registry does not know the merchant")
-
-    class Meta:
-        ref_name = "VerifiedMerchant"
-
-
-class VerifiedCredentialSerializer(serializers.Serializer):
-    jti = serializers.CharField()
-    type = serializers.CharField()
-    assurance = serializers.CharField()
-    issued_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True)
-
-    class Meta:
-        ref_name = "VerifiedCredential"
-
-
-class AppliedAgreementSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    legal_basis = serializers.CharField()
-    valid_from = serializers.DateTimeField()
-    valid_until = serializers.DateTimeField(allow_null=True)
-
-    class Meta:
-        ref_name = "AppliedAgreement"
-
-
-class AuditReceiptSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    hash = serializers.CharField(help_text="SHA-256 of the audit row, chained to the previous one (hex)")
-
-    class Meta:
-        ref_name = "AuditReceipt"
-
-
-AUTHENTICATED_ONLY = (
-    "null unless the signature verified with a key not marked compromised (a compromised key's signature proves"
-    " nothing; key_compromised is then among the reasons)"
-)
-
-
-class VerificationResponseSerializer(serializers.Serializer):
-    id = serializers.UUIDField(help_text="The audit record's id")
-    decision = serializers.ChoiceField(choices=["accepted", "rejected"])
-    accepted = serializers.BooleanField()
-    reasons = ReasonSerializer(many=True, help_text="Empty exactly when accepted")
-    origin = serializers.CharField(allow_null=True, help_text=f"The issuing authority's country; {AUTHENTICATED_ONLY}")
-    destination = serializers.CharField()
-    evaluated_at = serializers.DateTimeField()
-    issuer = VerifiedIssuerSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
-    merchant = VerifiedMerchantSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
-    credential = VerifiedCredentialSerializer(allow_null=True, help_text=AUTHENTICATED_ONLY)
-    agreement = AppliedAgreementSerializer(
-        allow_null=True, help_text="The agreement that made the decision; null when domestic or none"
-    )
-    audit = AuditReceiptSerializer()
-
-    class Meta:
-        ref_name = "VerificationResult"
-
-
-class BatchResponseSerializer(serializers.Serializer):
-    results = VerificationResponseSerializer(many=True, help_text="One answer per item, in request order")
-
-    class Meta:
-        ref_name = "VerificationBatchResult"
+def documented_error(description: str) -> OpenApiResponse:
+    """An error answer of the DESIGN §10 shape, for the OpenAPI schema."""
+    return OpenApiResponse(response=ErrorSerializer, description=description)

@@ -7,7 +7,6 @@ Public views take no authentication at all: like the schema, they are
 indifferent to an Authorization header meant for the verification API.
 """
 
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
@@ -15,54 +14,33 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.instants import describe, iso_or_none
 from recognition.api.schema import COUNTRY_CODE_SCHEMA, instant_schema
 from recognition.api.serializers import (
     CountryCodeField,
-    ErrorSerializer,
     InstantField,
     RequestObjectSerializer,
+    documented_error,
     query_object,
 )
-from recognition.instants import describe, iso
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
 from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
-
-
-class IgnoreAcceptNegotiation(BaseContentNegotiation):
-    """These answers have one media type each; an Accept header never turns
-    them into a 406. Errors are always JSON."""
-
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request: Request, parsers: list) -> Any:
-        return parsers[0] if parsers else None
+from recognition.snapshots import current_policy
 
 
 class PublicApi(APIView):
-    """Anyone may read; no authentication is attempted, no Accept header
-    negotiated."""
+    """Anyone may read; no authentication is attempted."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = IgnoreAcceptNegotiation
-
-
-def _iso(value: datetime | None) -> str | None:
-    return iso(value) if value else None
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 # Answers (for the schema) ------------------------------------------------------
@@ -183,8 +161,8 @@ class TrustListApi(PublicApi):
                     "most the list's lifetime."
                 ),
             ),
-            (400, "application/json"): _error("`country` is not an ISO 3166-1 alpha-2 code (upper case)"),
-            (503, "application/json"): _error("The registry cannot reach its database"),
+            (400, "application/json"): documented_error("`country` is not an ISO 3166-1 alpha-2 code (upper case)"),
+            (503, "application/json"): documented_error("The registry cannot reach its database"),
         },
         summary="A country's signed trust list",
         description=(
@@ -206,7 +184,7 @@ class RegistryJwksApi(PublicApi):
         tags=["trust"],
         responses={
             200: OpenApiResponse(response=JwksSerializer, description="A JWK Set of public keys only (RFC 7517 §5)"),
-            503: _error("The registry cannot reach its database"),
+            503: documented_error("The registry cannot reach its database"),
         },
         summary="The registry's public keys",
         description=(
@@ -230,7 +208,8 @@ class RecognitionQuerySerializer(RequestObjectSerializer):
 
 
 def present_recognition(answer: Recognition) -> dict[str, Any]:
-    authority = answer.authority
+    authority, at = answer.authority, answer.at
+    max_lifetime = current_policy().max_lifetime
     return {
         "issuer": authority.issuer,
         "name": authority.name,
@@ -244,12 +223,12 @@ def present_recognition(answer: Recognition) -> dict[str, Any]:
                 "id": agreement.id,
                 "version": agreement.version,
                 "status": agreement.status,
-                "valid_from": _iso(agreement.valid_from),
-                "valid_until": _iso(agreement.valid_until),
+                "valid_from": iso_or_none(agreement.valid_from),
+                "valid_until": iso_or_none(agreement.valid_until),
                 "min_assurance": agreement.min_assurance,
-                "credential_types": list(agreement.credential_types),
+                "credential_types": sorted(agreement.credential_types),
                 "legal_basis": agreement.legal_basis,
-                "in_force": agreement.in_force,
+                "in_force": agreement.in_force(at),
             }
             for agreement in answer.agreements
         ],
@@ -258,11 +237,11 @@ def present_recognition(answer: Recognition) -> dict[str, Any]:
                 "kid": key.kid,
                 "alg": key.alg,
                 "status": key.status,
-                "not_before": _iso(key.not_before),
-                "not_after": _iso(key.not_after),
-                "retired_at": _iso(key.retired_at),
-                "compromised_at": _iso(key.compromised_at),
-                "usable": key.usable,
+                "not_before": iso_or_none(key.not_before),
+                "not_after": iso_or_none(key.not_after),
+                "retired_at": iso_or_none(key.retired_at),
+                "compromised_at": iso_or_none(key.compromised_at),
+                "usable": key.usable(at, max_lifetime=max_lifetime),
             }
             for key in authority.keys
         ],
@@ -293,8 +272,10 @@ class RecognitionAtApi(PublicApi):
         ],
         responses={
             200: RecognitionAtSerializer,
-            400: _error("A missing or unknown country, a bad `at`, a parameter given twice or an unknown one"),
-            503: _error("The registry cannot reach its database"),
+            400: documented_error(
+                "A missing or unknown country, a bad `at`, a parameter given twice or an unknown one"
+            ),
+            503: documented_error("The registry cannot reach its database"),
         },
         summary="Which authorities of origin were recognized in destination at an instant",
         description=(
@@ -317,7 +298,7 @@ class RecognitionAtApi(PublicApi):
             {
                 "origin": origin,
                 "destination": destination,
-                "at": _iso(at),
+                "at": iso_or_none(at),
                 "authorities": [present_recognition(answer) for answer in answers],
             }
         )

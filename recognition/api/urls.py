@@ -1,15 +1,37 @@
-from django.urls import include, path
+"""Every route of the API under /api/v1/ (DESIGN §7)."""
+
+from django.urls import path
 
 from recognition.api import schema  # noqa: F401 (registers the schema extensions)
-from recognition.api.views import VerificationBatchApi, VerificationCreateApi
+from recognition.api.audit import AuditIntegrityApi, AuditVerificationListApi
+from recognition.api.history import AgreementHistoryApi
+from recognition.api.matrix import RecognitionMatrixApi
+from recognition.api.public import (
+    AgreementDetailApi,
+    AgreementListApi,
+    AuthorityDetailApi,
+    AuthorityJwksApi,
+    AuthorityListApi,
+)
+from recognition.api.trust import RecognitionAtApi, TrustListApi
+from recognition.api.verifications import VerificationBatchApi, VerificationCreateApi
 
 urlpatterns = [
+    # Platforms and regulators (section 5).
     path("verifications/", VerificationCreateApi.as_view(), name="verification-create"),
     path("verifications/batch/", VerificationBatchApi.as_view(), name="verification-batch"),
-    # Public reads (authorities, agreements), the trust picture (recognition,
-    # trust lists) and the regulators' endpoints (history, audit).
-    path("", include("recognition.api.urls_matrix")),
-    path("", include("recognition.api.urls_public")),
-    path("", include("recognition.api.urls_trust")),
-    path("", include("recognition.api.urls_regulator")),
+    # Public reads.
+    path("authorities/", AuthorityListApi.as_view(), name="authority-list"),
+    path("authorities/<int:pk>/", AuthorityDetailApi.as_view(), name="authority-detail"),
+    path("authorities/<int:pk>/jwks.json", AuthorityJwksApi.as_view(), name="authority-jwks"),
+    path("agreements/", AgreementListApi.as_view(), name="agreement-list"),
+    path("agreements/<int:pk>/", AgreementDetailApi.as_view(), name="agreement-detail"),
+    # The trust picture, public.
+    path("recognition/", RecognitionAtApi.as_view(), name="recognition-at"),
+    path("recognition/matrix/", RecognitionMatrixApi.as_view(), name="recognition-matrix-api"),
+    path("trust-lists/<str:country>/", TrustListApi.as_view(), name="trust-list"),
+    # Regulators.
+    path("agreements/<int:pk>/history/", AgreementHistoryApi.as_view(), name="agreement-history"),
+    path("audit/verifications/", AuditVerificationListApi.as_view(), name="audit-verifications"),
+    path("audit/integrity/", AuditIntegrityApi.as_view(), name="audit-integrity"),
 ]

@@ -1,5 +1,5 @@
 """A stamp that changes with every change to what verifications cache
-(issue 5; DESIGN §7: a change takes effect for the very next verification on
+(DESIGN §7: a change takes effect for the very next verification on
 every worker).
 
 Each worker keeps the authorities, their keys, the agreements (with their
@@ -19,8 +19,8 @@ refuses one, which is retried). TRUNCATE is covered too.
 SQLite: row triggers set a random 64-bit value (SQLite has no counter that a
 rollback leaves alone); two states sharing one value is a 2**-64 chance.
 SQLite rebuilds a table to alter it, dropping its triggers: a later migration
-that alters one of these tables must create them again
-(tests/api/test_hot_path_registry_cache.py fails until it does).
+that alters one of these tables must create them again (a test of the
+snapshot fails until it does).
 """
 
 from django.db import migrations

@@ -1,6 +1,6 @@
 """The audit hash stays unique, by a constraint: unique=True also built, on
 PostgreSQL, a varchar_pattern_ops index for LIKE that no query uses and every
-append paid for (issue 5)."""
+append paid for."""
 
 from django.db import migrations, models
 

@@ -9,7 +9,7 @@ transactional test) empties every table with TRUNCATE. The trigger lets a
 TRUNCATE through when the transaction has set the custom setting
 `recognition.allow_audit_truncate` to `on` *and* the current role holds the
 table owner's privileges (the owner, a member of the owning role, or a
-superuser); the test suite's flush sets it (tests/conftest.py). Any role may
+superuser); only the test suite's flush sets it. Any role may
 SET a custom setting, so the role check is what makes this no bypass: only a
 role that could DROP or DISABLE the trigger anyway gets through. SQLite has
 no TRUNCATE; there the application's refusal is all there is.

@@ -1,4 +1,4 @@
-"""Indexes for every filter of the audit API (issue 4), so that a page costs
+"""Indexes for every filter of the audit API (DESIGN §7), so that a page costs
 the same on a million rows as on a thousand: each filtered column with seq
 after it (pages are `seq > cursor ORDER BY seq`), created_at with seq (since
 and until become seq bounds), and on PostgreSQL a GIN index for `reason`.

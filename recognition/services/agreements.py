@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.changes import User, change_status, locked
 from identity.models import Assurance, Authority, AuthorityStatus, CredentialType
-from identity.services import User, _locked, _transition, save_with_history
 from recognition.models import AgreementStatus, RecognitionAgreement, agreement_history
 
 AGREEMENT_TRANSITIONS = {
@@ -96,7 +96,7 @@ def agreement_create(
     types = list(credential_types)
     # One creation at a time per authority, so that two identical requests
     # cannot both pass the duplicate check.
-    authority = _locked(Authority, authority.pk)
+    authority = locked(Authority, authority.pk)
     agreement = RecognitionAgreement(
         destination=destination,
         authority=authority,
@@ -128,21 +128,21 @@ def agreement_update_terms(
 ) -> RecognitionAgreement:
     """Change the terms (types, assurance, window, legal basis, notes) of a
     non-terminated agreement; the destination and the authority never change."""
-    locked = _locked(RecognitionAgreement, agreement.pk)
-    if locked.status == AgreementStatus.TERMINATED:
+    agreement = locked(RecognitionAgreement, agreement.pk)
+    if agreement.status == AgreementStatus.TERMINATED:
         raise ValidationError("a terminated agreement cannot be changed")
     editable = {"min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes"}
     unknown = set(terms) - editable
     if unknown:
         raise ValidationError(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
     for name, value in terms.items():
-        setattr(locked, name, value.strip() if name == "legal_basis" else value)
+        setattr(agreement, name, value.strip() if name == "legal_basis" else value)
     types = list(credential_types)
-    _check_terms(locked, types)
-    if locked.status != AgreementStatus.DRAFT:
-        _check_activation(locked)
-    _save_with_types(locked, types, user=user, reason="terms changed")
-    return locked
+    _check_terms(agreement, types)
+    if agreement.status != AgreementStatus.DRAFT:
+        _check_activation(agreement)
+    _save_with_types(agreement, types, user=user, reason="terms changed")
+    return agreement
 
 
 def _check_activation(agreement: RecognitionAgreement) -> None:
@@ -154,12 +154,15 @@ def _check_activation(agreement: RecognitionAgreement) -> None:
 
 @transaction.atomic
 def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: User = None) -> RecognitionAgreement:
-    locked = _locked(RecognitionAgreement, agreement.pk)
-    _transition(locked, to=status, allowed=AGREEMENT_TRANSITIONS, what=f"agreement {locked.pk}")
-    if status == AgreementStatus.ACTIVE:
-        _check_activation(locked)
-    save_with_history(locked, user=user, reason=f"status {status}")
-    return locked
+    return change_status(
+        RecognitionAgreement,
+        agreement.pk,
+        to=status,
+        allowed=AGREEMENT_TRANSITIONS,
+        what=lambda row: f"agreement {row.pk}",
+        user=user,
+        check=_check_activation if status == AgreementStatus.ACTIVE else None,
+    )
 
 
 def agreement_activate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:

@@ -4,7 +4,7 @@ hash = SHA-256(prev_hash || canonical JSON of the record's other fields),
 where prev_hash is the previous row's 64 hex digits (ASCII) and the JSON has
 sorted keys, no spaces and is UTF-8; the first prev_hash is 64 zeros. The
 README ("The audit log") spells out every member for outside verifiers, with
-a worked example that tests/api/test_audit_log.py checks against this code.
+a worked example that the suite checks against this code.
 """
 
 import functools
@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from django.db import DatabaseError, connection, transaction
 
-from recognition.audit_models import Verification, execute_direct
+from recognition.db import execute_direct
+from recognition.models import Verification
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serializes appends.

@@ -1,5 +1,5 @@
 """The recognition matrix: who recognized whom at an instant, country by
-country (issue 4 point 6; DESIGN §1, §7 `recognition/`).
+country (DESIGN §1, §7 `recognition/`).
 
 A cell is one border pair (destination D, origin O). Its state, for D ≠ O:
 
@@ -47,13 +47,8 @@ from datetime import datetime
 
 from django.db import models
 
-from recognition.services.point_in_time import (
-    AgreementState,
-    AuthorityState,
-    agreements_at,
-    authorities_at,
-    recognize,
-)
+from recognition.services.point_in_time import agreements_at, authorities_at, recognize
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot
 
 ACTIVE, SUSPENDED, DRAFT = "active", "suspended", "draft"
 
@@ -73,11 +68,12 @@ RECIPROCAL_STATES = frozenset({CellState.RECOGNIZED, CellState.PARTLY_RECOGNIZED
 class AuthorityEntry:
     """One authority of the origin, as the destination saw it at the instant."""
 
-    authority: AuthorityState
+    authority: AuthoritySnapshot
     recognized: bool
+    has_usable_key: bool  # at the instant
     held: bool  # not recognized only because of a suspension
     credential_types: tuple[str, ...]  # recognized for these (empty unless recognized)
-    agreements: tuple[AgreementState, ...]  # every non-draft agreement of the destination for it
+    agreements: tuple[AgreementSnapshot, ...]  # every non-draft agreement of the destination for it
 
 
 @dataclass(frozen=True)
@@ -105,32 +101,28 @@ class Matrix:
         return [(code, list(self.cells[i * width : (i + 1) * width])) for i, code in enumerate(self.countries)]
 
 
-def in_window(agreement: AgreementState, at: datetime) -> bool:
-    """valid_from inclusive, valid_until exclusive (as `in_force`)."""
-    return agreement.valid_from <= at and (agreement.valid_until is None or at < agreement.valid_until)
-
-
 def authority_entry(
-    authority: AuthorityState, destination: str, agreements: Iterable[AgreementState], at: datetime
+    authority: AuthoritySnapshot, destination: str, agreements: Iterable[AgreementSnapshot], at: datetime
 ) -> AuthorityEntry:
     """How `destination` saw one foreign authority at `at`, from its
     agreements (others among `agreements` are ignored; drafts too)."""
     mine = tuple(
         a for a in agreements if a.authority_id == authority.id and a.destination == destination and a.status != DRAFT
     )
-    recognition = recognize(authority, destination, mine)
-    in_force = [a for a in mine if a.in_force]
+    recognition = recognize(authority, destination, mine, at)
+    in_force = [a for a in mine if a.in_force(at)]
     held = (
         not recognition.recognized
-        and authority.has_usable_key
+        and recognition.has_usable_key
         and (
-            any(a.status == SUSPENDED and in_window(a, at) for a in mine)
+            any(a.status == SUSPENDED and a.in_window(at) for a in mine)
             or (authority.status == SUSPENDED and bool(in_force))
         )
     )
     return AuthorityEntry(
         authority=authority,
         recognized=recognition.recognized,
+        has_usable_key=recognition.has_usable_key,
         held=held,
         credential_types=recognition.credential_types if recognition.recognized else (),
         agreements=mine,
@@ -150,18 +142,27 @@ def classify(entries: Sequence[AuthorityEntry]) -> str:
     return CellState.NONE
 
 
-def domestic_entry(authority: AuthorityState) -> AuthorityEntry:
-    recognized = recognize(authority, authority.country, ()).recognized
-    return AuthorityEntry(authority=authority, recognized=recognized, held=False, credential_types=(), agreements=())
+def domestic_entry(authority: AuthoritySnapshot, at: datetime) -> AuthorityEntry:
+    recognition = recognize(authority, authority.country, (), at)
+    return AuthorityEntry(
+        authority=authority,
+        recognized=recognition.recognized,
+        has_usable_key=recognition.has_usable_key,
+        held=False,
+        credential_types=(),
+        agreements=(),
+    )
 
 
-def build_matrix(at: datetime, authorities: Iterable[AuthorityState], agreements: Iterable[AgreementState]) -> Matrix:
+def build_matrix(
+    at: datetime, authorities: Iterable[AuthoritySnapshot], agreements: Iterable[AgreementSnapshot]
+) -> Matrix:
     """Every pair of the countries that had authorities at `at`. Pure: the
     snapshots come from `authorities_at` and `agreements_at`."""
-    by_country: dict[str, list[AuthorityState]] = defaultdict(list)
+    by_country: dict[str, list[AuthoritySnapshot]] = defaultdict(list)
     for authority in authorities:
         by_country[authority.country].append(authority)
-    by_pair: dict[tuple[str, int], list[AgreementState]] = defaultdict(list)
+    by_pair: dict[tuple[str, int], list[AgreementSnapshot]] = defaultdict(list)
     for agreement in agreements:
         by_pair[(agreement.destination, agreement.authority_id)].append(agreement)
     countries = tuple(sorted(by_country))
@@ -169,7 +170,7 @@ def build_matrix(at: datetime, authorities: Iterable[AuthorityState], agreements
     for destination in countries:
         for origin in countries:
             if origin == destination:
-                entries = tuple(domestic_entry(a) for a in by_country[origin])
+                entries = tuple(domestic_entry(a, at) for a in by_country[origin])
                 states[(destination, origin)] = (CellState.DOMESTIC, entries)
                 continue
             entries = tuple(

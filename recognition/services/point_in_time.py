@@ -10,9 +10,9 @@ An authority is recognized at an instant when the terms hold (active and of
 the destination itself: domestic trust; or active with an agreement of the
 destination in force) and at least one of its keys was usable then: could
 have signed a credential the verification would accept at that instant
-(`key_usable`). Each state is the one recorded then: a compromise recorded
-later does not rewrite the past. Without a usable key every credential of the authority is
-refused (unknown_key, key_compromised, key_not_valid_at_issuance or
+(`KeySnapshot.usable`). Each state is the one recorded then: a compromise
+recorded later does not rewrite the past. Without a usable key every
+credential of the authority is refused (unknown_key, key_compromised, key_not_valid_at_issuance or
 expired, DESIGN §5), so calling it recognized would promise what the
 verification denies. The matrix and TRQP recognition ask `recognize`; the
 trust lists list the authorities whose terms hold and carry every key with
@@ -23,98 +23,31 @@ same reasons as the API (recognition/services/trust_lists.py).
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.apps import apps
-from django.conf import settings
 
-from identity.models import Authority, AuthorityKey, KeyStatus
+from identity.models import Authority, AuthorityKey
 from recognition.models import RecognitionAgreement
-
-
-def key_usable(
-    *,
-    status: str,
-    not_before: datetime,
-    not_after: datetime | None,
-    retired_at: datetime | None,
-    at: datetime,
-    max_lifetime: timedelta,
-) -> bool:
-    """Whether a credential signed with this key, as the key stood at `at`,
-    could be accepted at `at` (DESIGN §5): the key is not compromised (that
-    refuses every credential it signed), and some issuance instant `iat`
-    passes every time check then: not_before <= iat < not_after, iat <=
-    retired_at (a retired key's earlier credentials stay valid until they
-    expire), iat <= at (not issued in the future), and at < exp <= iat + the
-    maximum lifetime (not expired). The verification leeway, a tolerance for
-    clocks, is not counted. Differences of instants, never sums, so that the
-    years 0001 and 9999 do not overflow."""
-    if status == KeyStatus.COMPROMISED:
-        return False
-    last = at if retired_at is None else min(at, retired_at)  # the latest iat accepted
-    if not_before > last or at - last >= max_lifetime:
-        return False
-    return not_after is None or (not_before < not_after and at - not_after < max_lifetime)
-
-
-@dataclass(frozen=True)
-class KeyState:
-    kid: str
-    alg: str
-    status: str
-    not_before: datetime
-    not_after: datetime | None
-    retired_at: datetime | None = None
-    compromised_at: datetime | None = None
-    usable: bool = False  # key_usable at the instant of the snapshot
-
-
-@dataclass(frozen=True)
-class AgreementState:
-    id: int
-    version: int  # history_id of the version in force at the instant
-    authority_id: int
-    destination: str
-    origin: str
-    status: str
-    valid_from: datetime
-    valid_until: datetime | None
-    min_assurance: str
-    credential_types: tuple[str, ...]
-    legal_basis: str
-    in_force: bool
-
-
-@dataclass(frozen=True)
-class AuthorityState:
-    id: int
-    issuer: str
-    name: str
-    country: str
-    status: str
-    max_assurance: str
-    keys: tuple[KeyState, ...] = ()
-
-    @property
-    def has_usable_key(self) -> bool:
-        return any(key.usable for key in self.keys)
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, current_policy
 
 
 @dataclass(frozen=True)
 class Recognition:
-    """Whether `destination` recognized `authority` at the instant, and under
-    which agreement versions."""
+    """Whether `destination` recognized `authority` at `at`, and under which
+    agreement versions."""
 
-    authority: AuthorityState
-    recognized: bool  # terms_hold and authority.has_usable_key
+    authority: AuthoritySnapshot
+    at: datetime
+    recognized: bool  # terms_hold and a usable key
     basis: str  # "domestic", "agreement" or "" (not recognized)
-    agreements: tuple[AgreementState, ...] = field(default_factory=tuple)
+    agreements: tuple[AgreementSnapshot, ...] = field(default_factory=tuple)
     terms_hold: bool = False  # domestic and active, or active under an agreement in force; keys aside
+    has_usable_key: bool = False
 
     @property
     def credential_types(self) -> tuple[str, ...]:
-        return tuple(sorted({code for a in self.agreements if a.in_force for code in a.credential_types}))
+        return tuple(sorted({code for a in self.agreements if a.in_force(self.at) for code in a.credential_types}))
 
 
 def _latest(rows: Iterable) -> list:
@@ -125,24 +58,20 @@ def _latest(rows: Iterable) -> list:
     return [row for row in latest.values() if row.history_type != "-"]
 
 
-def authorities_at(at: datetime, *, country: str | None = None, issuer: str | None = None) -> list[AuthorityState]:
+def authorities_at(at: datetime, *, country: str | None = None, issuer: str | None = None) -> list[AuthoritySnapshot]:
+    """Each authority as it stood at `at`, with its keys as they stood then."""
     rows = Authority.history.filter(history_date__lte=at)
     if country:
         rows = rows.filter(country=country)
     if issuer:
         rows = rows.filter(issuer=issuer)
     authorities = _latest(rows)
-    keys: dict[int, list[KeyState]] = defaultdict(list)
+    keys: dict[int, list[KeySnapshot]] = defaultdict(list)
     key_rows = AuthorityKey.history.filter(history_date__lte=at, authority_id__in=[a.id for a in authorities])
-    max_lifetime = timedelta(days=settings.REGISTRY["MAX_CREDENTIAL_LIFETIME_DAYS"])
     for key in sorted(_latest(key_rows), key=lambda k: (k.not_before, k.kid)):
-        times = {"not_before": key.not_before, "not_after": key.not_after, "retired_at": key.retired_at}
-        usable = key_usable(status=key.status, **times, at=at, max_lifetime=max_lifetime)
-        keys[key.authority_id].append(
-            KeyState(key.kid, key.alg, key.status, **times, compromised_at=key.compromised_at, usable=usable)
-        )
+        keys[key.authority_id].append(KeySnapshot.of(key))
     return [
-        AuthorityState(
+        AuthoritySnapshot(
             id=a.id,
             issuer=a.issuer,
             name=a.name,
@@ -161,7 +90,8 @@ def agreements_at(
     destination: str | None = None,
     origin: str | None = None,
     authority_ids: Iterable[int] | None = None,
-) -> list[AgreementState]:
+) -> list[AgreementSnapshot]:
+    """Each agreement's version in force at `at` (the latest recorded by then)."""
     rows = RecognitionAgreement.history.filter(history_date__lte=at)
     if destination:
         rows = rows.filter(destination=destination)
@@ -176,7 +106,7 @@ def agreements_at(
     for history_id, code in pairs.values_list("history_id", "credentialtype__code"):
         types[history_id].add(code)
     return [
-        AgreementState(
+        AgreementSnapshot(
             id=v.id,
             version=v.history_id,
             authority_id=v.authority_id,
@@ -188,13 +118,14 @@ def agreements_at(
             min_assurance=v.min_assurance,
             credential_types=tuple(sorted(types[v.history_id])),
             legal_basis=v.legal_basis,
-            in_force=v.status == "active" and v.valid_from <= at and (v.valid_until is None or at < v.valid_until),
         )
         for v in sorted(versions, key=lambda v: v.id)
     ]
 
 
-def recognize(authority: AuthorityState, destination: str, agreements: Iterable[AgreementState]) -> Recognition:
+def recognize(
+    authority: AuthoritySnapshot, destination: str, agreements: Iterable[AgreementSnapshot], at: datetime
+) -> Recognition:
     """Domestic trust for the destination's own active authorities; otherwise
     an active authority while an agreement is in force. Either way, only
     while one of its keys was usable (module docstring)."""
@@ -204,14 +135,23 @@ def recognize(authority: AuthorityState, destination: str, agreements: Iterable[
         if domestic
         else tuple(a for a in agreements if a.authority_id == authority.id and a.destination == destination)
     )
-    terms = authority.status == "active" and (domestic or any(a.in_force for a in mine))
-    recognized = terms and authority.has_usable_key
+    terms = authority.status == "active" and (domestic or any(a.in_force(at) for a in mine))
+    usable = authority.has_usable_key(at, max_lifetime=current_policy().max_lifetime)
+    recognized = terms and usable
     basis = ("domestic" if domestic else "agreement") if recognized else ""
-    return Recognition(authority=authority, recognized=recognized, basis=basis, agreements=mine, terms_hold=terms)
+    return Recognition(
+        authority=authority,
+        at=at,
+        recognized=recognized,
+        basis=basis,
+        agreements=mine,
+        terms_hold=terms,
+        has_usable_key=usable,
+    )
 
 
 def recognition_at(*, destination: str, origin: str, at: datetime) -> list[Recognition]:
     """Which authorities of `origin` `destination` recognized at `at`."""
     authorities = authorities_at(at, country=origin)
     agreements = [] if origin == destination else agreements_at(at, destination=destination, origin=origin)
-    return [recognize(authority, destination, agreements) for authority in authorities]
+    return [recognize(authority, destination, agreements, at) for authority in authorities]

@@ -15,8 +15,9 @@ agreement suspended or out of its window, authority suspended). An offline
 verifier refuses an absent issuer as unknown.
 
 Who is listed follows the terms of `point_in_time.recognize` (own active
-authorities; foreign active ones under an agreement in force), read from
-the current rows, which at "now" are the latest history. The key condition
+authorities; foreign active ones under an agreement in force, by
+`AgreementSnapshot.in_force`), read from the current rows, which at "now"
+are the latest history. The key condition
 of `recognize` is not applied to the membership on purpose: every key
 travels with its status and validity, so an offline verifier applies it
 per credential. Dropping an authority whose keys are all compromised would
@@ -27,7 +28,7 @@ key_compromised; listing it keeps the two answers the same, while
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -35,10 +36,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.instants import iso_or_none
+from identity.jose.jwk import public_members
 from identity.models import Authority, AuthorityKey, AuthorityStatus
-from recognition.models import RecognitionAgreement
-from recognition.services.registry_keys import public_members, signing_key
-from recognition.trust_models import TrustListState
+from recognition.models import RecognitionAgreement, TrustListState
+from recognition.services.registry_keys import signing_key
+from recognition.snapshots import AgreementSnapshot
 
 TRUST_LIST_TYP = "trust-list+jwt"
 MEDIA_TYPE = "application/jwt"
@@ -46,14 +49,6 @@ MEDIA_TYPE = "application/jwt"
 # more than five minutes, so that a suspension or a compromised key reaches
 # online readers quickly (an offline verifier still holds it until `exp`).
 MAX_CACHE_SECONDS = 300
-
-
-def _iso(value: datetime | None) -> str | None:
-    # RFC 3339 UTC, with the fraction of a second when there is one: key and
-    # agreement bounds are compared with iat and now to the microsecond by
-    # the API, so a list rounded to seconds would let an offline verifier
-    # accept a credential the API refuses (iat in the second of not_before).
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def lifetime() -> timedelta:
@@ -64,20 +59,28 @@ def cache_max_age() -> int:
     return min(settings.REGISTRY["TRUST_LIST_TTL_SECONDS"], MAX_CACHE_SECONDS)
 
 
-def _key_entry(key: AuthorityKey) -> dict[str, Any]:
-    # Registry members beside the JWK's own (RFC 7517 §4: members a reader
-    # does not understand are ignored), so that an offline verifier can apply
-    # the same key rules as the API (DESIGN §5 key_compromised,
-    # key_not_valid_at_issuance). A compromised key stays listed: its tokens
-    # are then refused as key_compromised, as the API does, rather than as
-    # an unknown key a verifier might go looking for.
+def published_key(key: AuthorityKey) -> dict[str, Any]:
+    """An authority's key as the registry publishes it (trust lists, the
+    authority's JWKS): its public members, and the registry's members beside
+    them (RFC 7517 §4: members a reader does not understand are ignored), so
+    that an offline verifier can apply the same key rules as the API (DESIGN
+    §5 key_compromised, key_not_valid_at_issuance). Instants are RFC 3339 UTC
+    with the fraction of a second when there is one: the API compares a
+    credential's iat with these bounds to the microsecond, so whole seconds
+    would let an offline verifier accept a credential the API refuses. A
+    compromised key stays listed: its tokens are then refused as
+    key_compromised, as the API does, rather than as an unknown key a
+    verifier might go looking for."""
     return {
         **public_members(key.public_jwk),
+        "kid": key.kid,
+        "alg": key.alg,
+        "use": "sig",
         "status": key.status,
-        "not_before": _iso(key.not_before),
-        "not_after": _iso(key.not_after),
-        "retired_at": _iso(key.retired_at),
-        "compromised_at": _iso(key.compromised_at),
+        "not_before": iso_or_none(key.not_before),
+        "not_after": iso_or_none(key.not_after),
+        "retired_at": iso_or_none(key.retired_at),
+        "compromised_at": iso_or_none(key.compromised_at),
     }
 
 
@@ -85,19 +88,20 @@ def _scopes(country: str, at: datetime) -> dict[int, list[dict[str, Any]]]:
     """The scope of every agreement of `country` in force at `at`, by the
     recognized (active) authority."""
     scopes: dict[int, list[dict[str, Any]]] = {}
-    in_force = (
-        RecognitionAgreement.objects.in_force(destination=country, at=at)
-        .filter(authority__status=AuthorityStatus.ACTIVE)
+    agreements = (
+        RecognitionAgreement.objects.filter(destination=country, authority__status=AuthorityStatus.ACTIVE)
         .prefetch_related("credential_types")
         .order_by("id")
     )
-    for agreement in in_force:
+    for agreement in map(AgreementSnapshot.of, agreements):
+        if not agreement.in_force(at):
+            continue
         scopes.setdefault(agreement.authority_id, []).append(
             {
-                "credential_types": sorted(t.code for t in agreement.credential_types.all()),
+                "credential_types": sorted(agreement.credential_types),
                 "min_assurance": agreement.min_assurance,
-                "valid_from": _iso(agreement.valid_from),
-                "valid_until": _iso(agreement.valid_until),
+                "valid_from": iso_or_none(agreement.valid_from),
+                "valid_until": iso_or_none(agreement.valid_until),
                 "agreement_id": agreement.id,
             }
         )
@@ -115,7 +119,7 @@ def trust_list_content(country: str, at: datetime) -> list[dict[str, Any]]:
     authorities = sorted({*own, *foreign}, key=lambda a: (a.country.code != country, a.country.code, a.issuer))
     keys: dict[int, list[dict[str, Any]]] = {}
     for key in AuthorityKey.objects.filter(authority__in=authorities).order_by("authority_id", "not_before", "kid"):
-        keys.setdefault(key.authority_id, []).append(_key_entry(key))
+        keys.setdefault(key.authority_id, []).append(published_key(key))
     return [
         {
             "issuer": authority.issuer,

@@ -1,83 +1,20 @@
 """The decision (DESIGN §5) as a pure function: snapshots in, `Decision` out.
 
 `decide` touches neither the database nor the clock; `recognition.services.
-verification` loads the snapshots, reads the clock once and writes the audit
-row around it.
+verification` loads the snapshots (recognition.snapshots), reads the clock
+once and writes the audit row around it.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from datetime import UTC, datetime
 from typing import Any
 
+from identity.jose.tokens import ParsedToken, Rejected
 from identity.models import Assurance
-from recognition.reasons import Reason
-from recognition.services.signature import ALGORITHMS, public_key_of, verify_with_key
-from recognition.services.token import ParsedToken, Rejected
+from identity.reasons import Reason
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, MerchantSnapshot, Policy
 
 LEVELS = tuple(Assurance.values)
-
-
-@dataclass(frozen=True)
-class AuthoritySnapshot:
-    id: int
-    issuer: str
-    name: str
-    country: str
-    status: str
-    max_assurance: str
-
-
-@dataclass(frozen=True)
-class KeySnapshot:
-    id: int
-    kid: str
-    alg: str
-    jwk: dict[str, Any]
-    status: str
-    not_before: datetime
-    not_after: datetime | None
-    retired_at: datetime | None
-
-    @cached_property
-    def public_key(self) -> Any:
-        """The key object, built once for as long as the snapshot lives."""
-        return public_key_of(self.jwk)
-
-    def verifies(self, parsed: ParsedToken) -> bool:
-        if self.alg not in ALGORITHMS:
-            return False  # answered before the key is built (a P-521 key has no curve here)
-        return verify_with_key(
-            self.public_key, alg=self.alg, signing_input=parsed.signing_input, signature=parsed.signature
-        )
-
-
-@dataclass(frozen=True)
-class MerchantSnapshot:
-    registration_number: str
-    legal_name: str
-    status: str
-
-
-@dataclass(frozen=True)
-class AgreementSnapshot:
-    id: int
-    status: str
-    valid_from: datetime
-    valid_until: datetime | None
-    min_assurance: str
-    credential_types: frozenset[str]
-    legal_basis: str
-    history_id: int | None
-
-    def in_force(self, at: datetime) -> bool:
-        return self.status == "active" and self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
-
-
-@dataclass(frozen=True)
-class Policy:
-    leeway: timedelta
-    max_lifetime: timedelta
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,6 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from rest_framework import serializers
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recognition.api.errors import ERROR_CODES, api_exception_handler
@@ -43,16 +40,6 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Any other path under /trqp/: a problem, not Django's HTML page."""
     return JsonResponse(problem_body(404, "not_found", "no such TRQP endpoint"), status=404, content_type=PROBLEM_JSON)
-
-
-class JsonAlways(DefaultContentNegotiation):
-    """TRQP answers JSON whatever the Accept header says (never a 406)."""
-
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = renderers[0]
-        return renderer, renderer.media_type
 
 
 class ProblemSerializer(serializers.Serializer):

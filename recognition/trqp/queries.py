@@ -30,9 +30,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from core.instants import iso
 from identity.models import Assurance, Authority, CredentialType
-from recognition.instants import iso
-from recognition.services.point_in_time import AgreementState, AuthorityState, agreements_at, authorities_at
+from recognition.services.point_in_time import agreements_at, authorities_at
+from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, current_policy
 
 ISSUE, RECOGNIZE = "issue", "recognize"
 ACTIVE, DRAFT = "active", "draft"
@@ -68,7 +69,7 @@ class TrqpAnswer:
 
 def authorization_verdict(
     *,
-    authority: AuthorityState | None,
+    authority: AuthoritySnapshot | None,
     entity_id: str,
     authority_id: str,
     resource: str,
@@ -92,7 +93,7 @@ def authorization_verdict(
     )
 
 
-def _agreement_list(agreements: list[AgreementState]) -> str:
+def _agreement_list(agreements: list[AgreementSnapshot]) -> str:
     """`#8 active, valid 2019-01-01T00:00:00Z to 2025-01-01T00:00:00Z; #9 suspended`."""
     parts = []
     for a in agreements:
@@ -103,12 +104,12 @@ def _agreement_list(agreements: list[AgreementState]) -> str:
 
 def recognition_verdict(
     *,
-    authority: AuthorityState | None,
+    authority: AuthoritySnapshot | None,
     entity_id: str,
     authority_id: str,
     resource: str,
     type_known: bool,
-    agreements: list[AgreementState],
+    agreements: list[AgreementSnapshot],
     at: datetime,
 ) -> Verdict:
     """Pure: did `authority_id` recognize this authority for `resource` at `at`?
@@ -122,7 +123,7 @@ def recognition_verdict(
         return Verdict(False, f"{entity_id} was {authority.status} at {when}; no country recognizes it then")
     if authority.country == authority_id:
         domestic = Verdict(True, f"{entity_id} was an active authority of {authority_id} at {when}: domestic trust")
-        return _unless_no_usable_key(domestic, authority, entity_id, when)
+        return _unless_no_usable_key(domestic, authority, entity_id, at)
     mine = sorted(
         (
             a
@@ -133,7 +134,7 @@ def recognition_verdict(
     )
     if not mine:
         return Verdict(False, f"{authority_id} had no agreement recognizing {entity_id} at {when}")
-    in_force = [a for a in mine if a.in_force]
+    in_force = [a for a in mine if a.in_force(at)]
     if not in_force:
         return Verdict(
             False, f"no agreement of {authority_id} for {entity_id} was in force at {when} ({_agreement_list(mine)})"
@@ -151,14 +152,15 @@ def recognition_verdict(
         f"{authority_id} recognized {entity_id} for {resource} at {when} under agreement #{agreement.id} "
         f"(from assurance {agreement.min_assurance})",
     )
-    return _unless_no_usable_key(terms, authority, entity_id, when)
+    return _unless_no_usable_key(terms, authority, entity_id, at)
 
 
-def _unless_no_usable_key(terms: Verdict, authority: AuthorityState, entity_id: str, when: str) -> Verdict:
+def _unless_no_usable_key(terms: Verdict, authority: AuthoritySnapshot, entity_id: str, at: datetime) -> Verdict:
     """The terms' verdict, refused when no key of the authority was usable
     (point_in_time.recognize)."""
-    if authority.has_usable_key:
+    if authority.has_usable_key(at, max_lifetime=current_policy().max_lifetime):
         return terms
+    when = iso(at)
     keys = ", ".join(f"{key.kid} {key.status}" for key in authority.keys) or "none registered"
     return Verdict(
         False,
@@ -167,7 +169,7 @@ def _unless_no_usable_key(terms: Verdict, authority: AuthorityState, entity_id: 
     )
 
 
-def _authority_at(entity_id: str, at: datetime) -> AuthorityState | None:
+def _authority_at(entity_id: str, at: datetime) -> AuthoritySnapshot | None:
     states = authorities_at(at, issuer=entity_id)
     if states:
         return states[0]

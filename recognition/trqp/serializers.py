@@ -13,8 +13,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.instants import describe, iso
 from recognition.api.serializers import CountryCodeField, InstantField, RequestObjectSerializer, StrictCharField
-from recognition.instants import describe, iso
 from recognition.trqp.queries import ISSUE, RECOGNIZE, TrqpAnswer
 
 MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000

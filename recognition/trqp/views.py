@@ -21,7 +21,7 @@ from recognition.api.schema import COUNTRY_CODE_SCHEMA
 from recognition.api.serializers import query_object
 from recognition.trqp import queries
 from recognition.trqp import serializers as s
-from recognition.trqp.problems import PROBLEM_JSON, JsonAlways, ProblemSerializer, problem_exception_handler
+from recognition.trqp.problems import PROBLEM_JSON, ProblemSerializer, problem_exception_handler
 
 
 def _problem(description: str) -> OpenApiResponse:
@@ -57,7 +57,6 @@ class TrqpApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONBodyParser]
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = JsonAlways
 
     def get_exception_handler(self) -> Any:
         return problem_exception_handler

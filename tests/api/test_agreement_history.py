@@ -18,7 +18,7 @@ from recognition.services.agreements import (
     agreement_suspend,
     agreement_update_terms,
 )
-from tests.api.conftest import error_of, keyed, session
+from tests.support.api import error_of, keyed, session
 
 
 @pytest.fixture(autouse=True)

@@ -19,11 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from recognition.api import audit as audit_api
-from recognition.audit_models import Verification
+from recognition.models import Verification
 from recognition.services.audit import audit_commit
 from recognition.services.verification import VerificationRequest, verify_credentials
-from tests.api.conftest import entry, error_of, keyed, session, tamper
-from tests.tokens import sign
+from tests.support.api import error_of, keyed, session
+from tests.support.audit import entry, tamper
+from tests.support.tokens import sign
 
 LIST = "/api/v1/audit/verifications/"
 INTEGRITY = "/api/v1/audit/integrity/"
@@ -180,7 +181,7 @@ def test_filter_by_time_range_since_inclusive_until_exclusive(regulator, timelin
     ("query", "named"),
     [
         ("since=2026-03-01", "since: '2026-03-01' is not an RFC 3339 UTC time"),
-        # UTC only, as everywhere else (recognition/instants.py); the message gives the UTC instant
+        # UTC only, as everywhere else (core/instants.py); the message gives the UTC instant
         (
             "since=2026-03-01T09:00:00%2B08:00",
             "since: '2026-03-01T09:00:00+08:00' is not in UTC; give the same instant in UTC: 2026-03-01T01:00:00Z",

@@ -1,7 +1,7 @@
 """A page of the audit API reads about a page of rows, whatever the filter
-and the cursor's depth (issue 4): no statement of the request walks the log
+and the cursor's depth: no statement of the request walks the log
 past rows it does not show. Counted by the database itself on a log of
-5,000 rows where a rare value has 10 (bench.audit_data): PostgreSQL's rows
+5,000 rows where a rare value has 10 (tests.support.audit_rows): PostgreSQL's rows
 read by each plan node (EXPLAIN ANALYZE), SQLite's virtual machine steps,
 each against the same count for the unfiltered first page. A plan that walks
 the seq index past the rows before a late `since`, or past the rows of other
@@ -9,7 +9,7 @@ origins, reads hundreds of times more. (Two common values whose rows rarely
 meet read about page / their share of the rows, whatever the log's size: not
 counted here.) `make bench-audit` times these pages and more on a million
 rows. The indexes themselves are listed in
-tests/api/test_hot_path_audit.py."""
+tests/recognition/models/test_audit.py."""
 
 from base64 import b64encode
 
@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench import audit_data
+from tests.support import audit_rows
 
 LIST = "/api/v1/audit/verifications/"
 ROWS, RARE = 5_000, 10
@@ -33,8 +33,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 @pytest.fixture
 def log(world) -> dict[str, dict[str, str]]:
-    audit_data.load(ROWS, RARE, seed=5)
-    return audit_data.cases(ROWS, RARE)
+    audit_rows.load(ROWS, RARE, seed=5)
+    return audit_rows.cases(ROWS, RARE)
 
 
 def cursor(position: int) -> str:

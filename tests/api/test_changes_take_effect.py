@@ -4,40 +4,32 @@ worker.
 
 The verification path does cache mutable state: each worker keeps the
 authorities, their keys, the agreements and the credential types in a
-`RegistrySnapshot` (recognition/services/verification.py), tagged with the
-registry stamp it was loaded at. Every write to those tables gives the stamp
-a new value in the same transaction (database triggers, migration 0005), and
-every verification reads the stamp and reloads a snapshot that is not of it.
+`RegistrySnapshot` (recognition/snapshots.py), tagged with the registry
+stamp it was loaded at. Every write to those tables gives the stamp a new
+value in the same transaction (database triggers, migration 0005), and every
+verification reads the stamp and reloads a snapshot that is not of it.
 Merchants and registry-issued credentials are not cached: they are read for
 each request. The tests here change each kind of state (a key, a merchant, an
-agreement) and verify at once; the two-process test shows that a
-long-running worker, holding its persistent database connection, sees a
-merchant suspension another process made, and
-tests/api/test_hot_path_registry_cache.py that one sees a key compromised by
-another process (the snapshot's invalidation)."""
+agreement) and verify at once through the API. Long-running worker
+processes, each holding its persistent database connection, see a merchant
+suspension another process made (tests/recognition/services/test_verification.py)
+and a key compromised by another process, the snapshot's invalidation
+(tests/recognition/test_snapshots.py)."""
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from identity import services as identity
 from identity.models import AuthorityKey, Merchant
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_reinstate, merchant_suspend
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements
-from tests.actors import World
-from tests.admin_helpers import client_for, latest_history_user, messages_of, post_action
-from tests.cli import MANAGE, call, manage
-from tests.tokens import sign
+from tests.support.actors import World
+from tests.support.admin import client_for, latest_history_user, messages_of, post_action
+from tests.support.cli import call
+from tests.support.tokens import sign
 
 
 @dataclass(frozen=True)
@@ -60,7 +52,7 @@ CHANGES = {
         target=lambda world: world.cl.key,
         admin=lambda world: world.bob,
         command=lambda world: ["compromise_key", "--", world.cl.authority.issuer, world.cl.key.kid],
-        service=identity.key_mark_compromised,
+        service=key_mark_compromised,
         service_argument="key",
     ),
     "merchant suspended": Change(
@@ -70,7 +62,7 @@ CHANGES = {
         target=lambda world: world.cl.merchant,
         admin=lambda world: world.bob,
         command=lambda world: ["set_merchant_status", world.cl.authority.issuer, "CL-0001", "suspended"],
-        service=identity.merchant_suspend,
+        service=merchant_suspend,
         service_argument="merchant",
     ),
     "agreement suspended": Change(
@@ -136,122 +128,11 @@ def test_refused_admin_action_changes_no_answer(world, api, name, intruder):
 
 def test_reinstatement_takes_effect_as_quickly(world, api):
     token = sign(world.cl)
-    identity.merchant_suspend(merchant=world.cl.merchant)
+    merchant_suspend(merchant=world.cl.merchant)
     agreements.agreement_suspend(agreement=world.cn_recognizes_cl)
     assert api.codes(token, "CN", "CL") == ["merchant_suspended", "agreement_not_in_force"]
 
-    identity.merchant_reinstate(merchant=world.cl.merchant)
+    merchant_reinstate(merchant=world.cl.merchant)
     assert api.codes(token, "CN", "CL") == ["agreement_not_in_force"]
     agreements.agreement_activate(agreement=world.cn_recognizes_cl)
     assert api.codes(token, "CN", "CL") == []
-
-
-# Two processes ------------------------------------------------------------------------------
-
-# A long-running worker: Django set up once, one persistent connection
-# (CONN_MAX_AGE), verifying the tokens it reads, one JSON line per answer.
-WORKER = """
-import json, sys
-import django
-
-django.setup()
-from django.conf import settings
-from django.db import connection
-
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-from recognition.services.verification import VerificationRequest, verify_credentials
-
-for line in sys.stdin:
-    command = json.loads(line)
-    if command == "setup":
-        from tests.actors import build_world
-        from tests.tokens import sign
-
-        print(json.dumps(sign(build_world().cl)), flush=True)
-        continue
-    (outcome,) = verify_credentials([VerificationRequest(command, "CN", "CL")], client="worker")
-    print(json.dumps({"codes": outcome.decision.codes, "connection": id(connection.connection)}), flush=True)
-"""
-
-
-class Worker:
-    def __init__(self, script: Path, database_url: str) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url}
-        self.process = subprocess.Popen(
-            [sys.executable, str(script)],
-            cwd=settings.BASE_DIR,
-            env={**env, "PYTHONPATH": str(settings.BASE_DIR)},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def ask(self, command: str) -> object:
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, f"the worker died (exit status {self.process.wait(timeout=10)})"
-        return json.loads(line)
-
-    def stop(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-
-
-def database_url(tmp_path: Path) -> str:
-    """The PostgreSQL test database (its data committed: the test is
-    transactional), or a fresh SQLite file migrated by `manage.py`."""
-    if connection.vendor == "postgresql":
-        db = connection.settings_dict
-        user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-        return f"postgres://{user}@{db['HOST']}:{db['PORT']}/{quote(db['NAME'])}"
-    path = tmp_path / "registry.sqlite3"
-    migrated = manage(path, "migrate", "--no-input", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
-    return f"sqlite:///{path}"
-
-
-@contextmanager
-def running_workers(tmp_path: Path) -> Iterator[tuple[str, list[Worker]]]:
-    url = database_url(tmp_path)
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    started = [Worker(script, url), Worker(script, url)]
-    try:
-        yield url, started
-    finally:
-        for worker in started:
-            worker.stop()
-
-
-def suspend_in_another_process(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    args = ["set_merchant_status", "https://registro-cl.test/issuer", "CL-0001", "suspended"]
-    done = subprocess.run(  # noqa: S603 (our own manage.py)
-        [sys.executable, str(MANAGE), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def suspend_in_this_process(url: str) -> None:
-    identity.merchant_suspend(merchant=Merchant.objects.get(registration_number="CL-0001"))
-
-
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)  # on PostgreSQL, the workers' data is committed; flushed after
-@pytest.mark.parametrize("suspend", [suspend_in_another_process, suspend_in_this_process], ids=["command", "test"])
-def test_running_worker_processes_see_a_suspension_made_elsewhere(tmp_path, suspend):
-    if suspend is suspend_in_this_process and connection.vendor != "postgresql":
-        pytest.skip("this process shares the workers' database only on PostgreSQL")
-    with running_workers(tmp_path) as (url, (first, second)):
-        token = first.ask("setup")
-        before = [first.ask(token), second.ask(token)]
-        assert [answer["codes"] for answer in before] == [[], []]
-
-        suspend(url)
-
-        after = [first.ask(token), second.ask(token)]
-
-    assert [answer["codes"] for answer in after] == [["merchant_suspended"]] * 2
-    # Each worker answered on the same persistent connection both times.
-    assert [answer["connection"] for answer in after] == [answer["connection"] for answer in before]

@@ -1,7 +1,7 @@
 """Hostile encodings through the HTTP API (DESIGN §5 malformed_token and
 token_too_large; RFC 7515 §2, §7.1; RFC 7493; RFC 8259): parser-differential
 JSON, non-finite numbers, loose base64url, bad UTF-8, wrong shapes and sizes.
-Most are validly signed with the authority's own key (tests.tokens.resign),
+Most are validly signed with the authority's own key (tests.support.tokens.resign),
 so nothing but the encoding can be the reason for the rejection."""
 
 import base64
@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-import recognition.services.token as token_module
-from tests.api.hostile import assert_accepted, assert_rejected, header_for
-from tests.tokens import DROP, TYP, claims_for, resign, segment, sign
+import identity.jose.tokens as token_module
+from tests.support.hostile import assert_accepted, assert_rejected, header_for
+from tests.support.tokens import DROP, TYP, claims_for, resign, segment, sign
 
 MALFORMED = ["malformed_token"]
 

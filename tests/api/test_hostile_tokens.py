@@ -1,7 +1,7 @@
 """Hostile tokens of RFC 8725 and the PyJWT advisories, through the HTTP API:
 algorithm confusion, key-source headers, hostile kids, degenerate and
 malleated signatures. Each is a 200 rejection with the exact reason code and
-one audit row (tests.api.hostile.assert_rejected); where a forgery starts from
+one audit row (tests.support.hostile.assert_rejected); where a forgery starts from
 a genuine token, the genuine token is shown to be accepted first.
 
 Encoding and size attacks are in test_hostile_encoding.py."""
@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.utils import timezone
 
-from identity import services as identity
+from identity.jose.key_files import public_jwk_of
 from identity.models import Authority, AuthorityKey
-from tests.api.hostile import assert_accepted, assert_rejected, header_for
-from tests.tokens import TYP, b64, claims_for, resign, segment, sign
+from identity.services.keys import key_register
+from tests.support.hostile import assert_accepted, assert_rejected, header_for
+from tests.support.tokens import TYP, b64, claims_for, resign, segment, sign
 
 NONE_SPELLINGS = ["none", "None", "NONE", "nOnE", ""]
 
@@ -127,7 +128,7 @@ def test_rejects_a_validly_signed_token_carrying_the_authoritys_own_jwk(world, a
 
 def test_rejects_a_token_signed_by_the_attacker_key_it_embeds(world, api):
     attacker = ed25519.Ed25519PrivateKey.generate()
-    attacker_jwk = identity.public_jwk_of(attacker)
+    attacker_jwk = public_jwk_of(attacker)
     header = header_for(world.cl, jwk=attacker_jwk, kid=attacker_jwk.get("kid", "attacker"))
     signing_input = _unsigned(header, claims_for(world.cl))
     token = f"{signing_input}.{b64(attacker.sign(signing_input.encode('ascii')))}"
@@ -184,9 +185,9 @@ def test_rejects_another_authoritys_kid_in_a_token_claiming_this_issuer(world, a
 def _register_ec_key(world, alg: str):
     curve = EC_CASES[alg][0]
     private_key = ec.generate_private_key(curve)
-    key = identity.key_register(
+    key = key_register(
         authority=world.cl.authority,
-        jwk=identity.public_jwk_of(private_key),
+        jwk=public_jwk_of(private_key),
         not_before=timezone.now() - timedelta(days=30),
     )
     assert key.alg == alg

@@ -1,7 +1,7 @@
-"""Every endpoint that takes an instant reads it alike (recognition/instants.py):
+"""Every endpoint that takes an instant reads it alike (core/instants.py):
 `GET /api/v1/recognition/` `at`, the matrix `at` as JSON and as a page, TRQP
 `context.time`, and the audit log's `since` and `until`. Each is asked the
-whole table of tests/instants.py through HTTP: an accepted text means the
+whole table of tests/support/instants.py through HTTP: an accepted text means the
 same instant everywhere, a refused one is a 400 naming the parameter with
 the same reason. A bare date is accepted where DESIGN and the README say so
 (the `at` of recognition and of the matrix, whose page has a date picker),
@@ -18,17 +18,17 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.instants import iso
 from recognition.api.filters import AuditFilter
+from recognition.api.matrix import MatrixQuerySerializer
 from recognition.api.serializers import InstantField
 from recognition.api.trust import RecognitionQuerySerializer
-from recognition.instants import iso
-from recognition.matrix_api import MatrixQuerySerializer
 from recognition.services.audit import audit_commit
 from recognition.trqp.serializers import TrqpContextSerializer
-from tests.api.conftest import error_of, keyed
-from tests.api.test_audit_api import entry
 from tests.api.test_trqp import assert_problem
-from tests.instants import ACCEPTED, AT, REFUSED, REFUSED_DATES
+from tests.support.api import error_of, keyed
+from tests.support.audit import entry
+from tests.support.instants import ACCEPTED, AT, REFUSED, REFUSED_DATES
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from recognition.reasons import Reason
+from identity.reasons import Reason
 
 VERIFY_PATH = "/api/v1/verifications/"
 BATCH_PATH = "/api/v1/verifications/batch/"

@@ -15,15 +15,17 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.jose.key_files import public_jwk_of
 from identity.models import AuthorityKey
+from identity.services.authorities import authority_suspend
+from identity.services.keys import key_mark_compromised, key_register, key_retire
 from recognition.services.agreements import (
     agreement_create,
     agreement_suspend,
     agreement_terminate,
 )
-from tests.api.conftest import error_of, keyed, session
-from tests.tokens import sign
+from tests.support.api import error_of, keyed, session
+from tests.support.tokens import sign
 
 AUTHORITIES = "/api/v1/authorities/"
 AGREEMENTS = "/api/v1/agreements/"
@@ -80,7 +82,7 @@ def test_authorities_list_field_for_field_without_a_key(world):
 
 
 def test_authorities_filter_by_country_and_status(world):
-    identity.authority_suspend(authority=world.kz.authority)
+    authority_suspend(authority=world.kz.authority)
     client = anonymous()
     assert ids(client.get(AUTHORITIES, {"country": "CN"})) == [world.cn.authority.id]
     assert ids(client.get(AUTHORITIES, {"status": "suspended"})) == [world.kz.authority.id]
@@ -139,14 +141,14 @@ REGISTRY_MEMBERS = {"kid", "alg", "use", "status", "not_before", "not_after", "r
 
 
 def register(actor, private_key, alg: str | None = None) -> AuthorityKey:
-    return identity.key_register(authority=actor.authority, jwk=identity.public_jwk_of(private_key), alg=alg)
+    return key_register(authority=actor.authority, jwk=public_jwk_of(private_key), alg=alg)
 
 
 def test_jwks_lists_every_key_with_status_and_validity_and_public_members_only(world):
     es256 = register(world.cl, ec.generate_private_key(ec.SECP256R1()))
     rs256 = register(world.cl, rsa.generate_private_key(public_exponent=65537, key_size=2048), alg="RS256")
-    compromised = identity.key_mark_compromised(key=register(world.cl, ed25519.Ed25519PrivateKey.generate()))
-    retired = identity.key_retire(key=es256)
+    compromised = key_mark_compromised(key=register(world.cl, ed25519.Ed25519PrivateKey.generate()))
+    retired = key_retire(key=es256)
     response = anonymous().get(f"{AUTHORITIES}{world.cl.authority.id}/jwks.json")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"

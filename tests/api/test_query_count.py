@@ -5,7 +5,6 @@ path issues exactly the queries it issued on the small world."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,9 +13,9 @@ from simple_history.utils import bulk_create_with_history
 
 from identity.models import Authority, IssuedCredential, Merchant
 from recognition.models import AgreementStatus, RecognitionAgreement
-from tests.actors import World
-from tests.api.conftest import BATCH_URL, Api
-from tests.tokens import sign
+from tests.support.actors import World
+from tests.support.api import BATCH_URL, Api
+from tests.support.tokens import sign
 
 # Countries of the bulk authorities; CN, CL and KZ are the world's.
 COUNTRIES = [code for code, _ in countries if code not in {"CN", "CL", "KZ"}][:40]
@@ -162,13 +161,6 @@ def test_verification_issues_a_fixed_number_of_queries_whatever_the_data_size(wo
     assert small == large == larger == EXPECTED
     # A batch: the key once, one look-up for all the items, one audit append for all.
     assert small_batch == large_batch == larger_batch == API_KEY + REGISTRY + AUDIT
-
-
-def test_connections_are_persistent():
-    database = settings.DATABASES["default"]
-    assert database["CONN_MAX_AGE"] > 0
-    # A persistent connection broken meanwhile is replaced, not used.
-    assert database["CONN_HEALTH_CHECKS"] is True
 
 
 @pytest.mark.parametrize("path", ["accepted cross-border", "domestic"])

@@ -1,9 +1,9 @@
-"""GET /api/v1/recognition/?origin=&destination=&at= (DESIGN §7; issue 4
-point 3): which authorities of the origin the destination recognized at an
-instant, under which agreement versions, answered from history and public.
+"""GET /api/v1/recognition/?origin=&destination=&at= (DESIGN §7): which
+authorities of the origin the destination recognized at an instant, under
+which agreement versions, answered from history and public.
 
 The timeline is built with a fake clock (services and simple-history both
-read django.utils.timezone.now; tests/clock.py), as in tests/recognition/test_point_in_time.py,
+read django.utils.timezone.now; tests/support/clock.py), as in tests/recognition/services/test_point_in_time.py,
 and asked through HTTP inside every interval and at its edges."""
 
 import io
@@ -14,9 +14,9 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.services.keys import key_mark_compromised
 from recognition.services import agreements as svc
-from tests.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
+from tests.support.clock import SECOND, T0, kz_timeline_expectations, walk_kz_timeline
 
 URL = "/api/v1/recognition/"
 ANSWER_FIELDS = {"origin", "destination", "at", "authorities"}
@@ -159,7 +159,7 @@ def test_terms_changed_later_do_not_rewrite_the_past(world, clock, anon):
 
 def test_keys_are_shown_as_they_were_at_the_instant(world, clock, anon):
     clock.now = compromised = T0 + timedelta(days=30)
-    identity.key_mark_compromised(key=world.kz.key)
+    key_mark_compromised(key=world.kz.key)
     (before,) = kz_in_cn(anon, compromised - SECOND)["keys"]
     (after,) = kz_in_cn(anon, compromised)["keys"]
     key = world.kz.key

@@ -1,7 +1,7 @@
 """Everything that answers "did D recognize this authority at that instant"
 gives one answer (point_in_time.recognize): `GET /api/v1/recognition/`, the
 matrix as JSON, and TRQP recognition, at every instant of the KZ timeline
-(tests/clock.py), keys included. The trust list, which carries every key
+(tests/support/clock.py), keys included. The trust list, which carries every key
 for an offline verifier to weigh per credential, lists by the terms alone
 (recognition/services/trust_lists.py; tests/api/test_trust_lists.py)."""
 
@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from rest_framework.test import APIClient
 
-from recognition.instants import iso
-from tests.clock import kz_timeline_expectations, walk_kz_timeline
+from core.instants import iso
+from tests.support.clock import kz_timeline_expectations, walk_kz_timeline
 
 
 def from_recognition(issuer: str, at: str) -> bool:

@@ -1,4 +1,4 @@
-"""TRQP under /trqp/ (DESIGN §9, issue 4 point 7): authorization and
+"""TRQP under /trqp/ (DESIGN §9): authorization and
 recognition answered from history for `context.time`, the Ayra lookups, and
 problem+json for every error. Public: no key needed, none refused."""
 
@@ -11,12 +11,9 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.services.authorities import authority_create, authority_revoke, authority_suspend
 from recognition.services import agreements as svc
-from recognition.services.point_in_time import AgreementState
-from recognition.trqp.queries import authorization_verdict, recognition_verdict
-from tests.clock import T0
-from tests.snapshots import AT, COMPROMISED_KEY, authority_state
+from tests.support.clock import T0
 
 AUTHORIZATION = "/trqp/authorization"
 RECOGNITION = "/trqp/recognition"
@@ -97,7 +94,7 @@ def test_an_unknown_credential_type_is_not_authorized(world):
 
 def test_authorization_follows_the_authority_status_at_the_time_asked(world, clock):
     clock.now = suspended = T0 + timedelta(days=1)
-    identity.authority_suspend(authority=world.cl.authority)
+    authority_suspend(authority=world.cl.authority)
     clock.now = T0 + timedelta(days=2)
     issuer = world.cl.authority.issuer
     now = authorize(issuer, "CL")
@@ -111,7 +108,7 @@ def test_authorization_follows_the_authority_status_at_the_time_asked(world, clo
 
 
 def test_a_revoked_authority_is_not_authorized(world):
-    identity.authority_revoke(authority=world.kz.authority)
+    authority_revoke(authority=world.kz.authority)
     body = authorize(world.kz.authority.issuer, "KZ")
     assert body["authorized"] is False and "revoked" in body["message"]
 
@@ -210,48 +207,6 @@ def test_a_null_or_absent_time_is_now(world, url, context):
 # Pure verdicts -------------------------------------------------------------------------
 
 
-def agreement_state(id: int, authority_id: int, *, at: datetime, valid_until: datetime | None = None) -> AgreementState:
-    valid_from = at - timedelta(days=1)
-    return AgreementState(
-        id=id,
-        version=id,
-        authority_id=authority_id,
-        destination="CN",
-        origin="CL",
-        status="active",
-        valid_from=valid_from,
-        valid_until=valid_until,
-        min_assurance="low",
-        credential_types=("merchant-identity",),
-        legal_basis="memo",
-        in_force=valid_until is None or at < valid_until,
-    )
-
-
-def test_verdicts_are_pure_functions_of_snapshots():
-    cl = authority_state(1, "CL")
-    in_force = agreement_state(10, 1, at=AT)
-    expired = agreement_state(11, 1, at=AT, valid_until=AT)
-    common = {"entity_id": cl.issuer, "resource": "merchant-identity", "type_known": True, "at": AT}
-    assert recognition_verdict(authority=cl, authority_id="CN", agreements=[in_force], **common).granted
-    assert not recognition_verdict(authority=cl, authority_id="CN", agreements=[expired], **common).granted
-    assert not recognition_verdict(authority=cl, authority_id="KZ", agreements=[in_force], **common).granted
-    assert recognition_verdict(authority=cl, authority_id="CL", agreements=[], **common).granted
-    assert authorization_verdict(authority=cl, authority_id="CL", **common).granted
-    suspended = authority_state(1, "CL", status="suspended")
-    assert not authorization_verdict(authority=suspended, authority_id="CL", **common).granted
-    assert not recognition_verdict(authority=suspended, authority_id="CL", agreements=[], **common).granted
-    assert not authorization_verdict(authority=None, authority_id="CL", **common).granted
-    # Without a usable key nothing of the authority is recognized, at home or abroad; it stays authorized.
-    for keys, listed in [((), "none registered"), ((COMPROMISED_KEY,), "k0 compromised")]:
-        keyless = authority_state(1, "CL", keys=keys)
-        verdict = recognition_verdict(authority=keyless, authority_id="CN", agreements=[in_force], **common)
-        assert not verdict.granted and "no key of https://a1.test could sign a credential accepted" in verdict.message
-        assert f"(keys: {listed})" in verdict.message
-        assert not recognition_verdict(authority=keyless, authority_id="CL", agreements=[], **common).granted
-        assert authorization_verdict(authority=keyless, authority_id="CL", **common).granted
-
-
 # Problems ------------------------------------------------------------------------------
 
 
@@ -263,7 +218,7 @@ def test_an_unknown_entity_is_a_404_problem(world, url):
     assert "https://nobody.test/issuer" in body["detail"]
 
 
-CL_ISSUER = "https://registro-cl.test/issuer"  # tests/actors.py
+CL_ISSUER = "https://registro-cl.test/issuer"  # tests/support/actors.py
 GOOD = query(CL_ISSUER, "CN", "recognize")
 MALFORMED = [
     ("not JSON", "{not json", "malformed_request"),
@@ -411,7 +366,7 @@ def test_entities_are_the_authorities_of_a_country(world):
 
 def test_entities_are_paginated_by_offset(world):
     for n in (2, 3):
-        identity.authority_create(country="CL", name=f"Registro {n}", issuer=f"https://registro-{n}.test/issuer")
+        authority_create(country="CL", name=f"Registro {n}", issuer=f"https://registro-{n}.test/issuer")
     client = APIClient()
     first = client.get("/trqp/entities", {"authority_id": "CL", "limit": 2}).json()
     assert len(first["items"]) == 2 and first["pagination"]["total"] == 3

@@ -1,38 +1,36 @@
-"""Signed trust lists and the registry's keys (DESIGN §7, §10; issue 4 point
-5): GET /api/v1/trust-lists/{country}/ and GET /.well-known/jwks.json, public,
+"""Signed trust lists and the registry's keys (DESIGN §7, §10):
+GET /api/v1/trust-lists/{country}/ and GET /.well-known/jwks.json, public,
 and `rotate_registry_key`.
 
 Every list here is verified with jwcrypto, not with PyJWT which signed it,
 against the keys fetched from /.well-known/jwks.json. At the end, deciding
-offline from a list (tests/offline_verifier.py) is compared with the API's
+offline from a list (tests/support/offline_verifier.py) is compared with the API's
 decision for the same tokens.
 """
 
 import base64
 import io
 import json
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.core.management import call_command
-from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from identity import services as identity
+from identity.jose.key_files import public_jwk_of
+from identity.services.authorities import authority_suspend, authority_update
+from identity.services.keys import key_mark_compromised, key_register, key_retire
+from identity.services.merchants import merchant_reinstate, merchant_suspend
+from recognition.models import RegistryKey
 from recognition.services import agreements as agreement_services
 from recognition.services.point_in_time import recognition_at
 from recognition.services.registry_keys import registry_key_rotate
-from recognition.services.trust_lists import trust_list_jws
-from recognition.trust_models import RegistryKey, TrustListState
-from tests.actors import build_world
-from tests.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
-from tests.tokens import TYP, claims_for, sign
+from tests.support.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
+from tests.support.tokens import TYP, claims_for, sign
 
 TTL = 86400
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -181,16 +179,16 @@ def test_agreements_outside_their_window_and_suspended_authorities_are_not_liste
         valid_from=timezone.now() + timedelta(days=1),
         activate=True,
     )
-    identity.authority_suspend(authority=world.cl.authority)
+    authority_suspend(authority=world.cl.authority)
     assert list(by_issuer(verified(anon))) == [world.cn.authority.issuer]
-    identity.authority_suspend(authority=world.cn.authority)
+    authority_suspend(authority=world.cn.authority)
     assert verified(anon)["authorities"] == []
 
 
 def test_a_compromised_key_stays_listed_with_its_status(world, anon):
     # Decision: kept, marked compromised, so that an offline verifier refuses
     # its tokens as key_compromised exactly as the API does (test below).
-    identity.key_mark_compromised(key=world.cl.key)
+    key_mark_compromised(key=world.cl.key)
     (key,) = by_issuer(verified(anon))[world.cl.authority.issuer]["jwks"]["keys"]
     assert key["status"] == "compromised"
     assert datetime.fromisoformat(key["compromised_at"]) <= timezone.now()
@@ -200,7 +198,7 @@ def test_an_authority_whose_keys_are_all_compromised_is_listed_though_not_recogn
     # Decision (recognition/services/trust_lists.py): the list follows the
     # terms and carries the keys; GET recognition/, the matrix and TRQP call
     # the authority not recognized, as no credential of it can be accepted.
-    identity.key_mark_compromised(key=world.cl.key)
+    key_mark_compromised(key=world.cl.key)
     listed = by_issuer(verified(anon))[world.cl.authority.issuer]
     assert [key["status"] for key in listed["jwks"]["keys"]] == ["compromised"]
     assert [scope["agreement_id"] for scope in listed["recognized_for"]] == [world.cn_recognizes_cl.id]
@@ -211,7 +209,7 @@ def test_an_authority_whose_keys_are_all_compromised_is_listed_though_not_recogn
 
 
 def test_retired_keys_carry_when_they_were_retired(world, anon):
-    retired = identity.key_retire(key=world.cn.key)
+    retired = key_retire(key=world.cn.key)
     (key,) = by_issuer(verified(anon))[world.cn.authority.issuer]["jwks"]["keys"]
     assert key["status"] == "retired"
     assert key["retired_at"] == iso(retired.retired_at)
@@ -234,36 +232,8 @@ def test_sequence_grows_only_when_the_content_changes(world, anon):
 
 def test_a_key_state_change_is_a_content_change(world, anon):
     first = verified(anon)["sequence"]
-    identity.key_mark_compromised(key=world.cl.key)
+    key_mark_compromised(key=world.cl.key)
     assert verified(anon)["sequence"] == first + 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_builds_give_one_sequence_per_content(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL to a postgres:// URL)")
-    settings.REGISTRY = {**settings.REGISTRY, "SIGNING_KEY_PATH": str(tmp_path / "k.pem")}
-    world = build_world()
-    registry_key_rotate()
-
-    def build_together(workers: int = 8) -> set[int]:
-        barrier = threading.Barrier(workers, timeout=30)
-
-        def build() -> int:
-            try:
-                barrier.wait()
-                return unverified_payload(trust_list_jws("CN"))["sequence"]
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return {future.result(timeout=60) for future in [pool.submit(build) for _ in range(workers)]}
-
-    assert build_together() == {1}  # the first creation of the state races too
-    agreement_services.agreement_suspend(agreement=world.cn_recognizes_cl)
-    assert build_together() == {2}
-    assert TrustListState.objects.get(country="CN").sequence == 2
 
 
 # Requests -------------------------------------------------------------------
@@ -374,7 +344,7 @@ def _issued_in_the_second_before_a_key_starts(world) -> str:
     # would let an offline verifier accept it.
     starts = (timezone.now() - timedelta(minutes=5)).replace(microsecond=500000)
     private = ed25519.Ed25519PrivateKey.generate()
-    key = identity.key_register(authority=world.cl.authority, jwk=identity.public_jwk_of(private), not_before=starts)
+    key = key_register(authority=world.cl.authority, jwk=public_jwk_of(private), not_before=starts)
     claims = claims_for(world.cl, iat=int(starts.timestamp()), nbf=int(starts.timestamp()))
     return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": key.kid, "typ": TYP})
 
@@ -402,14 +372,12 @@ OFFLINE_CASES = {
     "expired": (lambda w: sign(w.cl, iat=NOW - 7200, nbf=NOW - 7200, exp=NOW - 3600), ["expired"], True),
     "not_yet_valid": (lambda w: sign(w.cl, nbf=NOW + 3600), ["not_yet_valid"], True),
     "compromised_key": (
-        _after(lambda w: identity.key_mark_compromised(key=w.cl.key), lambda w: sign(w.cl)),
+        _after(lambda w: key_mark_compromised(key=w.cl.key), lambda w: sign(w.cl)),
         ["key_compromised"],
         True,
     ),
     "issued_after_key_retired": (
-        _after(
-            lambda w: identity.key_retire(key=w.cl.key, at=timezone.now() - timedelta(hours=1)), lambda w: sign(w.cl)
-        ),
+        _after(lambda w: key_retire(key=w.cl.key, at=timezone.now() - timedelta(hours=1)), lambda w: sign(w.cl)),
         ["key_not_valid_at_issuance"],
         True,
     ),
@@ -420,9 +388,7 @@ OFFLINE_CASES = {
     ),
     "assurance_exceeds_accreditation": (
         _after(
-            lambda w: identity.authority_update(
-                authority=w.cl.authority, name=w.cl.authority.name, max_assurance="low"
-            ),
+            lambda w: authority_update(authority=w.cl.authority, name=w.cl.authority.name, max_assurance="low"),
             lambda w: sign(w.cl),
         ),
         ["assurance_exceeds_accreditation"],
@@ -459,10 +425,10 @@ def test_what_an_offline_verifier_cannot_see(world, anon, api):
     its exp); the API sees both at once."""
     trust_list = verified(anon)
     token = sign(world.cl)
-    identity.merchant_suspend(merchant=world.cl.merchant)
+    merchant_suspend(merchant=world.cl.merchant)
     assert api.codes(token, "CN") == ["merchant_suspended"]
     assert decide_offline(verified(anon), token, now=datetime.now(UTC)) == []
-    identity.merchant_reinstate(merchant=world.cl.merchant)
+    merchant_reinstate(merchant=world.cl.merchant)
     agreement_services.agreement_suspend(agreement=world.cn_recognizes_cl)
     assert api.codes(token, "CN") == ["agreement_not_in_force"]
     assert decide_offline(trust_list, token, now=datetime.now(UTC)) == []  # the stale list

@@ -8,11 +8,14 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from identity import services as identity
 from identity.models import AuthorityKey
+from identity.services.authorities import authority_set_status, authority_suspend, authority_update
+from identity.services.credentials import credential_issue, credential_revoke
+from identity.services.keys import key_mark_compromised, key_retire
+from identity.services.merchants import merchant_set_status, merchant_suspend
 from recognition.models import RecognitionAgreement, Verification
 from recognition.services import agreements
-from tests.tokens import DROP, TYP, raw, sign
+from tests.support.tokens import DROP, TYP, raw, sign
 
 NOW = int(time.time())
 
@@ -149,7 +152,7 @@ def test_not_yet_valid(world, api):
 
 def test_key_compromised(world, api):
     token = sign(world.cl)
-    identity.key_mark_compromised(key=world.cl.key)
+    key_mark_compromised(key=world.cl.key)
     assert api.codes(token) == ["key_compromised"]
 
 
@@ -162,7 +165,7 @@ def test_key_not_valid_at_issuance(world, api):
 def test_retired_key_keeps_its_earlier_credentials(world, api):
     now = int(time.time())
     earlier = sign(world.cl, iat=now - 3600)
-    identity.key_retire(key=world.cl.key)
+    key_retire(key=world.cl.key)
     assert api.codes(earlier) == []
     # Issued after the retirement, but within the leeway so that only the key rule fires.
     assert api.codes(sign(world.cl, iat=int(time.time()) + 5)) == ["key_not_valid_at_issuance"]
@@ -170,7 +173,7 @@ def test_retired_key_keeps_its_earlier_credentials(world, api):
 
 @pytest.mark.parametrize(("status", "code"), [("suspended", "issuer_suspended"), ("revoked", "issuer_revoked")])
 def test_issuer_status(world, api, status, code):
-    identity.authority_set_status(authority=world.cl.authority, status=status)
+    authority_set_status(authority=world.cl.authority, status=status)
     assert api.codes(sign(world.cl)) == [code]
 
 
@@ -181,21 +184,21 @@ def test_unknown_merchant(world, api):
 
 @pytest.mark.parametrize(("status", "code"), [("suspended", "merchant_suspended"), ("revoked", "merchant_revoked")])
 def test_merchant_status(world, api, status, code):
-    identity.merchant_set_status(merchant=world.cl.merchant, status=status)
+    merchant_set_status(merchant=world.cl.merchant, status=status)
     assert api.codes(sign(world.cl)) == [code]
 
 
 def test_credential_revoked(world, api):
-    issued = identity.credential_issue(
+    issued = credential_issue(
         merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity
     )
     assert api.codes(issued.token) == []
-    identity.credential_revoke(credential=issued.credential, reason="fraud")
+    credential_revoke(credential=issued.credential, reason="fraud")
     assert api.codes(issued.token) == ["credential_revoked"]
 
 
 def test_assurance_exceeds_accreditation(world, api):
-    identity.authority_update(authority=world.cl.authority, name="Registro", max_assurance="low")
+    authority_update(authority=world.cl.authority, name="Registro", max_assurance="low")
     assert api.codes(sign(world.cl, assurance="substantial")) == ["assurance_exceeds_accreditation"]
 
 
@@ -234,9 +237,9 @@ def test_assurance_below_minimum(world, api):
 
 def test_every_policy_failure_is_reported_together(world, api):
     token = sign(world.cl, iat=NOW - 7200, exp=NOW - 3600, credential_type="export-licence")
-    identity.key_mark_compromised(key=world.cl.key)
-    identity.merchant_suspend(merchant=world.cl.merchant)
-    identity.authority_suspend(authority=world.cl.authority)
+    key_mark_compromised(key=world.cl.key)
+    merchant_suspend(merchant=world.cl.merchant)
+    authority_suspend(authority=world.cl.authority)
     assert api.codes(token, "CN", "KZ") == [
         "expired",
         "key_compromised",

@@ -15,15 +15,17 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from identity import services as identity
-from recognition.api import views
+from accounts.models import ApiKey
+from accounts.services import api_key_create
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_suspend
+from recognition.api import verifications as views
 from recognition.api.parsers import JSONBodyParser
 from recognition.api.serializers import VerificationRequestSerializer
-from recognition.models import ApiKey, Verification
-from recognition.services.api_keys import api_key_create
-from tests.actors import PASSWORD
-from tests.api.conftest import BATCH_URL, VERIFY_URL, error_of, session
-from tests.tokens import sign
+from recognition.models import Verification
+from tests.support.actors import PASSWORD
+from tests.support.api import BATCH_URL, VERIFY_URL, error_of, session
+from tests.support.tokens import sign
 
 MIB = 1024 * 1024
 ENDPOINTS = [VERIFY_URL, BATCH_URL]
@@ -179,8 +181,8 @@ def test_a_compromised_key_signature_echoes_no_claim_but_lists_every_reason(worl
     # The signature verifies, but anyone may hold a compromised key: nothing
     # it signed is a fact, not even the issuer's country.
     token = sign(world.cl, credential_type="export-licence")
-    identity.key_mark_compromised(key=world.cl.key)
-    identity.merchant_suspend(merchant=world.cl.merchant)
+    key_mark_compromised(key=world.cl.key)
+    merchant_suspend(merchant=world.cl.merchant)
 
     response = api.verify(token, "CN", "VN")
 
@@ -620,3 +622,16 @@ def test_an_unknown_page_outside_the_api_shows_no_debug_information(db):
     response = APIClient().get("/no-such-page/")
     assert response.status_code == 404
     assert b"urlpatterns" not in response.content and b"Traceback" not in response.content
+
+
+def test_the_answer_is_json_whatever_accept_says(world, api):
+    response = api.client.post(
+        VERIFY_URL,
+        {"token": sign(world.cl), "destination": "CN"},
+        format="json",
+        HTTP_ACCEPT="text/html",
+        HTTP_AUTHORIZATION=f"Api-Key {api.key}",
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["decision"] == "accepted"

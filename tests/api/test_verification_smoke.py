@@ -1,5 +1,5 @@
 from recognition.models import Verification
-from tests.tokens import sign
+from tests.support.tokens import sign
 
 
 def test_accepts_chilean_credential_in_china(world, api):

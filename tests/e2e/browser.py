@@ -1,4 +1,4 @@
-"""Debian's Chromium, headless, driven by Playwright's sync API (issue 6).
+"""Debian's Chromium, headless, driven by Playwright's sync API.
 
 Playwright's own browser download does not work here: the test drives the
 distribution's Chromium (`apt-get install chromium`, done by `.ci/run`).

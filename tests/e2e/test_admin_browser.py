@@ -1,4 +1,4 @@
-"""The admin in a real browser (issue 6 point 4; DESIGN §7).
+"""The admin in a real browser (DESIGN §7).
 
 The China administrator (alice) logs in through the login form, registers a
 key by pasting a public JWK, creates a draft agreement recognizing a second
@@ -20,13 +20,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.utils import timezone
 
-from identity import services as identity
-from identity.jose import thumbprint
+from core.instants import iso
+from identity.jose.jwk import thumbprint
+from identity.jose.key_files import public_jwk_of
 from identity.models import AuthorityKey
-from recognition.instants import iso
+from identity.services.authorities import authority_create
+from identity.services.keys import key_register
 from recognition.models import RecognitionAgreement
-from tests.actors import PASSWORD, build_world
 from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
+from tests.support.actors import PASSWORD, build_world
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +70,12 @@ def matrix_cell(page, destination: str, origin: str) -> str:
 
 def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, plain_http_cookies, request):
     world = build_world()
-    second_cl = identity.authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
+    second_cl = authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
     # With a key, or no credential of it could be accepted and no agreement would make it recognized.
-    identity.key_register(authority=second_cl, jwk=identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
+    key_register(authority=second_cl, jwk=public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
     # China recognizes one of Chile's two authorities: the cell is partly recognized.
     before = iso(timezone.now())
-    jwk = identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    jwk = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
     kid = thumbprint(jwk)
     shot = Screenshots(request.node.name)
     base = live_server.url

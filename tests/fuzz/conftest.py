@@ -8,7 +8,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from schemathesis.core import media_types
 
-from recognition.services.api_keys import api_key_create
+from accounts.services import api_key_create
 from recognition.services.registry_keys import registry_key_rotate
 
 # config/wsgi.py adds only a start-up check of the production signing key;
@@ -51,7 +51,7 @@ def registry_key(db, settings, tmp_path) -> None:
 
 @pytest.fixture
 def keys(world, registry_key, wsgi_in_test_transaction) -> dict[str, str]:
-    """The shared actors (tests/actors.py) and one API key of each role."""
+    """The shared actors (tests/support/actors.py) and one API key of each role."""
     return {
         "platform": api_key_create(name="fuzz-platform", role="platform")[1],
         "regulator": api_key_create(name="fuzz-regulator", role="regulator")[1],

@@ -1,5 +1,5 @@
 """Every status the schema documents is one the registry really answers
-(issue 6 point 1): REACHED maps each documented (method, path, status) to a
+(DESIGN §10): REACHED maps each documented (method, path, status) to a
 request that produces it, and the request is sent here, through the WSGI
 application, and its answer checked against the schema (documented media
 type, body of the documented schema). The table must cover exactly what

@@ -1,8 +1,8 @@
-"""What schema-driven fuzzing found, kept fixed (issue 6 point 1): the schema
+"""What schema-driven fuzzing found, kept fixed: the schema
 now says what the code enforces, and the code does what the schema says.
 The statuses and media types themselves are checked by
 test_documented_statuses.py; the HTML 400 of too many query fields by
-tests/test_request_limits.py."""
+tests/config/test_request_limits.py."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing (issue 6 point 1): schemathesis reads the registry's
+"""Schema-driven fuzzing: schemathesis reads the registry's
 own /api/schema/ and sends every operation generated requests, positive and
 negative, in process through the WSGI application (no server, no network).
 
@@ -8,7 +8,7 @@ documents for that status (content_type_conformance), and a body of the
 documented schema (response_schema_conformance).
 
 Each operation is one pytest test in its own database transaction, holding
-the shared actors (tests/actors.py) and one API key per role. Each request
+the shared actors (tests/support/actors.py) and one API key per role. Each request
 carries a credential picked from the generated case itself (so that a
 failing case replays with the same one): mostly the key of the role the
 operation is for (regulator for the regulator endpoints and the public

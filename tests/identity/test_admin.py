@@ -7,9 +7,12 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from identity import services
 from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
-from tests.admin_helpers import (
+from identity.services.authorities import authority_create
+from identity.services.credentials import credential_issue
+from identity.services.keys import key_mark_compromised
+from identity.services.merchants import merchant_suspend
+from tests.support.admin import (
     add_url,
     change_url,
     changelist_url,
@@ -29,7 +32,7 @@ MODELS = [Authority, AuthorityKey, Merchant, CredentialType, IssuedCredential]
 
 
 def issue(actor, world) -> IssuedCredential:
-    return services.credential_issue(
+    return credential_issue(
         merchant=actor.merchant, private_key=actor.private_key, credential_type=world.merchant_identity
     ).credential
 
@@ -200,7 +203,7 @@ def test_cn_admin_marks_a_key_compromised(world, alice):
 
 
 def test_refused_key_transition_is_reported_as_an_error(world, alice):
-    services.key_mark_compromised(key=world.cn.key)
+    key_mark_compromised(key=world.cn.key)
     response = post_action(alice, AuthorityKey, "retire", [world.cn.key])
     assert any("cannot go from compromised to retired" in message for message in messages_of(response))
     world.cn.key.refresh_from_db()
@@ -230,7 +233,7 @@ def test_cn_admin_cannot_add_merchant_under_chilean_authority(world, alice):
 
 
 def test_service_refusal_on_add_is_a_form_error(world, alice):
-    modest = services.authority_create(country="CN", name="Modest", issuer="https://modest.test", max_assurance="low")
+    modest = authority_create(country="CN", name="Modest", issuer="https://modest.test", max_assurance="low")
     response = alice.post(add_url(Merchant), {**merchant_post(modest, "CN-0003"), "assurance": "high"})
     assert "above what https://modest.test is accredited for" in form_errors(response)
     assert not Merchant.objects.filter(registration_number="CN-0003").exists()
@@ -275,7 +278,7 @@ def test_cn_admin_cannot_suspend_chilean_merchant(world, alice):
 
 
 def test_history_revert_is_refused(world, alice):
-    services.merchant_suspend(merchant=world.cn.merchant)
+    merchant_suspend(merchant=world.cn.merchant)
     first = world.cn.merchant.history.order_by("history_date", "history_id").first()
     url = change_url(world.cn.merchant).replace("/change/", f"/history/{first.history_id}/")
     assert alice.get(url).status_code == 200

@@ -4,7 +4,7 @@ update services, scoped by country, with history."""
 import pytest
 
 from identity.models import Authority, Merchant
-from tests.admin_helpers import change_url, client_for, form_errors, is_read_only_page, latest_history_user
+from tests.support.admin import change_url, client_for, form_errors, is_read_only_page, latest_history_user
 
 
 @pytest.fixture

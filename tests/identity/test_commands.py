@@ -11,9 +11,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.management.base import CommandError
 from django.db import OperationalError
 
-from identity import services as identity
+from identity.jose.jwk import thumbprint
+from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus, Merchant
-from tests.cli import call
+from identity.services import keys as key_services
+from identity.services.authorities import authority_create
+from tests.support.cli import call
 
 VALID_LEI = "5493001KJTIIGC8Y1R12"
 
@@ -81,7 +84,7 @@ def test_create_authority_refuses_unknown_assurance_level() -> None:
 
 def test_a_database_error_is_one_line_naming_the_database_and_its_reason(world, monkeypatch) -> None:
     def locked(**kwargs: object) -> None:
-        identity.authority_create(country="CL", name="Half-way", issuer="https://half-way.test")
+        authority_create(country="CL", name="Half-way", issuer="https://half-way.test")
         raise OperationalError("database is locked\nmore detail from the driver")
 
     monkeypatch.setattr("identity.management.commands.create_authority.authority_create", locked)
@@ -131,9 +134,9 @@ def test_create_authority_key_writes_a_0600_file_and_prints_only_the_kid(world, 
     assert out.lines == [key.kid]
     assert (key.alg, key.status) == ("ES256", KeyStatus.ACTIVE)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    private_key = identity.load_private_key(path)
+    private_key = load_private_key(path)
     assert isinstance(private_key, ec.EllipticCurvePrivateKey)
-    assert identity.public_jwk_of(private_key)["x"] == key.public_jwk["x"]
+    assert public_jwk_of(private_key)["x"] == key.public_jwk["x"]
     assert "d" not in key.public_jwk
 
 
@@ -156,7 +159,7 @@ def test_create_authority_key_on_a_locked_database_leaves_an_existing_file_alone
     def locked(**kwargs: object) -> None:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(identity, "key_register", locked)
+    monkeypatch.setattr(key_services, "key_register", locked)
     with pytest.raises(CommandError, match=r"the database could not complete the command.*\(database is locked\)"):
         call("create_authority_key", world.cl.authority.issuer, "--alg", "EdDSA", "--private-key-out", path)
 
@@ -181,7 +184,7 @@ def test_create_authority_key_refuses_an_alg_outside_the_allow_list(world, tmp_p
 
 
 def _public_jwk() -> dict[str, str]:
-    return identity.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    return public_jwk_of(ed25519.Ed25519PrivateKey.generate())
 
 
 def test_import_jwks_registers_every_key_and_prints_the_kids(world, tmp_path) -> None:
@@ -191,7 +194,7 @@ def test_import_jwks_registers_every_key_and_prints_the_kids(world, tmp_path) ->
 
     out = call("import_jwks", world.cl.authority.issuer, path)
 
-    assert out.lines == [identity.thumbprint(first), "cl-2026"]
+    assert out.lines == [thumbprint(first), "cl-2026"]
     registered = AuthorityKey.objects.filter(authority=world.cl.authority, kid__in=out.lines)
     assert registered.count() == 2
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import Process, manage
-from tests.private_key_files import refused_key_files
+from tests.support.cli import Process, manage
+from tests.support.private_key_files import refused_key_files
 
 ISSUER = "https://cli.test/issuer"
 MERCHANT = "76.000.001-1"

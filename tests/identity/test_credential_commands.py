@@ -9,16 +9,17 @@ import pytest
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from identity import services as identity
+from identity.jose.key_files import write_private_key
 from identity.models import AuthorityKey, CredentialStatus, IssuedCredential
-from tests.cli import call
+from identity.services.credentials import credential_issue
+from tests.support.cli import call
 
 VALID_LEI = "5493001KJTIIGC8Y1R12"
 
 
 def _key_file(private_key: object, directory: Path, name: str = "key.pem") -> Path:
     path = directory / name
-    identity.write_private_key(private_key, path)
+    write_private_key(private_key, path)
     return path
 
 
@@ -208,7 +209,7 @@ def test_issue_credential_refuses_a_retired_key(world, tmp_path) -> None:
 
 
 def _issued(world) -> IssuedCredential:
-    return identity.credential_issue(
+    return credential_issue(
         merchant=world.cl.merchant,
         private_key=world.cl.private_key,
         credential_type=world.merchant_identity,

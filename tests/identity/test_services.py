@@ -3,11 +3,9 @@
 
 import errno
 import io
-import json
 import os
 import stat
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 import pytest
@@ -16,14 +14,27 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
-from identity import services
+from identity.jose import key_files
+from identity.jose.jwk import thumbprint
+from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.lei import lei_is_valid
 from identity.models import Authority, AuthorityKey, IssuedCredential, Merchant
-from tests.private_key_files import refused_key_files
+from identity.services import keys as key_services
+from identity.services.authorities import (
+    authority_create,
+    authority_reinstate,
+    authority_revoke,
+    authority_set_status,
+    authority_suspend,
+)
+from identity.services.credentials import credential_issue, credential_revoke
+from identity.services.keys import key_generate, key_mark_compromised, key_register, key_register_many, key_retire
+from identity.services.merchants import merchant_register, merchant_reinstate, merchant_revoke, merchant_suspend
+from recognition.snapshots import KeySnapshot
 
 
 def test_authority_status_changes_are_recorded_with_the_acting_user(world):
-    authority = services.authority_suspend(authority=world.cl.authority, user=world.bob)
+    authority = authority_suspend(authority=world.cl.authority, user=world.bob)
     assert authority.status == "suspended"
     latest = Authority.history.filter(id=authority.id).latest("history_date")
     assert (latest.status, latest.history_user, latest.history_change_reason) == (
@@ -31,64 +42,64 @@ def test_authority_status_changes_are_recorded_with_the_acting_user(world):
         world.bob,
         "status suspended",
     )
-    assert services.authority_reinstate(authority=authority, user=world.bob).status == "active"
+    assert authority_reinstate(authority=authority, user=world.bob).status == "active"
 
 
 def test_revoked_authority_cannot_be_reinstated(world):
-    services.authority_revoke(authority=world.kz.authority)
+    authority_revoke(authority=world.kz.authority)
     with pytest.raises(ValidationError, match="cannot go from revoked to active"):
-        services.authority_reinstate(authority=world.kz.authority)
+        authority_reinstate(authority=world.kz.authority)
 
 
 def test_setting_the_same_status_is_refused(world):
     with pytest.raises(ValidationError, match="already active"):
-        services.authority_set_status(authority=world.cn.authority, status="active")
+        authority_set_status(authority=world.cn.authority, status="active")
 
 
 def test_authority_issuer_must_be_unique_and_an_https_url_or_did(world):
     with pytest.raises(ValidationError, match="already exists"):
-        services.authority_create(country="CN", name="Copy", issuer=world.cn.authority.issuer)
+        authority_create(country="CN", name="Copy", issuer=world.cn.authority.issuer)
     with pytest.raises(ValidationError, match="https URL or a DID"):
-        services.authority_create(country="CN", name="Plain", issuer="http://insecure.test")
-    assert services.authority_create(country="CN", name="DID", issuer="did:web:samr.test").pk
+        authority_create(country="CN", name="Plain", issuer="http://insecure.test")
+    assert authority_create(country="CN", name="DID", issuer="did:web:samr.test").pk
 
 
 def test_authority_country_must_be_an_iso_code(db):
     with pytest.raises(ValidationError, match="country"):
-        services.authority_create(country="XX", name="Nowhere", issuer="https://nowhere.test")
+        authority_create(country="XX", name="Nowhere", issuer="https://nowhere.test")
     assert not Authority.objects.exists()
 
 
 def test_key_register_refuses_a_second_key_with_the_same_kid_or_the_same_key(world):
-    other = services.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    other = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
     with pytest.raises(ValidationError, match="already has a key with kid"):
-        services.key_register(authority=world.cn.authority, jwk=other, kid=world.cn.key.kid)
+        key_register(authority=world.cn.authority, jwk=other, kid=world.cn.key.kid)
     with pytest.raises(ValidationError, match="already registered"):
-        services.key_register(authority=world.cn.authority, jwk={**world.cn.key.public_jwk, "kid": "another-name"})
+        key_register(authority=world.cn.authority, jwk={**world.cn.key.public_jwk, "kid": "another-name"})
 
 
 def test_key_register_refusal_names_the_intake_problem(world):
     with pytest.raises(ValidationError, match="private members"):
-        services.key_register(authority=world.cn.authority, jwk={**world.cn.key.public_jwk, "d": "AAAA"})
+        key_register(authority=world.cn.authority, jwk={**world.cn.key.public_jwk, "d": "AAAA"})
 
 
 def test_key_register_many_registers_all_or_nothing(world):
-    good = services.public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+    good = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
     bad = {"kty": "OKP", "crv": "Ed25519", "x": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
     before = AuthorityKey.objects.count()
     with pytest.raises(ValidationError, match="key 2 of 2: .*small order"):
-        services.key_register_many(authority=world.cn.authority, jwks={"keys": [good, bad]})
+        key_register_many(authority=world.cn.authority, jwks={"keys": [good, bad]})
     assert AuthorityKey.objects.count() == before
 
 
 def test_key_generate_writes_the_private_key_with_mode_0600_and_never_overwrites(world, tmp_path):
     path = tmp_path / "cn.pem"
-    key = services.key_generate(authority=world.cn.authority, alg="ES256", private_key_out=path)
+    key = key_generate(authority=world.cn.authority, alg="ES256", private_key_out=path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert services.thumbprint(services.public_jwk_of(services.load_private_key(path))) == key.kid
+    assert thumbprint(public_jwk_of(load_private_key(path))) == key.kid
     before = path.read_bytes()
     with pytest.raises(ValidationError, match="refusing to overwrite"):
-        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+        key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
     assert path.read_bytes() == before
     assert AuthorityKey.objects.filter(authority=world.cn.authority).count() == 2
 
@@ -96,7 +107,7 @@ def test_key_generate_writes_the_private_key_with_mode_0600_and_never_overwrites
 def test_key_generate_writes_no_file_when_registration_is_refused(world, tmp_path):
     path = tmp_path / "none.pem"
     with pytest.raises(ValidationError, match="not allowed"):
-        services.key_generate(authority=world.cn.authority, alg="HS256", private_key_out=path)
+        key_generate(authority=world.cn.authority, alg="HS256", private_key_out=path)
     assert not path.exists()
 
 
@@ -108,9 +119,9 @@ def test_key_generate_never_removes_a_file_it_did_not_create(world, tmp_path, mo
     def fail(**kwargs):
         raise failure
 
-    monkeypatch.setattr(services, "key_register", fail)
+    monkeypatch.setattr(key_services, "key_register", fail)
     with pytest.raises(type(failure)):
-        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+        key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
     assert path.read_text() == "the operator's own key"
 
 
@@ -127,64 +138,65 @@ def test_key_generate_removes_its_half_written_file_and_registers_nothing(world,
         real_fdopen(fd, mode).close()
         return FullDisk()
 
-    monkeypatch.setattr(services.os, "fdopen", fdopen)
+    monkeypatch.setattr(key_files.os, "fdopen", fdopen)
     before = AuthorityKey.objects.count()
     with pytest.raises(OSError, match="No space left"):
-        services.key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
+        key_generate(authority=world.cn.authority, alg="EdDSA", private_key_out=path)
     assert not path.exists()
     assert AuthorityKey.objects.count() == before
 
 
 def test_retired_key_can_still_be_marked_compromised_but_not_the_reverse(world):
-    key = services.key_retire(key=world.cn.key, user=world.alice)
+    key = key_retire(key=world.cn.key, user=world.alice)
     assert key.status == "retired" and key.retired_at is not None
-    key = services.key_mark_compromised(key=key, user=world.alice)
+    key = key_mark_compromised(key=key, user=world.alice)
     assert key.status == "compromised" and key.compromised_at is not None
     with pytest.raises(ValidationError, match="cannot go from compromised to retired"):
-        services.key_retire(key=key)
+        key_retire(key=key)
     assert AuthorityKey.history.filter(id=key.id, history_user=world.alice).count() == 2
 
 
 def test_usable_keys_exclude_compromised_ones(world):
-    services.key_mark_compromised(key=world.cl.key)
-    assert not AuthorityKey.objects.usable().filter(pk=world.cl.key.pk).exists()
-    assert AuthorityKey.objects.usable().filter(pk=world.cn.key.pk).exists()
+    key_mark_compromised(key=world.cl.key)
+    now, lifetime = timezone.now(), timedelta(days=400)
+    assert not KeySnapshot.of(AuthorityKey.objects.get(pk=world.cl.key.pk)).usable(now, max_lifetime=lifetime)
+    assert KeySnapshot.of(AuthorityKey.objects.get(pk=world.cn.key.pk)).usable(now, max_lifetime=lifetime)
 
 
 def test_merchant_assurance_cannot_exceed_the_authoritys_accreditation(world):
-    authority = services.authority_create(country="VN", name="Low", issuer="https://low.test", max_assurance="low")
+    authority = authority_create(country="VN", name="Low", issuer="https://low.test", max_assurance="low")
     with pytest.raises(ValidationError, match="above what"):
-        services.merchant_register(authority=authority, registration_number="1", legal_name="X", assurance="high")
+        merchant_register(authority=authority, registration_number="1", legal_name="X", assurance="high")
 
 
 def test_merchant_registration_number_is_unique_per_authority(world):
     with pytest.raises(ValidationError, match="already exists"):
-        services.merchant_register(authority=world.cn.authority, registration_number="CN-0001", legal_name="Dup")
-    other = services.merchant_register(authority=world.cl.authority, registration_number="CN-0001", legal_name="Ok")
+        merchant_register(authority=world.cn.authority, registration_number="CN-0001", legal_name="Dup")
+    other = merchant_register(authority=world.cl.authority, registration_number="CN-0001", legal_name="Ok")
     assert other.pk
 
 
 @pytest.mark.parametrize("lei", ["5493001KJTIIGC8Y1R12", "529900T8BM49AURSDO55", "HWUPKR0MPOU8FGXBT394"])
 def test_valid_leis_are_accepted(world, lei):
     assert lei_is_valid(lei)
-    assert services.merchant_register(authority=world.cn.authority, registration_number=lei, legal_name="L", lei=lei)
+    assert merchant_register(authority=world.cn.authority, registration_number=lei, legal_name="L", lei=lei)
 
 
 @pytest.mark.parametrize("lei", ["5493001KJTIIGC8Y1R13", "5493001kjtiigc8y1r12", "5493001KJTIIGC8Y1R1", "ABC"])
 def test_invalid_leis_are_refused(world, lei):
     with pytest.raises(ValidationError, match="not a valid LEI"):
-        services.merchant_register(authority=world.cn.authority, registration_number="L1", legal_name="L", lei=lei)
+        merchant_register(authority=world.cn.authority, registration_number="L1", legal_name="L", lei=lei)
     assert not Merchant.objects.filter(registration_number="L1").exists()
 
 
 def test_merchant_suspend_reinstate_and_revoke_is_final(world):
-    merchant = services.merchant_suspend(merchant=world.cn.merchant, user=world.alice)
+    merchant = merchant_suspend(merchant=world.cn.merchant, user=world.alice)
     assert merchant.status == "suspended"
-    merchant = services.merchant_reinstate(merchant=merchant, user=world.alice)
+    merchant = merchant_reinstate(merchant=merchant, user=world.alice)
     assert merchant.status == "active"
-    merchant = services.merchant_revoke(merchant=merchant, user=world.alice)
+    merchant = merchant_revoke(merchant=merchant, user=world.alice)
     with pytest.raises(ValidationError, match="cannot go from revoked to active"):
-        services.merchant_reinstate(merchant=merchant)
+        merchant_reinstate(merchant=merchant)
     assert [h.status for h in Merchant.history.filter(id=merchant.id).order_by("history_id")] == [
         "active",
         "suspended",
@@ -194,7 +206,7 @@ def test_merchant_suspend_reinstate_and_revoke_is_final(world):
 
 
 def test_credential_issue_signs_the_profile_and_records_it(world):
-    issued = services.credential_issue(
+    issued = credential_issue(
         merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity, days=30
     )
     header = jwt.get_unverified_header(issued.token)
@@ -208,13 +220,13 @@ def test_credential_issue_signs_the_profile_and_records_it(world):
 
 def test_credential_issue_refuses_a_private_key_that_matches_no_registered_key(world):
     with pytest.raises(ValidationError, match="matches no registered key"):
-        services.credential_issue(
+        credential_issue(
             merchant=world.cl.merchant,
             private_key=ed25519.Ed25519PrivateKey.generate(),
             credential_type=world.merchant_identity,
         )
     with pytest.raises(ValidationError, match="does not match key"):
-        services.credential_issue(
+        credential_issue(
             merchant=world.cl.merchant,
             private_key=world.cn.private_key,
             credential_type=world.merchant_identity,
@@ -224,11 +236,11 @@ def test_credential_issue_refuses_a_private_key_that_matches_no_registered_key(w
 
 
 def test_credential_issue_lists_every_reason_it_refuses(world):
-    services.merchant_suspend(merchant=world.cl.merchant)
-    services.key_retire(key=world.cl.key)
+    merchant_suspend(merchant=world.cl.merchant)
+    key_retire(key=world.cl.key)
     merchant = Merchant.objects.get(pk=world.cl.merchant.pk)
     with pytest.raises(ValidationError) as refused:
-        services.credential_issue(
+        credential_issue(
             merchant=merchant,
             private_key=world.cl.private_key,
             credential_type=world.merchant_identity,
@@ -245,57 +257,17 @@ def test_credential_issue_refuses_a_key_outside_its_window(world):
     key = AuthorityKey.objects.get(pk=world.cl.key.pk)
     AuthorityKey.objects.filter(pk=key.pk).update(not_after=timezone.now() - timedelta(seconds=1))
     with pytest.raises(ValidationError, match="outside its validity window"):
-        services.credential_issue(
+        credential_issue(
             merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity
         )
 
 
 def test_credential_revoke_is_recorded_once(world):
-    issued = services.credential_issue(
+    issued = credential_issue(
         merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity
     )
-    revoked = services.credential_revoke(credential=issued.credential, reason="fraud report", user=world.bob)
+    revoked = credential_revoke(credential=issued.credential, reason="fraud report", user=world.bob)
     assert (revoked.status, revoked.reason) == ("revoked", "fraud report")
     assert revoked.history.latest("history_date").history_user == world.bob
     with pytest.raises(ValidationError, match="already revoked"):
-        services.credential_revoke(credential=revoked)
-
-
-REFUSED_KEY_FILES = refused_key_files()
-
-
-@pytest.mark.parametrize("case", REFUSED_KEY_FILES)
-def test_load_private_key_refuses_unusable_keys_without_quoting_them(tmp_path, case):
-    key_file = REFUSED_KEY_FILES[case]
-    path = tmp_path / "key.json"
-    path.write_text(key_file.content)
-    with pytest.raises(ValidationError) as refused:
-        services.load_private_key(path)
-    message = " ".join(refused.value.messages)
-    assert key_file.message in message, case
-    assert key_file.secret not in message
-
-
-def test_load_private_key_reads_at_most_one_mebibyte(tmp_path):
-    big = tmp_path / "big.pem"
-    big.write_bytes(b"-" * (services.MAX_KEY_FILE_BYTES + 1))
-    with pytest.raises(ValidationError, match="big.pem is larger than 1048576 bytes"):
-        services.load_private_key(big)
-    with pytest.raises(ValidationError, match="/dev/zero is larger than 1048576 bytes"):
-        services.load_private_key(Path("/dev/zero"))
-
-
-def test_load_private_key_refuses_a_public_jwk(tmp_path):
-    path = tmp_path / "public.json"
-    path.write_text(json.dumps(services.public_jwk_of(ed25519.Ed25519PrivateKey.generate())))
-    with pytest.raises(ValidationError, match="holds a public JWK; a private key is needed"):
-        services.load_private_key(path)
-
-
-def test_load_private_key_refuses_unreadable_and_public_files(tmp_path):
-    with pytest.raises(ValidationError, match="cannot read private key"):
-        services.load_private_key(tmp_path / "missing.pem")
-    garbage = tmp_path / "garbage.pem"
-    garbage.write_text("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n")
-    with pytest.raises(ValidationError, match="no readable unencrypted private key"):
-        services.load_private_key(garbage)
+        credential_revoke(credential=revoked)

@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import CountryRole
 from identity.models import Authority
-from recognition.models import CountryRole, RecognitionAgreement
+from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create
-from tests.admin_helpers import (
+from tests.support.admin import (
     add_url,
     change_url,
     changelist_url,

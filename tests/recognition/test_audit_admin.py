@@ -14,12 +14,13 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey as LibraryApiKey
 
-from recognition.models import ApiKey, Verification
-from recognition.services.api_keys import api_key_create
+from accounts.models import ApiKey
+from accounts.services import api_key_create
+from recognition.models import Verification
 from recognition.services.audit import check_chain
 from recognition.services.verification import VerificationRequest, verify_credentials
-from tests.actors import PASSWORD
-from tests.admin_helpers import (
+from tests.support.actors import PASSWORD
+from tests.support.admin import (
     add_url,
     change_url,
     changelist_url,
@@ -29,7 +30,7 @@ from tests.admin_helpers import (
     messages_of,
     post_action,
 )
-from tests.tokens import claims_for, sign
+from tests.support.tokens import claims_for, sign
 
 
 @pytest.fixture

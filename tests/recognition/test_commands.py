@@ -1,16 +1,18 @@
-"""The recognition management commands (DESIGN §7): agreements and the users
-who administer countries or audit them."""
+"""The recognition management commands (DESIGN §7): agreements, and
+`verify_audit_chain` on an empty log and as a script sees it (the chain it
+checks, made through the API: tests/api/test_audit_log.py). The users who
+administer countries or audit them: tests/accounts/test_commands.py."""
 
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from recognition.models import AgreementStatus, CountryRole, RecognitionAgreement, Role
-from tests.actors import PASSWORD
-from tests.cli import call
+from recognition.models import AgreementStatus, RecognitionAgreement
+from tests.support.cli import call, manage
 
 KZ_ISSUER = "https://egov-kz.test/issuer"
 
@@ -169,75 +171,34 @@ def test_set_agreement_status_refuses_unknown_id_and_draft(world) -> None:
         call("set_agreement_status", world.cn_recognizes_cl.pk, "draft")
 
 
-# create_country_admin / create_regulator ----------------------------------
+# verify_audit_chain -------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_create_country_admin_prints_a_generated_password_that_works() -> None:
-    out = call("create_country_admin", "carla", "--country", "cl")
-
-    user = get_user_model().objects.get(username="carla")
-    assert out.lines == [out.stdout.strip()]
-    assert user.check_password(out.stdout.strip())
-    assert user.is_staff and not user.is_superuser
-    assert (user.country_role.role, user.country_role.country.code) == (Role.COUNTRY_ADMIN, "CL")
+def test_verify_audit_chain_finds_an_empty_log_intact(db):
+    assert "intact: 0 records" in call("verify_audit_chain").stdout
 
 
-@pytest.mark.django_db
-def test_create_country_admin_never_prints_a_given_password() -> None:
-    out = call("create_country_admin", "carla", "--country", "CL", "--password", PASSWORD)
+def test_verify_audit_chain_exit_status_and_one_line_error(tmp_path: Path):
+    database = tmp_path / "registry.sqlite3"
+    assert manage(database, "migrate", "--no-input", "-v", "0").returncode == 0
+    script = (
+        "from django.utils import timezone\n"
+        "from recognition.services.audit import AuditEntry, audit_commit\n"
+        "entry = dict(client='cli', destination='CN', origin='', declared_origin='', issuer='', kid='',"
+        " subject='', jti='', token_sha256='0' * 64, decision='rejected', reasons=['malformed_token'],"
+        " agreement_id=None, agreement_version=None)\n"
+        "audit_commit([AuditEntry(**entry)] * 3, at=timezone.now())\n"
+    )
+    assert manage(database, "shell", "-c", script).returncode == 0
 
-    assert out.stdout == ""
-    assert PASSWORD not in out.stderr
-    assert get_user_model().objects.get(username="carla").check_password(PASSWORD)
+    intact = manage(database, "verify_audit_chain")
+    assert (intact.returncode, intact.stderr) == (0, "")
+    assert intact.stdout.startswith("audit chain intact: 3 records")
 
-
-@pytest.mark.django_db
-def test_create_country_admin_refuses_unknown_country() -> None:
-    with pytest.raises(CommandError, match="--country: 'XX' is not an ISO 3166-1 alpha-2 country code"):
-        call("create_country_admin", "carla", "--country", "XX")
-
-    assert not get_user_model().objects.filter(username="carla").exists()
-
-
-def test_create_country_admin_refuses_duplicate_username(world) -> None:
-    with pytest.raises(CommandError, match="user 'alice' already exists"):
-        call("create_country_admin", "alice", "--country", "CL")
-
-    assert CountryRole.objects.get(user__username="alice").country.code == "CN"
-
-
-@pytest.mark.django_db
-def test_create_country_admin_refuses_a_weak_password_and_creates_nobody() -> None:
-    with pytest.raises(CommandError, match="This password is too short"):
-        call("create_country_admin", "carla", "--country", "CL", "--password", "short")
-
-    assert not get_user_model().objects.filter(username="carla").exists()
-
-
-@pytest.mark.django_db
-def test_create_regulator_prints_a_generated_password() -> None:
-    out = call("create_regulator", "rosa")
-
-    user = get_user_model().objects.get(username="rosa")
-    assert user.check_password(out.stdout.strip())
-    assert (user.country_role.role, user.country_role.country) == (Role.REGULATOR, "")
-
-
-@pytest.mark.django_db
-def test_create_regulator_with_a_given_password_prints_nothing() -> None:
-    out = call("create_regulator", "rosa", "--password", PASSWORD)
-
-    assert out.stdout == ""
-    assert get_user_model().objects.get(username="rosa").check_password(PASSWORD)
-
-
-def test_create_regulator_refuses_duplicate_username(world) -> None:
-    with pytest.raises(CommandError, match="user 'rita' already exists"):
-        call("create_regulator", "rita")
-
-
-@pytest.mark.django_db
-def test_create_regulator_refuses_an_invalid_username() -> None:
-    with pytest.raises(CommandError, match="username: "):
-        call("create_regulator", "no spaces allowed", "--password", PASSWORD)
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE recognition_verification SET decision = 'accepted', reasons = '[]' WHERE seq = 2")
+    db.close()
+    broken = manage(database, "verify_audit_chain")
+    assert broken.returncode != 0
+    assert (broken.stdout, "Traceback" in broken.stderr) == ("", False)
+    assert broken.stderr.splitlines() == ["error: audit chain broken at seq 2 (3 records)"]

@@ -2,9 +2,10 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import ASSURANCE_METAVAR, RegistryCommand, parse_assurance, parse_country
+from core.commands import RegistryCommand, parse_country
+from identity.management.arguments import ASSURANCE_METAVAR, parse_assurance
 from identity.models import Assurance
-from identity.services import authority_create
+from identity.services.authorities import authority_create
 
 
 class Command(RegistryCommand):

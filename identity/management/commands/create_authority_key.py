@@ -3,9 +3,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument
-from identity.models import Alg
-from identity.services import authority_by_issuer, key_generate
+from core.commands import RegistryCommand
+from identity.jose.algorithms import Alg
+from identity.management.arguments import add_issuer_argument
+from identity.selectors import authority_by_issuer
+from identity.services.keys import key_generate
 
 
 class Command(RegistryCommand):

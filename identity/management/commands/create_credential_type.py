@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand
-from identity.services import credential_type_create
+from core.commands import RegistryCommand
+from identity.services.credentials import credential_type_create
 
 
 class Command(RegistryCommand):

@@ -3,8 +3,10 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument, read_json_file
-from identity.services import authority_by_issuer, key_register_many
+from core.commands import RegistryCommand, read_json_file
+from identity.management.arguments import add_issuer_argument
+from identity.selectors import authority_by_issuer
+from identity.services.keys import key_register_many
 
 
 class Command(RegistryCommand):

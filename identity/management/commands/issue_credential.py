@@ -3,14 +3,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import ASSURANCE_METAVAR, RegistryCommand, add_issuer_argument, parse_assurance
-from identity.services import (
-    authority_by_issuer,
-    credential_issue,
-    credential_type_by_code,
-    load_private_key,
-    merchant_by_number,
-)
+from core.commands import RegistryCommand
+from identity.jose.key_files import load_private_key
+from identity.management.arguments import ASSURANCE_METAVAR, add_issuer_argument, parse_assurance
+from identity.selectors import authority_by_issuer, credential_type_by_code, merchant_by_number
+from identity.services.credentials import credential_issue
 
 
 class Command(RegistryCommand):

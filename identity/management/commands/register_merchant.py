@@ -2,9 +2,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import ASSURANCE_METAVAR, RegistryCommand, add_issuer_argument, parse_assurance
+from core.commands import RegistryCommand
+from identity.management.arguments import ASSURANCE_METAVAR, add_issuer_argument, parse_assurance
 from identity.models import Assurance
-from identity.services import authority_by_issuer, merchant_register
+from identity.selectors import authority_by_issuer
+from identity.services.merchants import merchant_register
 
 
 class Command(RegistryCommand):

@@ -2,8 +2,10 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument, add_kid_argument
-from identity.services import authority_by_issuer, key_by_kid, key_retire
+from core.commands import RegistryCommand
+from identity.management.arguments import add_issuer_argument, add_kid_argument
+from identity.selectors import authority_by_issuer, key_by_kid
+from identity.services.keys import key_retire
 
 
 class Command(RegistryCommand):

@@ -2,8 +2,10 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument
-from identity.services import authority_by_issuer, credential_by_jti, credential_revoke
+from core.commands import RegistryCommand
+from identity.management.arguments import add_issuer_argument
+from identity.selectors import authority_by_issuer, credential_by_jti
+from identity.services.credentials import credential_revoke
 
 
 class Command(RegistryCommand):

@@ -2,9 +2,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument
+from core.commands import RegistryCommand
+from identity.management.arguments import add_issuer_argument
 from identity.models import AuthorityStatus
-from identity.services import authority_by_issuer, authority_set_status
+from identity.selectors import authority_by_issuer
+from identity.services.authorities import authority_set_status
 
 
 class Command(RegistryCommand):

@@ -2,9 +2,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand, add_issuer_argument
+from core.commands import RegistryCommand
+from identity.management.arguments import add_issuer_argument
 from identity.models import MerchantStatus
-from identity.services import authority_by_issuer, merchant_by_number, merchant_set_status
+from identity.selectors import authority_by_issuer, merchant_by_number
+from identity.services.merchants import merchant_set_status
 
 
 class Command(RegistryCommand):

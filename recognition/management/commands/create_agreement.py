@@ -2,15 +2,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import (
-    ASSURANCE_METAVAR,
-    RegistryCommand,
-    parse_assurance,
-    parse_code_list,
-    parse_country,
-    parse_datetime_utc,
-)
-from identity.services import authority_by_issuer, credential_type_by_code
+from core.commands import RegistryCommand, parse_code_list, parse_country, parse_datetime_utc
+from identity.management.arguments import ASSURANCE_METAVAR, parse_assurance
+from identity.selectors import authority_by_issuer, credential_type_by_code
 from recognition.services.agreements import agreement_create
 
 

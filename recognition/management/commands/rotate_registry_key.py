@@ -4,9 +4,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from identity.management.base import RegistryCommand
+from core.commands import RegistryCommand
+from recognition.models import RegistryKey
 from recognition.services.registry_keys import ALGORITHMS, key_path, registry_key_rotate
-from recognition.trust_models import RegistryKey
 
 
 class Command(RegistryCommand):

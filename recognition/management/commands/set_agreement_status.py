@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from identity.management.base import RegistryCommand
+from core.commands import RegistryCommand
 from recognition.models import AgreementStatus
 from recognition.services.agreements import agreement_by_id, agreement_set_status
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from identity.management.base import RegistryCommand
+from core.commands import RegistryCommand
 from recognition.services.audit import check_chain
 
 

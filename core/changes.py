@@ -1,0 +1,67 @@
+"""Writing one row of the registry: validated, locked while its state
+changes, and saved with who changed it and why (simple-history).
+
+Every service of every app writes through these, so that a rule about
+writing (full_clean before save, the acting user in history, a status moving
+only along its allowed transitions) exists once.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models
+
+User = AbstractBaseUser | None
+
+
+def save_with_history(instance: models.Model, *, user: User, reason: str = "") -> None:
+    """Validate and save one row, recording who changed it and why."""
+    instance.full_clean()
+    instance._history_user = user
+    if reason:
+        instance._change_reason = reason
+    instance.save()
+
+
+def locked(model: type[models.Model], pk: int) -> Any:
+    """The row, locked until the end of the caller's transaction
+    (SELECT ... FOR UPDATE): two changes of one row never interleave."""
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def transition(instance: models.Model, *, to: str, allowed: dict[str, set[str]], what: str) -> None:
+    """Move `instance.status` to `to` if `allowed` lets it go there from its
+    current status; otherwise a ValidationError naming `what`."""
+    current = instance.status
+    if to == current:
+        raise ValidationError(f"{what} is already {current}")
+    if to not in allowed.get(current, set()):
+        raise ValidationError(f"{what} cannot go from {current} to {to}")
+    instance.status = to
+
+
+def change_status(
+    model: type[models.Model],
+    pk: int,
+    *,
+    to: str,
+    allowed: dict[str, set[str]],
+    what: Callable[[Any], str],
+    user: User,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """Lock the row, move its status along `allowed` (`what(row)` names it in
+    a refusal), run `check` on the moved row, and save it with history."""
+    row = locked(model, pk)
+    transition(row, to=to, allowed=allowed, what=what(row))
+    if check is not None:
+        check(row)
+    save_with_history(row, user=user, reason=f"status {to}")
+    return row
+
+
+def integrity_error_message(exc: IntegrityError) -> str:
+    """A short message for a constraint the database enforced."""
+    return f"the database refused the change: {str(exc).splitlines()[0]}"

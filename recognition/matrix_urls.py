@@ -1,9 +1,0 @@
-"""The recognition matrix page (issue 4 point 6); included at /recognition/ by config/urls.py."""
-
-from django.urls import path
-
-from recognition.matrix_views import matrix_page
-
-urlpatterns = [
-    path("matrix/", matrix_page, name="recognition-matrix"),
-]

@@ -1,0 +1,47 @@
+"""The signature layer (identity/jose/signature.py) against the RFC
+known-answer vectors: it verifies them, refuses them with one bit flipped,
+and refuses genuine signatures of algorithms outside the allow-list or
+under another algorithm than their own."""
+
+import pytest
+
+from identity.jose.signature import verify_signature
+from tests.support.jose_vectors import VECTORS, flip_bit, vector_parts
+
+
+@pytest.mark.parametrize("vector_id", ["rfc8037-A.4-EdDSA-Ed25519", "rfc7520-4.1-RS256", "rfc7515-A.3-ES256"])
+def test_signature_layer_verifies_rfc_vector(vector_id):
+    vector = VECTORS[vector_id]
+    signing_input, signature = vector_parts(vector)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is True
+
+
+@pytest.mark.parametrize("vector_id", ["rfc8037-A.4-EdDSA-Ed25519", "rfc7520-4.1-RS256", "rfc7515-A.3-ES256"])
+@pytest.mark.parametrize("where", ["signature-first", "signature-last", "signing-input"])
+def test_signature_layer_refuses_rfc_vector_with_one_bit_flipped(vector_id, where):
+    vector = VECTORS[vector_id]
+    signing_input, signature = vector_parts(vector)
+    if where == "signing-input":
+        signing_input = flip_bit(signing_input, len(signing_input) // 2)
+    else:
+        signature = flip_bit(signature, 0 if where == "signature-first" else len(signature) - 1)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is False
+
+
+@pytest.mark.parametrize("vector_id", ["rfc7520-4.3-ES512", "rfc7520-4.2-PS384"])
+def test_signature_layer_refuses_genuine_signatures_of_algorithms_outside_the_allow_list(vector_id):
+    vector = VECTORS[vector_id]
+    signing_input, signature = vector_parts(vector)
+    verify = {"alg": vector["alg"], "jwk": vector["jwk_public"]}
+    assert verify_signature(**verify, signing_input=signing_input, signature=signature) is False
+
+
+@pytest.mark.parametrize("alg", ["PS256", "EdDSA", "ES256"])
+def test_signature_layer_refuses_a_genuine_rs256_signature_under_another_algorithm(alg):
+    vector = VECTORS["rfc7520-4.1-RS256"]
+    signing_input, signature = vector_parts(vector)
+    verify = {"jwk": vector["jwk_public"], "signing_input": signing_input, "signature": signature}
+    assert verify_signature(alg="RS256", **verify) is True
+    assert verify_signature(alg=alg, **verify) is False

@@ -1,0 +1,86 @@
+"""Crafted admin requests for the admin tests: URLs, action POSTs, and what
+the user is told (form errors, messages)."""
+
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.contrib.messages import get_messages
+from django.db.models import Model
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+
+from identity.jose.key_files import public_jwk_of
+
+
+def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def changelist_url(model: type[Model]) -> str:
+    return admin_url(model, "changelist")
+
+
+def add_url(model: type[Model]) -> str:
+    return admin_url(model, "add")
+
+
+def change_url(obj: Model) -> str:
+    return admin_url(obj, "change", obj.pk)
+
+
+def delete_url(obj: Model) -> str:
+    return admin_url(obj, "delete", obj.pk)
+
+
+def history_url(obj: Model) -> str:
+    return admin_url(obj, "history", obj.pk)
+
+
+def history_version_url(obj: Model) -> str:
+    version = obj.history.filter(id=obj.pk).order_by("history_date", "history_id").last()
+    return admin_url(obj, "simple_history", obj.pk, version.history_id)
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post_action(client: Client, model: type[Model], action: str, objs: list[Model], **extra: Any) -> HttpResponse:
+    """POST an admin action on the changelist, as the action form does."""
+    data = {"action": action, "index": "0", "_selected_action": [str(obj.pk) for obj in objs], **extra}
+    return client.post(changelist_url(model), data, follow=True)
+
+
+def messages_of(response: HttpResponse) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def form_errors(response: HttpResponse) -> str:
+    """Every error of the admin form the response re-rendered, as one text."""
+    assert response.status_code == 200, response.status_code
+    form = response.context["adminform"].form
+    return " ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+def split_datetime(prefix: str, value: datetime) -> dict[str, str]:
+    """The admin's split date/time widget's POST fields."""
+    return {f"{prefix}_0": value.strftime("%Y-%m-%d"), f"{prefix}_1": value.strftime("%H:%M:%S")}
+
+
+def new_public_jwk() -> dict[str, str]:
+    return public_jwk_of(ed25519.Ed25519PrivateKey.generate())
+
+
+def latest_history_user(obj: Model) -> Any:
+    record = obj.history.filter(id=obj.pk).order_by("history_date", "history_id").last()
+    return record.history_user
+
+
+def is_read_only_page(response: HttpResponse) -> bool:
+    """A change page that offers no way to save."""
+    return response.status_code == 200 and b'name="_save"' not in response.content
