@@ -17,8 +17,11 @@ first, the one from the middle of the matching rows and the last full one.
 The target is a ratio: a page on 1,000,000 rows costs at most TARGET times
 the same page on 1,000. A page whose plan reads a bounded number of index
 entries stays near 1 (one more B-tree level, colder caches); one whose plan
-reads a share of the log (walking the seq index past non-matching rows,
-sorting every match) costs tens to hundreds of times more at a million rows.
+reads a share of the log (walking the (created_at, id) index past
+non-matching rows, sorting every match) costs tens to hundreds of times more
+at a million rows. Every page is also checked against a plain query (its
+rows, their leaf indices and leaf hashes, each hash recomputed from the
+entry's bytes).
 """
 
 import argparse

@@ -9,23 +9,20 @@ one JSON answer a line on stdout.
 """
 
 import argparse
-import bisect
+import base64
+import hashlib
 import json
 import sys
 import time
-from base64 import b64encode
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from bench.worker import call_wsgi, send, wsgi_environ
 
 LIST = "/api/v1/audit/verifications/"
-
-
-def cursor_at(seq: int) -> str:
-    """The cursor of a `next` link whose page ended at row `seq` (DRF's
-    encoding: base64 of the query string `p=<position>`)."""
-    return b64encode(f"p={seq}".encode()).decode()
+Key = tuple[datetime, UUID]  # where a row stands in the log's time order
 
 
 class PageWorker:
@@ -60,13 +57,15 @@ class PageWorker:
     def get(self, query: dict[str, str]) -> tuple[int, bytes]:
         return call_wsgi(self.app, dict(self.environ, QUERY_STRING=urlencode(query)))
 
-    def _positions(self, query: dict[str, str], page_size: int) -> dict[str, tuple[int | None, list[int]]]:
-        """Where each timed page starts (the cursor's row, None for the first
-        page) and the rows it must show: the first page, the page from the
-        middle of the matching rows and the last full page, found by a plain
-        query (created_at conditions, no seq bounds)."""
+    def _positions(self, query: dict[str, str], page_size: int) -> dict[str, tuple[str | None, list[tuple]]]:
+        """Where each timed page starts (the cursor of the row before it,
+        None for the first page) and the rows it must show, as (id, seq,
+        leaf hash): the first page, the page after the middle matching row
+        and the last full page, found by a plain query (the filters'
+        conditions, ORDER BY created_at, id and an OFFSET: no keyset)."""
         from recognition.api import filters
-        from recognition.models import Verification
+        from recognition.models import LogEntry, Verification
+        from tests.support.audit_rows import cursor
 
         params = filters.AuditFilter(data=query)
         params.is_valid(raise_exception=True)
@@ -80,26 +79,43 @@ class PageWorker:
             rows = rows.filter(created_at__gte=given["since"])
         if "until" in given:
             rows = rows.filter(created_at__lt=given["until"])
-        seqs = list(rows.order_by("seq").values_list("seq", flat=True))
-        if len(seqs) < 2:  # nothing to page through: the cursors stand in the log's middle and end
-            cursors = {"first": None, "middle": self.rows // 2, "last": self.rows - page_size}
+        ordered = rows.order_by("created_at", "id").values_list("created_at", "id")
+        count = ordered.count()
+
+        def shown(keys: list[Key]) -> list[tuple]:
+            entries = {
+                id: (seq, base64.b64encode(bytes(leaf)).decode("ascii"))
+                for id, seq, leaf in LogEntry.objects.filter(id__in=[id for _, id in keys]).values_list(
+                    "id", "seq", "leaf_hash"
+                )
+            }
+            return [(str(id), *entries[id]) for _, id in keys]
+
+        if count < 2:  # nothing to page through: the cursors stand in the log's middle and end
+            matching = list(ordered)
+            log = Verification.objects.order_by("created_at", "id").values_list("created_at", "id")
+            keys: dict[str, Key | None] = {
+                "first": None,
+                "middle": log[self.rows // 2],
+                "last": log[self.rows - page_size],
+            }
+            pages = {
+                name: [row for row in matching if key is None or row > key][:page_size] for name, key in keys.items()
+            }
         else:
-            last_full = max(len(seqs) - page_size, 1)
-            cursors = {"first": None, "middle": seqs[len(seqs) // 2 - 1], "last": seqs[last_full - 1]}
-
-        def page_after(after: int | None) -> list[int]:
-            start = 0 if after is None else bisect.bisect_right(seqs, after)
-            return seqs[start : start + page_size]
-
-        return {name: (after, page_after(after)) for name, after in cursors.items()}
+            last_full = max(count - page_size, 1)
+            starts = {"first": 0, "middle": count // 2, "last": last_full}
+            keys = {name: None if start == 0 else ordered[start - 1] for name, start in starts.items()}
+            pages = {name: list(ordered[start : start + page_size]) for name, start in starts.items()}
+        return {name: (None if keys[name] is None else cursor(*keys[name]), shown(pages[name])) for name in keys}
 
     def page(self, case: str, position: str, repeat: int) -> dict[str, Any]:
         """The fastest of `repeat` requests for one page of one case (on a
         shared machine other processes only ever add time)."""
         query = self.cases[case]
-        after, expected = self.positions[case][position]
-        if after is not None:
-            query = {**query, "cursor": cursor_at(after)}
+        at, expected = self.positions[case][position]
+        if at is not None:
+            query = {**query, "cursor": at}
         times = []
         for _ in range(repeat):
             began = time.perf_counter_ns()
@@ -107,9 +123,17 @@ class PageWorker:
             times.append(time.perf_counter_ns() - began)
         if status != 200:
             self.failures.append(f"{case}, {position} page: HTTP {status} {content[:200]!r}")
-        elif [row["seq"] for row in json.loads(content)["results"]] != expected:
-            self.failures.append(f"{case}, {position} page: not the rows a plain query finds")
+        else:
+            shown = json.loads(content)["results"]
+            if [(row["id"], row["seq"], row["leaf_hash"]) for row in shown] != expected:
+                self.failures.append(f"{case}, {position} page: not the rows a plain query finds")
+            elif any(leaf_hash(row["entry"]) != row["leaf_hash"] for row in shown):
+                self.failures.append(f"{case}, {position} page: a leaf hash that is not its entry's")
         return {"ms": min(times) / 1e6, "rows": len(expected)}
+
+
+def leaf_hash(entry: str) -> str:
+    return base64.b64encode(hashlib.sha256(b"\x00" + entry.encode("utf-8")).digest()).decode()
 
 
 def main() -> None:

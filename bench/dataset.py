@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import random
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -146,6 +147,8 @@ class Loader:
                     marks = ", ".join("?" * len(columns))
                     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 (our names)
                     cursor.connection.executemany(sql, chunk)
+            if self.vendor == "sqlite":
+                cursor.execute("PRAGMA cache_size = -2000")  # SQLite's default again, as the servers' connections
 
     def _adapted(self, value: Any) -> Any:
         value = self.value(value)
@@ -311,3 +314,113 @@ def tampered(token: Token) -> Token:
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# The audit log -------------------------------------------------------------------------------
+
+LOG_CLIENT = "bench-platform"  # the API key the workers create: it may ask for its decisions' proofs
+
+
+def log_rows(start: int, count: int, *, authorities: list[Authority], merchants: int, since: datetime) -> Iterator:
+    """(entry, Verification values) of decisions start .. start + count - 1:
+    acceptances of random merchants under their authority's agreements, a
+    second apart from `since`, with the exact bytes record_decisions writes."""
+    from recognition.log.entries import DECISION_FIELDS, decision_entry
+
+    rng = random.Random(start)
+    for n in range(start, start + count):
+        merchant = rng.randrange(merchants)
+        authority = authorities[authority_of(merchant, merchants)]
+        step = rng.randrange(AGREEMENTS_PER_AUTHORITY)
+        agreement = authority.index * AGREEMENTS_PER_AUTHORITY + step + 1
+        fields = {
+            "client": LOG_CLIENT,
+            "destination": authority.destinations[step],
+            "origin": authority.country,
+            "declared_origin": "",
+            "issuer": authority.issuer,
+            "kid": authority.kid,
+            "subject": registration_number(merchant),
+            "jti": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "token_sha256": f"{rng.getrandbits(256):064x}",
+            "decision": "accepted",
+            "reasons": [],
+            "agreement_id": agreement,
+            "agreement_version": agreement,  # the agreement's history row (create_registry)
+        }
+        at = since + timedelta(seconds=n)
+        entry_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        yield decision_entry(entry_id, at, {name: fields[name] for name in DECISION_FIELDS}), fields
+
+
+def load_log(
+    count: int, *, authorities: list[Authority], merchants: int, now: datetime, integrated: bool, chunk: int = CHUNK
+) -> dict[str, float]:
+    """`count` decision entries with their decision rows, straight into the
+    tables (COPY on PostgreSQL). `integrated`: numbered after the leaves the
+    log has and placed in the tree's tiles (recognition/log/tree.py append, a
+    chunk at a time), the state moved on, and a checkpoint signed (the
+    integrator's, which then finds nothing to place); otherwise left pending
+    for the integrator. Returns the seconds each step took."""
+    from recognition.log import tree
+    from recognition.log.integrator import integrate
+    from recognition.log.tiles import TileCache
+    from recognition.models import LogEntry, LogState
+
+    loader = Loader()
+    postgres = loader.vendor == "postgresql"
+    timings = {"generate_s": 0.0, "load_s": 0.0, "tiles_s": 0.0}
+    state = LogState.objects.filter(id=1).first()
+    size = state.size if state is not None else 0
+    base = LogEntry.objects.count()  # a second load draws other ids
+    since = now - timedelta(seconds=base + count + 3600)
+    leaves: list[bytes] = []
+
+    def blob(value: bytes) -> Any:
+        return "\\\\x" + value.hex() if postgres else value
+
+    with transaction.atomic():
+        for start in range(0, count, chunk):
+            began = time.perf_counter()
+            entries, rows = [], []
+            for entry, fields in log_rows(
+                base + start, min(chunk, count - start), authorities=authorities, merchants=merchants, since=since
+            ):
+                seq = size + start + len(entries) if integrated else None
+                at = loader.value(entry.created_at)
+                key = str(entry.id) if postgres else entry.id.hex
+                entries.append((key, "decision", at, blob(entry.body), blob(entry.leaf_hash), seq))
+                rows.append(
+                    (key, at, *(fields[name] for name in VERIFICATION_COLUMNS[2:-3]), "[]")
+                    + (fields["agreement_id"], fields["agreement_version"])
+                )
+                leaves.append(entry.leaf_hash)
+            timings["generate_s"] += time.perf_counter() - began
+            began = time.perf_counter()
+            loader.load("recognition_logentry", LOG_COLUMNS, entries)
+            loader.load("recognition_verification", VERIFICATION_COLUMNS, rows)
+            timings["load_s"] += time.perf_counter() - began
+        if integrated and leaves:
+            began = time.perf_counter()
+            tiles = TileCache()
+            for start in range(0, len(leaves), chunk):
+                tiles.write(tree.append(size + start, leaves[start : start + chunk], tiles.read))
+            size += len(leaves)
+            LogState.objects.update_or_create(
+                id=1, defaults={"size": size, "root": tree.tree_root(size, tiles.read), "updated_at": now}
+            )
+            timings["tiles_s"] = time.perf_counter() - began
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE recognition_logentry")
+            cursor.execute("ANALYZE recognition_verification")
+    if integrated:
+        integrate()  # signs the checkpoint of the new size
+    return timings
+
+
+LOG_COLUMNS = ("id", "kind", "created_at", "body", "leaf_hash", "seq")
+VERIFICATION_COLUMNS = (
+    "id", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid", "subject", "jti",
+    "token_sha256", "decision", "reasons", "agreement_id", "agreement_version",
+)  # fmt: skip

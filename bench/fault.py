@@ -18,11 +18,18 @@ paused: a hang, not a stop). Afterwards it checks:
   DATABASE_URL carries connect_timeout=2);
 - the same gunicorn workers (same PIDs, no worker booted again) answer 200 to
   every request once the database is back;
-- each 200 names an audit row that exists with the same seq and hash, and
-  every audit row belongs to a 200 or to the 503 that names it (a commit the
-  database never confirmed: "it may have been recorded as audit record <id>");
-  seq is 1..n with no gap and `manage.py verify_audit_chain` finds the chain
-  intact.
+- each 200 names a decision of the log (its entry and its row, the answer's
+  `audit` id and leaf hash), and every decision in the log belongs to a 200
+  or to the 503 that names it (a commit the database never confirmed: "it
+  may have been recorded as audit record <id>", or "N audit records, one an
+  item in order: <id>, ..."): decisions = 200s + those named by a 503;
+- the servers' own integrator threads (AUDIT_CHECKPOINT_SECONDS=1) recover
+  from the outage by themselves and publish every entry within 30 s of the
+  run; then `integrate_audit_log --once`, every entry placed exactly once
+  (leaf indices 0..n-1) and `verify_audit_log` finds the log intact;
+- the integration lag (created_at to the first signed checkpoint covering
+  the entry) is reported before, during and after the outage; after it, its
+  p99 is at most 2 x AUDIT_CHECKPOINT_SECONDS.
 
 It prints the figures and exits 1 on any violation. The database is dropped
 at the end. The restart interrupts every other client of the cluster (other
@@ -42,6 +49,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +60,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +220,7 @@ class Registry:
     database: str
     workers: int
     timeout: int = 30
+    checkpoint_seconds: float = 1.0
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="registry-run-")))
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -229,6 +239,10 @@ class Registry:
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "0",
             "REGISTRY_SIGNING_KEY": str(self.directory / "registry-signing-key.pem"),
+            "AUDIT_LOG_KEY": str(self.directory / "audit-log-key.pem"),
+            # The integrator as in production: a thread of every worker.
+            "AUDIT_INTEGRATOR": "thread",
+            "AUDIT_CHECKPOINT_SECONDS": f"{self.checkpoint_seconds:g}",
             "API_THROTTLE_RATE": "1000000/min",
             "LOG_LEVEL": "WARNING",
         }
@@ -251,7 +265,12 @@ class Registry:
         create_database(self.server, self.database)
         # DEBUG is off here, as in production: the throwaway database is the
         # one place where the demo's published secrets are meant to be.
-        for args in (["migrate", "--no-input"], ["rotate_registry_key"], ["load_demo", "--allow-without-debug"]):
+        for args in (
+            ["migrate", "--no-input"],
+            ["rotate_registry_key"],
+            ["rotate_audit_log_key"],
+            ["load_demo", "--allow-without-debug"],
+        ):
             done = self.manage(*args)
             if done.returncode != 0:
                 raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -307,9 +326,11 @@ class Registry:
 
 @contextmanager
 def running_registry(
-    server: str, database: str, workers: int, *, timeout: int = 30, keep: bool = False
+    server: str, database: str, workers: int, *, timeout: int = 30, keep: bool = False, checkpoint_seconds: float = 1.0
 ) -> Iterator[Registry]:
-    registry = Registry(server=server, database=database, workers=workers, timeout=timeout)
+    registry = Registry(
+        server=server, database=database, workers=workers, timeout=timeout, checkpoint_seconds=checkpoint_seconds
+    )
     try:
         registry.prepare()
         registry.start()
@@ -594,54 +615,141 @@ def check_unavailable(answer: Answer, outage: Outage, grace: float, found: Findi
     )
 
 
-def audit_rows(server: str, database: str) -> list[tuple[str, int, str, str]]:
+@dataclass(frozen=True)
+class Logged:
+    """A decision in the log: its entry, its row, and when it was first in a
+    signed checkpoint (None: not yet)."""
+
+    id: str
+    seq: int | None
+    leaf_hash: str  # base64, as the answer shows it
+    token_sha256: str | None  # from its decision row; None when the row is missing
+    created_at: datetime
+    published_at: datetime | None
+
+
+def logged_decisions(server: str, database: str) -> list[Logged]:
     with server_connection(server, database) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT id::text, seq, hash, token_sha256 FROM recognition_verification ORDER BY seq")
-        return cursor.fetchall()
+        cursor.execute(
+            "SELECT e.id::text, e.seq, encode(e.leaf_hash, 'base64'), v.token_sha256, e.created_at, "
+            "(SELECT c.created_at FROM recognition_checkpoint c WHERE c.size > e.seq ORDER BY c.size LIMIT 1) "
+            "FROM recognition_logentry e LEFT JOIN recognition_verification v ON v.id = e.id "
+            "WHERE e.kind = 'decision' ORDER BY e.created_at, e.id"
+        )
+        return [Logged(*row) for row in cursor.fetchall()]
 
 
-def check_audit(registry: Registry, sent: list[Sent], found: Findings) -> None:
-    rows = audit_rows(registry.server, registry.database)
-    by_id = {row[0]: row for row in rows}
+def log_counts(server: str, database: str) -> tuple[int, int, int, int, int]:
+    """(entries, entries placed, distinct leaf indices, largest leaf index + 1,
+    decision rows)."""
+    with server_connection(server, database) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(seq), count(DISTINCT seq), coalesce(max(seq) + 1, 0), "
+            "(SELECT count(*) FROM recognition_verification) FROM recognition_logentry"
+        )
+        return cursor.fetchone()
+
+
+def wait_until_published(server: str, database: str, limit: float) -> float:
+    """Seconds until every entry is in a signed checkpoint (the servers'
+    integrator threads, nothing else); `limit` if it never happens."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        with server_connection(server, database) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM recognition_logentry WHERE seq IS NULL), "
+                "(SELECT coalesce(max(seq) + 1, 0) FROM recognition_logentry), "
+                "(SELECT coalesce(max(size), 0) FROM recognition_checkpoint)"
+            )
+            pending, size, signed = cursor.fetchone()
+        if pending == 0 and signed >= size:
+            return time.monotonic() - began
+        time.sleep(0.2)
+    return limit
+
+
+def lag_figures(lags: list[float]) -> str:
+    if not lags:
+        return "no decision"
+    lags = sorted(lags)
+    p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
+    return f"{len(lags)} decisions: p50 {statistics.median(lags):.2f} s, p99 {p99:.2f} s, max {lags[-1]:.2f} s"
+
+
+def check_log(registry: Registry, found: Findings, *, publish_within: float = 30) -> list[Logged]:
+    """Let the servers' integrators publish everything (they must recover by
+    themselves from anything the run did to the database), then integrate
+    what is left, check the whole log with verify_audit_log, and require
+    every entry placed exactly once."""
+    waited = wait_until_published(registry.server, registry.database, publish_within)
+    found.figures["published_by_the_servers_within_s"] = round(waited, 1)
+    found.check(
+        waited < publish_within,
+        f"the servers' integrators had not published every entry {publish_within:g} s after the run",
+    )
+    integrated = registry.manage("integrate_audit_log", "--once")
+    found.check(integrated.returncode == 0, f"integrate_audit_log: {integrated.stdout} {integrated.stderr}")
+    logged = logged_decisions(registry.server, registry.database)
+    entries, placed, distinct, size, rows = log_counts(registry.server, registry.database)
+    found.figures["log"] = f"{entries} entries, {placed} placed, leaf indices 0..{size - 1}, {rows} decision rows"
+    found.check(
+        placed == entries == distinct == size,
+        f"not every entry placed exactly once: {entries} entries, {placed} placed, {distinct} distinct "
+        f"leaf indices up to {size - 1}",
+    )
+    verified = registry.manage("verify_audit_log")
+    found.figures["verify_audit_log"] = (verified.stdout.strip() or verified.stderr.strip()).splitlines()[-1:]
+    found.check(verified.returncode == 0, f"verify_audit_log: {verified.stdout.strip()} {verified.stderr.strip()}")
+    return logged
+
+
+def check_audit(registry: Registry, sent: list[Sent], found: Findings) -> list[Logged]:
+    logged = check_log(registry, found)
+    by_id = {item.id: item for item in logged}
     answered = [item for item in sent if item.answer.status == 200]
-    found.figures["audit_rows"] = len(rows)
+    found.figures["decisions_logged"] = len(logged)
     for item in answered:
         body = item.answer.json()
-        row = by_id.get(body["id"])
-        found.check(row is not None, f"a 200 whose audit row {body['id']} does not exist")
-        if row is not None:
-            found.check((row[1], row[2]) == (body["audit"]["seq"], body["audit"]["hash"]), f"row {row[0]} differs")
+        entry = by_id.get(body["id"])
+        found.check(entry is not None, f"a 200 whose log entry {body['id']} does not exist")
+        if entry is not None:
+            audit = body.get("audit", {})
+            found.check(
+                audit.get("id") == entry.id and audit.get("leaf_hash") == entry.leaf_hash and audit.get("receipt"),
+                f"the answer's audit member differs from entry {entry.id}",
+            )
+            found.check(entry.token_sha256 is not None, f"entry {entry.id} has no decision row")
     answered_ids = {item.answer.json()["id"] for item in answered}
-    # A 503 whose commit the database never confirmed names the row it may
-    # have recorded; such a row has its answer (that 503), so it is no orphan.
+    # A 503 whose commit the database never confirmed names the records it
+    # may have written ("audit record <id>" or "N audit records, one an
+    # item in order: <id>, ..."); such a record has its answer (that 503).
     named = {
-        row_id: item
+        entry_id: item
         for item in sent
         if item.answer.status == 503
-        for row_id in _UUID.findall(str(item.answer.json().get("detail", "")))
+        for entry_id in _UUID.findall(str(item.answer.json().get("detail", "")))
     }
     by_token = {hashlib.sha256(item.token.encode()).hexdigest(): item for item in sent}
     recorded_after_503 = 0
-    for row in rows:
-        if row[0] in named:
+    for entry in logged:
+        if entry.id in named:
             recorded_after_503 += 1
             found.check(
-                by_token.get(row[3]) is named[row[0]], f"audit row seq {row[1]} is not the request whose 503 names it"
+                by_token.get(entry.token_sha256) is named[entry.id],
+                f"log entry {entry.id} is not the request whose 503 names it",
             )
-        elif row[0] not in answered_ids:
-            item = by_token.get(row[3])
+        elif entry.id not in answered_ids:
+            item = by_token.get(entry.token_sha256)
             what = f"HTTP {item.answer.status} {item.answer.error}".strip() if item else "no request of this run"
-            found.check(False, f"audit row seq {row[1]} has no answer naming it (its request got: {what})")
+            found.check(False, f"log entry {entry.id} has no answer naming it (its request got: {what})")
     found.figures["recorded_with_a_503_naming_them"] = recorded_after_503
-    found.figures["503_naming_a_possible_row"] = len(named)
+    found.figures["503_naming_a_possible_record"] = len(named)
     found.check(
-        len(rows) == len(answered) + recorded_after_503,
-        f"{len(rows)} audit rows for {len(answered)} answers of 200 and {recorded_after_503} 503s naming theirs",
+        len(logged) == len(answered) + recorded_after_503,
+        f"{len(logged)} decisions in the log for {len(answered)} answers of 200 and {recorded_after_503} 503s "
+        "naming theirs",
     )
-    found.check([row[1] for row in rows] == list(range(1, len(rows) + 1)), "seq is not 1..n without a gap")
-    chain = registry.manage("verify_audit_chain")
-    found.figures["verify_audit_chain"] = (chain.stdout.strip() or chain.stderr.strip()).splitlines()[-1:]
-    found.check(chain.returncode == 0, f"verify_audit_chain: {chain.stdout.strip()} {chain.stderr.strip()}")
+    return logged
 
 
 def check_workers(registry: Registry, before: set[int], found: Findings) -> None:
@@ -683,7 +791,12 @@ def run(args: argparse.Namespace, cluster: LocalCluster) -> Findings:
     if cluster.shared:
         wait_for_quiet(cluster, args.database, args.wait_quiet)
     with running_registry(
-        cluster.server, args.database, args.workers, timeout=args.gunicorn_timeout, keep=args.keep
+        cluster.server,
+        args.database,
+        args.workers,
+        timeout=args.gunicorn_timeout,
+        keep=args.keep,
+        checkpoint_seconds=args.checkpoint_seconds,
     ) as registry:
         before = registry.worker_pids()
         outage = Outage()
@@ -711,10 +824,35 @@ def run(args: argparse.Namespace, cluster: LocalCluster) -> Findings:
             run_s=round(time.monotonic() - start, 1),
         )
         check_workers(registry, before, found)
-        check_audit(registry, sent, found)
+        logged = check_audit(registry, sent, found)
+        check_lag(logged, outage, start, args, found)
         if found.violations:
             print(registry.log_text()[-6000:], file=sys.stderr)
     return found
+
+
+def check_lag(logged: list[Logged], outage: Outage, start: float, args: argparse.Namespace, found: Findings) -> None:
+    """Integration lag (created_at to the first signed checkpoint covering
+    it) of the decisions made before the outage, during it (to `grace`
+    after) and after it: the integrator threads retry on their own, so the
+    lag after the outage is the lag of a quiet run."""
+    wall = time.time() - time.monotonic()  # monotonic -> UNIX time
+    began, ended = outage.began + wall, outage.ended + args.grace + wall
+    phases: dict[str, list[float]] = {"before": [], "during": [], "after": []}
+    for entry in logged:
+        if entry.published_at is None:
+            continue
+        at = entry.created_at.timestamp()
+        phase = "before" if at < began else "during" if at <= ended else "after"
+        phases[phase].append((entry.published_at - entry.created_at).total_seconds())
+    found.figures["integration_lag"] = [f"{phase} the outage: {lag_figures(lags)}" for phase, lags in phases.items()]
+    after = sorted(phases["after"])
+    if after:
+        p99 = after[min(len(after) - 1, int(0.99 * len(after)))]
+        found.check(
+            p99 <= 2 * args.checkpoint_seconds,
+            f"integration lag after the outage: p99 {p99:.2f} s > 2 x AUDIT_CHECKPOINT_SECONDS",
+        )
 
 
 def report(title: str, found: Findings) -> int:
@@ -756,6 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-timeout", type=float, default=10, help="seconds a client waits for an answer")
     parser.add_argument("--gunicorn-timeout", type=int, default=30, help="gunicorn --timeout")
     parser.add_argument("--keep", action="store_true", help="keep gunicorn's log directory")
+    parser.add_argument("--checkpoint-seconds", type=float, default=1.0, help="AUDIT_CHECKPOINT_SECONDS of the servers")
     parser.add_argument(
         "--wait-quiet",
         type=float,

@@ -115,13 +115,14 @@ def throwaway_databases(
         admin.close()
 
 
-def signing_key(directory: Path) -> Path:
-    """The registry's trust-list key (the WSGI entry point refuses to start
-    without one); unused by verifications."""
+def signing_key(directory: Path, name: str = "registry-signing-key") -> Path:
+    """A new Ed25519 PEM key file: the registry's trust-list key (the WSGI
+    entry point refuses to start without one; unused by verifications) or the
+    audit log's (checkpoints and every answer's receipt)."""
     from cryptography.hazmat.primitives.asymmetric import ed25519
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-    path = directory / "registry-signing-key.pem"
+    path = directory / f"{name}.pem"
     pem = ed25519.Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     path.write_bytes(pem)
     path.chmod(0o600)
@@ -147,10 +148,44 @@ def in_process_rounds(workers: dict[str, Worker], args: argparse.Namespace, rng:
     return {"counts": counts, "rounds": rounds}
 
 
+def proof_rounds(workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    """An entry's inclusion proof on each worker's preloaded log (1,000 and
+    1,000,000 entries), the workers in a shuffled order each round: before
+    anything else writes to the logs."""
+    counts = {
+        name: worker.ask("calibrate", names=["proof"], seconds=args.seconds)["counts"]["proof"]
+        for name, worker in workers.items()
+    }
+    rounds = []
+    for _ in range(args.rounds):
+        rounds.append(
+            {
+                name: workers[name].ask("round", plan=[("proof", counts[name])])["results"]["proof"]
+                for name in rng.sample(list(workers), len(workers))
+            }
+        )
+    return {"counts": counts, "rounds": rounds}
+
+
+def append_scaling(url: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """bench.append in a process of its own on the small database."""
+    command = [sys.executable, "-m", "bench.append", "--json", "--writers", args.append_writers]
+    command += ["--seconds", str(args.append_seconds), "--rounds", str(args.append_rounds)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=dict(env, DATABASE_URL=url), capture_output=True, text=True, timeout=1800, check=False
+    )
+    if done.returncode != 0:
+        return {"skipped": f"bench.append failed: {done.stderr.strip()[-500:]}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def http_rounds(
     workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random, env: dict[str, str], directory: Path
 ) -> dict[str, Any]:
     servers, bodies = {}, {}
+    for worker in workers.values():  # what the in-process rounds wrote, placed before the clock starts
+        worker.ask("integrate")
+    since = time.time()
     try:
         for name, worker in workers.items():
             bodies[name] = worker.ask("bodies", directory=str(directory))
@@ -176,7 +211,9 @@ def http_rounds(
                     for name, endpoint in rng.sample(runs, len(runs))
                 }
             )
-        return {"rounds": rounds, "workers": args.workers, "connections": args.connections}
+        # While the servers (and their integrator threads) still run.
+        lag = workers["small"].ask("lag", since=since)["lag"]
+        return {"rounds": rounds, "workers": args.workers, "connections": args.connections, "lag": lag}
     finally:
         for server in servers.values():
             server.stop()
@@ -203,15 +240,29 @@ def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], direc
     with throwaway_databases(engine, names, directory) as urls:
         workers: dict[str, Worker] = {}
         try:
+            entries = {"small": args.small_log_entries, "scale": args.log_entries}
             for name in names:
-                print(f"  {engine}: generating the {sizes[name]:,}-merchant data set ...", file=sys.stderr, flush=True)
+                print(
+                    f"  {engine}: generating the {sizes[name]:,}-merchant data set, {entries[name]:,} log entries ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 arguments = ("--merchants", str(sizes[name]), "--seed", str(args.seed))
+                arguments += ("--log-entries", str(entries[name]))
                 workers[name] = Worker(name, urls[name], env, "bench.worker", *arguments)
             result["generation"] = {name: workers[name].ready["timings"] for name in names}
             result["merchants"] = {name: sizes[name] for name in names}
+            result["log_entries"] = {name: entries[name] for name in names}
             result["version"] = database_version(engine, urls["small"])
+            print(f"  {engine}: inclusion proofs ...", file=sys.stderr, flush=True)
+            result["proofs"] = proof_rounds(workers, args, rng)
+            print(f"  {engine}: the integrator on {args.backlog:,} pending entries ...", file=sys.stderr, flush=True)
+            result["integrator"] = workers["small"].ask("integrator", backlog=args.backlog)["integrator"]
             print(f"  {engine}: in-process rounds ...", file=sys.stderr, flush=True)
             result["in_process"] = in_process_rounds(workers, args, rng)
+            if engine == "postgresql" and args.append_rounds:
+                print(f"  {engine}: append scaling ...", file=sys.stderr, flush=True)
+                result["append"] = append_scaling(urls["small"], env, args)
             result["queries"] = {name: worker.ask("queries")["queries"] for name, worker in workers.items()}
             result["justification"] = workers["small"].ask("justify")["justify"]
             if args.http:
@@ -252,6 +303,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--log-entries", type=int, default=1_000_000, help="log entries of the scale data set")
+    parser.add_argument("--small-log-entries", type=int, default=1_000, help="log entries of the small data set")
+    parser.add_argument("--backlog", type=int, default=100_000, help="pending entries the integrator is timed on")
+    parser.add_argument("--append-writers", default="1,4,16", help="concurrent writers of the append scaling")
+    parser.add_argument("--append-seconds", type=float, default=3.0, help="seconds per append measure")
+    parser.add_argument("--append-rounds", type=int, default=3, help="append scaling rounds (0: skip)")
     parser.add_argument("--json", type=Path, help="results file (default bench/results/<time>.json)")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target and gate passes")
     return parser.parse_args(argv)
@@ -278,6 +335,9 @@ def each_engine(
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
         env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
+        env["AUDIT_LOG_KEY"] = str(signing_key(directory, "audit-log-key"))
+        # The integrator as in production: a thread of every server process, a checkpoint at most every second.
+        env |= {"AUDIT_INTEGRATOR": "thread", "AUDIT_CHECKPOINT_SECONDS": "1"}
         for engine in engines:
             try:
                 found[engine] = measure(engine, env, directory)

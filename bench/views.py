@@ -5,13 +5,10 @@ same authentication, permission, throttle, parser, renderer and content
 negotiation as VerificationCreateApi, and nothing else.
 
 VerificationWithoutAuditApi is "verify": the real endpoint's code path
-(request validation, parse, registry read, decision, audit entry, answer)
-minus the append: no chaining, no transaction, no lock, no INSERT, no wait
-for the disk.
+(request validation, parse, registry read, decision, the audit entry with
+its bytes and leaf hash, the answer) minus the recording: no INSERT, no
+commit, no receipt signature (the answer's `receipt` is empty).
 """
-
-import uuid
-from types import SimpleNamespace
 
 from django.utils import timezone
 from rest_framework.request import Request
@@ -21,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.permissions import caller_name
 from recognition.api.answers import present
 from recognition.api.verifications import VerificationCreateApi, verification_request
+from recognition.services.audit import Recorded, build
 from recognition.services.verification import audit_entry, decide_all, outcomes_of
 
 
@@ -41,11 +39,9 @@ class VerificationWithoutAuditApi(VerificationCreateApi):
         wanted = verification_request(request)
         now = timezone.now()
         decided = decide_all([wanted], now=now)
-        entry = audit_entry(caller_name(request), decided[0])
-        # What the answer shows of the audit row, without appending it (no
-        # chaining, no lock, no INSERT, no commit).
-        record = SimpleNamespace(
-            id=uuid.uuid4(), decision=entry.decision, origin=entry.origin, destination=entry.destination, seq=0, hash=""
-        )
+        # The rows and the entry as record_decisions builds them (the answer
+        # shows the id and the leaf hash), never written and never signed.
+        rows, entries = build([audit_entry(caller_name(request), decided[0])], at=now)
+        record = Recorded(row=rows[0], entry=entries[0], receipt="")
         (outcome,) = outcomes_of(decided, [record], now)
         return Response(present(outcome))

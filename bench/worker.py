@@ -8,13 +8,13 @@ WSGI handler directly (the same handler gunicorn calls).
 """
 
 import argparse
+import base64
 import io
 import json
 import os
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,7 @@ def call_wsgi(app: Callable[..., Any], environ: dict[str, Any]) -> tuple[int, by
 
 
 class Worker:
-    def __init__(self, merchants: int, token_count: int, seed: int) -> None:
+    def __init__(self, merchants: int, token_count: int, seed: int, log_entries: int = 0) -> None:
         import django
 
         django.setup()
@@ -94,7 +94,16 @@ class Worker:
         dataset.add_merchants(merchants, now=now)
         self.timings["merchants_s"] = time.perf_counter() - started
         self.merchants = merchants
-        _, self.api_key = api_key_create(name="bench-platform", role="platform")
+        # The log the proofs are asked of: decisions already integrated,
+        # signed by a checkpoint (dataset.load_log).
+        started = time.perf_counter()
+        parts = dataset.load_log(
+            log_entries, authorities=self.authorities, merchants=merchants, now=now, integrated=True
+        )
+        self.timings["log_s"] = time.perf_counter() - started
+        self.timings |= {f"log_{name}": value for name, value in parts.items()}
+        self.log_entries = log_entries
+        _, self.api_key = api_key_create(name=dataset.LOG_CLIENT, role="platform")
         stamp = int(now.timestamp())
         self.tokens = dataset.tokens(self.authorities, merchants, token_count, now=stamp, seed=seed)
         self.bad = dataset.tampered(self.tokens[0])
@@ -108,7 +117,8 @@ class Worker:
 
         self.app = get_wsgi_application()
         self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
-        self.cursor = {name: 0 for name in ("hello", "verify", "verify+audit", "token", "raw", "jwt", "batch")}
+        self.cursor = {name: 0 for name in ("hello", "verify", "verify+audit", "token", "raw", "jwt", "batch", "proof")}
+        self.proof_ids = self._proof_ids(seed)
         self.counts: dict[str, int] = {}
         self.failures: list[str] = []
         self._prepare_token_variant()
@@ -120,10 +130,29 @@ class Worker:
         environ["wsgi.input"] = io.BytesIO(body)
         return call_wsgi(self.app, environ)
 
-    def audit_rows(self) -> int:
-        from recognition.models import Verification
+    def get(self, path: str) -> tuple[int, bytes]:
+        environ = dict(self.environ, REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0")
+        environ.pop("CONTENT_TYPE", None)
+        return call_wsgi(self.app, environ)
 
-        return Verification.objects.count()
+    def _proof_ids(self, seed: int, count: int = 500) -> list[str]:
+        """Entries of the preloaded log spread over all of it, in a random order."""
+        import random
+
+        from recognition.models import LogEntry
+
+        if not self.log_entries:
+            return []
+        rng = random.Random(seed)
+        seqs = [rng.randrange(self.log_entries) for _ in range(count)]
+        ids = dict(LogEntry.objects.filter(seq__in=seqs).values_list("seq", "id"))
+        return [str(ids[seq]) for seq in seqs]
+
+    def audit_rows(self) -> int:
+        """Decision entries in the log (each written with its Verification row)."""
+        from recognition.models import LogEntry
+
+        return LogEntry.objects.filter(kind="decision").count()
 
     def _prepare_token_variant(self) -> None:
         """What the registry read gives each token (done before timing): the
@@ -159,7 +188,9 @@ class Worker:
     def op(self, name: str) -> Callable[[int], None]:
         if name in PATHS:
             return lambda i: self._request(name, PATHS[name], self.bodies[i % len(self.bodies)])
-        return {"token": self._token, "raw": self._raw, "jwt": self._jwt, "batch": self._batch}[name]
+        return {"token": self._token, "raw": self._raw, "jwt": self._jwt, "batch": self._batch, "proof": self._proof}[
+            name
+        ]
 
     def _request(self, name: str, path: str, body: bytes) -> None:
         status, content = self.post(path, body)
@@ -190,6 +221,17 @@ class Worker:
         status, content = self.post(BATCH, self.batches[i % len(self.batches)])
         if status != 200 or content.count(b'"decision":"accepted"') != BATCH_SIZE:
             self.failures.append(f"batch: HTTP {status} {content[:200]!r}")
+
+    def _proof(self, i: int) -> None:
+        """GET an entry's inclusion proof (the key that made the decision),
+        through the WSGI handler; every 50th is checked against its
+        checkpoint's root."""
+        entry_id = self.proof_ids[i % len(self.proof_ids)]
+        status, content = self.get(f"/api/v1/audit/log/entries/{entry_id}/proof")
+        if status != 200:
+            self.failures.append(f"proof: HTTP {status} {content[:200]!r}")
+        elif i % 50 == 0 and not proof_holds(json.loads(content)):
+            self.failures.append(f"proof: the proof of {entry_id} does not verify")
 
     # Commands -----------------------------------------------------------------------------
 
@@ -271,7 +313,10 @@ class Worker:
         from django.db import connection, models, transaction
 
         from identity.jose.tokens import parse_token
-        from recognition.models import Verification
+        from recognition.db import insert_together
+        from recognition.log.keys import log_key
+        from recognition.log.receipts import RECEIPT_TYP, sign_receipt
+        from recognition.models import LogEntry, Verification
         from recognition.services import audit
         from recognition.services.verification import audit_entry, decide_all
         from recognition.snapshots import read_parties, wanted_of
@@ -281,47 +326,35 @@ class Worker:
         wanted = [wanted_of(parse_token(t, max_bytes=self.max_bytes)) for t in tokens]
         history = [time.time()] * 6000
         packed = array("d", history)
-        rows = audit.chain_rows(
-            [audit_entry("bench", item) for item in decide_all(self.requests[:1], now=self.snapshot_time())],
-            at=self.snapshot_time(),
-            seq=10**12,
-            prev_hash=audit.GENESIS,
-        )
+        decided = [audit_entry("bench", item) for item in decide_all(self.requests[:1], now=self.snapshot_time())]
+        spent = [0]
 
-        values = {f.attname: getattr(rows[0], f.attname) for f in Verification._meta.concrete_fields}
-
-        def inserted(insert: Callable[[list[Any]], Any]) -> Callable[[int], None]:
-            # A batch's 100 rows of their own (id, seq, hash), inside one
-            # transaction rolled back at the end: the INSERT alone is timed.
+        def inserted(insert: Callable[[list[Any], list[Any]], Any]) -> Callable[[int], None]:
+            # A batch's 100 decisions (an entry and a row each, ids of their
+            # own), inside one transaction rolled back at the end: the
+            # INSERTs alone are timed.
             def run(i: int) -> None:
-                batch = []
-                for _ in range(BATCH_SIZE):
-                    seq = next(numbers)
-                    batch.append(Verification(**dict(values, id=uuid.uuid4(), seq=seq, hash=f"{seq:064x}")))
+                rows, entries = audit.build(decided * BATCH_SIZE, at=self.snapshot_time())
+                logged = audit._log_rows(entries)
                 began = time.perf_counter_ns()
-                insert(batch)
+                insert(logged, rows)
                 spent[0] += time.perf_counter_ns() - began
 
             return run
 
-        spent = [0]
+        def bulk_create(logged: list[Any], rows: list[Any]) -> None:
+            models.QuerySet(LogEntry).bulk_create(logged)
+            models.QuerySet(Verification).bulk_create(rows)
 
-        numbers = iter(range(10**12, 10**13))
+        key = log_key()
+        _, entries = audit.build(decided, at=self.snapshot_time())
+        headers = {"kid": key.key_id.hex(), "typ": RECEIPT_TYP}
 
-        head = "SELECT seq, hash FROM recognition_verification ORDER BY seq DESC LIMIT 1"
-        lock = "SELECT pg_advisory_xact_lock(5067346)"
-
-        def head_apart(i: int) -> None:
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute(lock)
-                cursor.execute(head)
-                cursor.fetchone()
-
-        def head_together(i: int) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"{lock}; {head}" if connection.vendor == "postgresql" else head)
-                cursor.fetchone()
+        def pyjwt_receipt(i: int) -> str:
+            entry = entries[0]
+            leaf_hash = base64.b64encode(entry.leaf_hash).decode("ascii")
+            payload = {"iss": key.name, "id": str(entry.id), "leaf_hash": leaf_hash, "iat": int(time.time())}
+            return jwt.encode(payload, key.private_key, algorithm="EdDSA", headers=headers)
 
         from recognition.api import verifications  # noqa: F401 (DRF's settings import the parser from serializers)
         from recognition.api.serializers import (
@@ -347,11 +380,14 @@ class Worker:
                 lambda i: reference.party(wanted[i % 200]),
                 lambda i: read_parties([wanted[i % 200]]),
             ),
-            "audit INSERT, a row of a batch of 100": (
-                inserted(lambda objs: models.QuerySet(Verification).bulk_create(objs)),
-                inserted(lambda objs: Verification.objects.bulk_create(objs)),
+            "log entry and row INSERT, a decision of a batch of 100": (
+                inserted(bulk_create),
+                inserted(lambda logged, rows: insert_together(connection, [(LogEntry, logged), (Verification, rows)])),
             ),
-            "chain lock and head read": (head_apart, head_together),
+            "receipt (JWS, EdDSA)": (
+                pyjwt_receipt,
+                lambda i: sign_receipt(key, entries[0], iat=int(time.time())),
+            ),
             "throttle history of 6,000 requests": (
                 lambda i: pickle.loads(pickle.dumps(history, pickle.HIGHEST_PROTOCOL)),  # noqa: S301 (our own data)
                 lambda i: pickle.loads(pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)),  # noqa: S301
@@ -360,7 +396,7 @@ class Worker:
         measured = {}
         with transaction.atomic():
             for name, spellings in pairs.items():
-                batched = name.startswith("audit INSERT")
+                batched = "INSERT" in name
                 times: list[list[float]] = [[] for _ in spellings]
                 for i in range(30 if batched else 300):
                     for which, spelling in enumerate(spellings):
@@ -379,22 +415,103 @@ class Worker:
         return timezone.now()
 
     def gates(self) -> dict[str, Any]:
-        from recognition.services.audit import check_chain
+        from recognition.log.integrator import integrate_all
+        from recognition.log.integrity import check_log
+        from recognition.models import LogEntry, Verification
 
         rows = self.audit_rows()
         status, content = self.post(VERIFY, self.bad.body())
         answer = json.loads(content) if status == 200 else {}
         codes = [reason["code"] for reason in answer.get("reasons", [])]
         tampered_ok = status == 200 and answer.get("decision") == "rejected" and codes == ["invalid_signature"]
-        recorded = self.audit_rows() == rows + 1
-        report = check_chain()
+        recorded = self.audit_rows() == rows + 1 and LogEntry.objects.filter(id=answer.get("id")).exists()
+        # Everything written during the run placed in the tree, then the
+        # whole log checked from its bytes (leaves, tiles, checkpoints).
+        integrate_all()
+        report = check_log()
+        entries = LogEntry.objects.count()
         return {
             "tampered_rejected": tampered_ok and recorded,
             "tampered_codes": codes,
-            "chain_intact": report.intact,
-            "audit_rows": report.records,
+            "log_intact": report.intact,
+            "log_problem": report.problem,
+            "log_size": report.size,
+            "log_entries": entries,
+            "decision_entries": self.audit_rows(),
+            "decision_rows": Verification.objects.count(),
+            "pending": LogEntry.objects.filter(seq__isnull=True).count(),
             "failures": self.failures[:20],
             "failure_count": len(self.failures),
+        }
+
+    def integrator(self, backlog: int) -> dict[str, Any]:
+        """Leaves a second the integrator places, in this process, from a
+        backlog of `backlog` pending decisions loaded beforehand."""
+        from django.utils import timezone
+
+        from bench import dataset
+        from recognition.log.integrator import BATCH, integrate_all
+        from recognition.models import LogEntry
+
+        integrate_all()  # nothing else pending
+        loaded = time.perf_counter()
+        dataset.load_log(
+            backlog, authorities=self.authorities, merchants=self.merchants, now=timezone.now(), integrated=False
+        )
+        loaded = time.perf_counter() - loaded
+        pending = LogEntry.objects.filter(seq__isnull=True).count()
+        cpu, began = time.process_time(), time.perf_counter()
+        done = integrate_all()
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        return {
+            "backlog": pending,
+            "placed": done.placed,
+            "seconds": seconds,
+            "cpu_s": cpu,
+            "leaves_per_s": done.placed / seconds,
+            "batch": BATCH,
+            "load_s": loaded,
+            "size": done.size,
+        }
+
+    def integrate(self) -> int:
+        from recognition.log.integrator import integrate_all
+
+        return integrate_all().placed
+
+    def lag(self, since: float, wait: float) -> dict[str, Any]:
+        """Integration lag of the decisions written since `since` (a UNIX
+        time) by the servers: the time from an entry's created_at to the
+        created_at of the first checkpoint whose size covers it. Waits up to
+        `wait` seconds for the integrators to place and sign everything."""
+        from datetime import UTC, datetime
+
+        from django.db.models import OuterRef, Subquery
+
+        from recognition.models import Checkpoint, LogEntry
+
+        start = datetime.fromtimestamp(since, tz=UTC)
+        written = LogEntry.objects.filter(kind="decision", created_at__gte=start)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            last = written.exclude(seq__isnull=True).order_by("-seq").values_list("seq", flat=True).first()
+            covered = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+            if not written.filter(seq__isnull=True).exists() and (last is None or covered > last):
+                break
+            time.sleep(0.2)
+        first_cover = Checkpoint.objects.filter(size__gt=OuterRef("seq")).order_by("size").values("created_at")[:1]
+        pairs = written.annotate(published=Subquery(first_cover)).values_list("created_at", "published")
+        lags = sorted((published - created).total_seconds() for created, published in pairs if published)
+        unpublished = written.count() - len(lags)
+        if not lags:
+            return {"entries": 0, "unpublished": unpublished}
+        return {
+            "entries": len(lags),
+            "unpublished": unpublished,
+            "p50_s": statistics.median(lags),
+            "p99_s": lags[int(0.99 * (len(lags) - 1))],
+            "max_s": lags[-1],
+            "checkpoints": Checkpoint.objects.filter(created_at__gte=start).count(),
         }
 
     def write_bodies(self, directory: str) -> dict[str, Any]:
@@ -406,13 +523,24 @@ class Worker:
         return {"bodies": str(path), "api_key": self.api_key}
 
 
+def proof_holds(answer: dict[str, Any]) -> bool:
+    """The inclusion proof leads from the entry's bytes to the checkpoint's root."""
+    from recognition.log import tree
+
+    root = base64.b64decode(answer["checkpoint"].split("\n")[2])
+    proof = [base64.b64decode(item) for item in answer["inclusion"]]
+    leaf = tree.leaf_hash(answer["entry"].encode("utf-8"))
+    return tree.verify_inclusion(answer["seq"], answer["size"], leaf, proof, root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--merchants", type=int, required=True)
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--log-entries", type=int, default=0, help="decisions already in the log, integrated")
     args = parser.parse_args()
-    worker = Worker(args.merchants, args.tokens, args.seed)
+    worker = Worker(args.merchants, args.tokens, args.seed, args.log_entries)
     send({"ready": True, "timings": worker.timings})
     for line in sys.stdin:
         command = json.loads(line)
@@ -429,6 +557,12 @@ def main() -> None:
             send({"gates": worker.gates()})
         elif op == "bodies":
             send(worker.write_bodies(command["directory"]))
+        elif op == "integrator":
+            send({"integrator": worker.integrator(command["backlog"])})
+        elif op == "integrate":
+            send({"integrated": worker.integrate()})
+        elif op == "lag":
+            send({"lag": worker.lag(command["since"], command.get("wait", 60.0))})
         elif op == "audit_rows":
             send({"audit_rows": worker.audit_rows()})
         elif op == "stop":

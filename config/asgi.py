@@ -9,5 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
 
 from recognition.checks import require_registry_signing_key  # noqa: E402 (needs the loaded app registry)
+from recognition.log.integrator import start_in_background  # noqa: E402
 
 require_registry_signing_key()
+# The audit log's integrator, in a thread of this process (AUDIT_INTEGRATOR).
+start_in_background()

@@ -9,6 +9,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +42,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_seconds(name: str, default: float, *, minimum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value >= minimum or value == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} seconds and finite, not {raw!r}")
     return value
 
 
@@ -138,6 +152,12 @@ def _database() -> dict:
         config.setdefault("OPTIONS", {}).update(
             {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
         )
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL: no JIT compilation. The registry runs short indexed
+        # queries; when the planner overestimates one (a small table not yet
+        # analyzed), compiling it costs hundreds of milliseconds for nothing.
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
 
 
@@ -236,6 +256,37 @@ REGISTRY = {
     "ISSUER": os.environ.get("REGISTRY_ISSUER", "https://registry.example"),
     "TRUST_LIST_TTL_SECONDS": env_int("TRUST_LIST_TTL_SECONDS", 86400, minimum=60),
 }
+
+
+# The audit log, a transparency log (DESIGN §6). Its key signs checkpoints and
+# receipts; the origin is the checkpoints' first line and the key's name.
+def _log_origin() -> str:
+    origin = os.environ.get("AUDIT_LOG_ORIGIN", "").strip()
+    if not origin:
+        host = urlsplit(REGISTRY["ISSUER"]).hostname
+        if not host:
+            raise ImproperlyConfigured("REGISTRY_ISSUER has no host to name the audit log by; set AUDIT_LOG_ORIGIN")
+        origin = f"{host}/audit"
+    if any(char.isspace() or char == "+" for char in origin) or not origin.isprintable():
+        raise ImproperlyConfigured(f"AUDIT_LOG_ORIGIN must have no spaces and no '+', not {origin!r}")
+    return origin
+
+
+AUDIT_LOG = {
+    "KEY_PATH": os.environ.get("AUDIT_LOG_KEY", str(BASE_DIR / "var" / "audit-log-key.pem")),
+    "ORIGIN": _log_origin(),
+    # A new checkpoint at most this often, whenever the tree has grown.
+    "CHECKPOINT_SECONDS": env_seconds("AUDIT_CHECKPOINT_SECONDS", 1.0, minimum=0.05),
+    # The maximum merge delay: /healthz answers 503 while an entry older than
+    # this is in no signed checkpoint.
+    "MAX_MERGE_SECONDS": env_seconds("AUDIT_MAX_MERGE_SECONDS", 10.0, minimum=1.0),
+    # "thread": each web process runs the integrator in a thread (one at a
+    # time integrates: the log's lock); "off": `manage.py integrate_audit_log`
+    # runs it apart.
+    "INTEGRATOR": os.environ.get("AUDIT_INTEGRATOR", "thread"),
+}
+if AUDIT_LOG["INTEGRATOR"] not in ("thread", "off"):
+    raise ImproperlyConfigured(f"AUDIT_INTEGRATOR must be thread or off, not {AUDIT_LOG['INTEGRATOR']!r}")
 
 # Throttling of the API: one budget per API key (or staff user). With
 # THROTTLE_REDIS_URL the budget is shared by every worker process (Redis);

@@ -1,7 +1,8 @@
-"""WSGI entry point. The registry's signing key is checked here, once the
+"""WSGI entry point. The registry's keys are checked here, once the
 application is loaded: in production a missing or unreadable
-REGISTRY_SIGNING_KEY stops start-up with ImproperlyConfigured naming it,
-rather than failing at the first trust-list request."""
+REGISTRY_SIGNING_KEY or AUDIT_LOG_KEY stops start-up with
+ImproperlyConfigured naming it, rather than failing at the first request.
+The audit log's integrator starts here too (no extra process)."""
 
 import os
 
@@ -11,5 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 from recognition.checks import require_registry_signing_key  # noqa: E402 (needs the loaded app registry)
+from recognition.log.integrator import start_in_background  # noqa: E402
 
 require_registry_signing_key()
+# The audit log's integrator, in a thread of this process (AUDIT_INTEGRATOR).
+start_in_background()

@@ -11,9 +11,22 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, router, transaction
 
 User = AbstractBaseUser | None
+
+
+class SavedWithItsHistory:
+    """A model mixin: saving a row is one transaction with what its post_save
+    receivers write, its history record and the audit log's change entry
+    (DESIGN §6), even for a caller without a transaction of its own (Django
+    commits the row before post_save). A receiver that refuses (an entry too
+    large for the log) takes the row back with it."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)  # type: ignore[misc]  # the model class after it in the MRO
 
 
 def save_with_history(instance: models.Model, *, user: User, reason: str = "") -> None:

@@ -307,7 +307,9 @@ class CredentialTypeAddForm(ServiceForm):
 
     def submit(self) -> CredentialType:
         data = self.cleaned_data
-        return credential_type_create(code=data["code"], name=data["name"], description=data["description"])
+        return credential_type_create(
+            code=data["code"], name=data["name"], description=data["description"], user=self.acting_user
+        )
 
 
 @admin.register(CredentialType)

@@ -1,12 +1,13 @@
 """Authorities, their keys, the merchants they registered and the credentials
 issued through the registry (DESIGN §3)."""
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from core.changes import SavedWithItsHistory
 from identity.jose.algorithms import Alg
 from identity.lei import validate_lei
 
@@ -50,7 +51,7 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
-class Authority(models.Model):
+class Authority(SavedWithItsHistory, models.Model):
     country = CountryField()
     name = models.CharField(max_length=200)
     issuer = models.CharField(
@@ -82,7 +83,7 @@ class Authority(models.Model):
         return f"{self.name} ({self.country.code})"
 
 
-class AuthorityKey(models.Model):
+class AuthorityKey(SavedWithItsHistory, models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="keys")
     kid = models.CharField(max_length=200, help_text="Default: the RFC 7638 JWK thumbprint.")
     alg = models.CharField(max_length=8, choices=Alg.choices)
@@ -119,7 +120,7 @@ class AuthorityKey(models.Model):
         return f"{self.kid} ({self.alg}, {self.status})"
 
 
-class Merchant(models.Model):
+class Merchant(SavedWithItsHistory, models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="merchants")
     registration_number = models.CharField(
         max_length=100,
@@ -149,10 +150,11 @@ class Merchant(models.Model):
         return f"{self.legal_name} ({self.registration_number})"
 
 
-class CredentialType(models.Model):
+class CredentialType(SavedWithItsHistory, models.Model):
     code = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", validators=[MaxLengthValidator(10_000)])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -161,7 +163,7 @@ class CredentialType(models.Model):
         return self.code
 
 
-class IssuedCredential(models.Model):
+class IssuedCredential(SavedWithItsHistory, models.Model):
     jti = models.CharField(max_length=200)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="credentials")
     key = models.ForeignKey(AuthorityKey, on_delete=models.PROTECT, related_name="credentials")

@@ -6,6 +6,7 @@ through `agreement_update_terms`, and moves them through their statuses with
 the actions. Scoping rules live in accounts/scope.py and accounts/admin_mixins.py.
 """
 
+import base64
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.http import HttpRequest
 
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.scope import scope_of
-from recognition.models import AgreementStatus, RecognitionAgreement, Verification
+from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification
 from recognition.services import agreements
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
@@ -158,21 +159,32 @@ class VerificationAdmin(admin.ModelAdmin):
     row; a country administrator sees the decisions taken for their country
     (destination = their country), nothing else; other staff see nothing."""
 
-    list_display = ("seq", "created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
-    list_display_links = ("seq",)
+    list_display = ("created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
+    list_display_links = ("created_at",)
     list_filter = ("decision", "destination", "origin", "client")
     search_fields = ("issuer", "subject", "jti", "=token_sha256")
     search_help_text = "Search by issuer, subject (registration number), jti, or the exact SHA-256 of a token."
     date_hierarchy = "created_at"
-    ordering = ("-seq",)
+    ordering = ("-created_at", "-id")
     show_full_result_count = False  # no second COUNT(*) over a large log
     fieldsets = (
-        (None, {"fields": ("seq", "created_at", "client", "decision", "reasons")}),
+        (None, {"fields": ("created_at", "client", "decision", "reasons")}),
         ("Border pair", {"fields": ("destination", "origin", "declared_origin")}),
         ("What was presented (claimed; a fact only if accepted)", {"fields": ("issuer", "kid", "subject", "jti")}),
         ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
-        ("Chain", {"fields": ("id", "token_sha256", "prev_hash", "hash")}),
+        ("Transparency log", {"fields": ("id", "token_sha256", "leaf_index", "leaf_hash")}),
     )
+    readonly_fields = ("leaf_index", "leaf_hash")
+
+    @admin.display(description="leaf index")
+    def leaf_index(self, row: Verification) -> str:
+        seq = LogEntry.objects.filter(id=row.id).values_list("seq", flat=True).first()
+        return "not yet in the log's tree (the integrator places it within seconds)" if seq is None else str(seq)
+
+    @admin.display(description="leaf hash (base64)")
+    def leaf_hash(self, row: Verification) -> str:
+        found = LogEntry.objects.filter(id=row.id).values_list("leaf_hash", flat=True).first()
+        return base64.b64encode(bytes(found)).decode("ascii") if found is not None else "-"
 
     @admin.display(description="reasons")
     def reason_codes(self, row: Verification) -> str:

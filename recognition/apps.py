@@ -7,3 +7,6 @@ class RecognitionConfig(AppConfig):
 
     def ready(self) -> None:
         from recognition import checks  # noqa: F401 (registers the system checks)
+        from recognition.log import changes
+
+        changes.connect()

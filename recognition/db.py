@@ -6,22 +6,20 @@ the web framework and the signature).
 - `execute_prepared`: planned once per connection on PostgreSQL;
 - `execute_direct`: straight to the driver, still refused in a broken
   transaction, logged for query counts and passed to execute wrappers;
-- `insert_rows`: the rows of a request in one COPY (PostgreSQL) or one
-  INSERT a batch (SQLite), each value prepared by its own field.
+- `insert_together`: the rows of a request, in several tables, in one
+  statement (PostgreSQL) or one INSERT a table (SQLite), each value
+  prepared by its own field.
 """
 
 import functools
-import io
-import json
 import re
 import sqlite3
 import time
-import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import models
 
 
 @functools.lru_cache(maxsize=256)
@@ -36,7 +34,9 @@ def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
 _prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
-def execute_prepared(cursor: Any, name: str, sql: str, types: Sequence[str], params: Sequence[Any]) -> None:
+def execute_prepared(
+    cursor: Any, name: str, sql: str, types: Sequence[str] | Callable[[], Sequence[str]], params: Sequence[Any]
+) -> None:
     """cursor.execute(sql, params), planned once per connection on
     PostgreSQL (PREPARE, then EXECUTE): the statements of every verification
     cost more to plan than to run. A prepared statement outlives a
@@ -44,13 +44,15 @@ def execute_prepared(cursor: Any, name: str, sql: str, types: Sequence[str], par
     would not keep it (the registry connects directly). The PREPARE is part
     of setting up the connection, not of the request: it goes straight to
     the driver, like Django's connection health check, and no query count
-    sees it. `sql` uses %s placeholders; `types` are their PostgreSQL types."""
+    sees it. `sql` uses %s placeholders; `types` are their PostgreSQL types
+    (or a function giving them, called only when the statement is prepared)."""
     connection = cursor.db
     if connection.vendor != "postgresql":
         execute_direct(cursor, sql, params)
         return
     done = _prepared.setdefault(connection.connection, set())
     if name not in done:
+        types = types() if callable(types) else types
         numbered = iter(range(1, len(types) + 1))
         body = _PLACEHOLDER.sub(lambda match: f"${next(numbered)}", sql)
         with connection.wrap_database_errors:
@@ -101,125 +103,69 @@ def execute_direct(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
 
 _PLACEHOLDER = re.compile(r"%s")
 
-# COPY's text format: a tab between columns, a newline after a row, \N for
-# NULL, and a backslash before the backslashes, tabs, newlines and carriage
-# returns of a value (PostgreSQL "COPY", File Formats: Text Format).
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return value.translate(_COPY_ESCAPES)
-    if value is None:
-        return "\\N"
-    if kind is int or kind is uuid.UUID:  # digits, hex and dashes: nothing to escape
-        return str(value)
-    return str(value).translate(_COPY_ESCAPES)
-
-
-@functools.lru_cache(maxsize=8)
-def _copy_converters(model: type[models.Model]) -> list[tuple[str, Any]]:
-    """(attname, value -> COPY text) for each column, in order; only the
-    field types the audit row has (a new type must say how it is copied)."""
-    plan = []
-    for field in model._meta.concrete_fields:
-        if isinstance(field, models.JSONField):
-            convert = functools.partial(_json_text, field.encoder)
-        elif isinstance(field, models.DateTimeField):
-            convert = _timestamp_text
-        elif isinstance(field, models.CharField | models.BigIntegerField | models.ForeignKey | models.UUIDField):
-            convert = _copy_text
-        else:
-            raise TypeError(f"{model.__name__}.{field.name}: no COPY text for {type(field).__name__}")
-        plan.append((field.attname, convert))
-    return plan
-
-
-def _json_text(encoder: Any, value: Any) -> str:
-    # As JSONField prepares it for PostgreSQL (json.dumps with its encoder).
-    return _copy_text(None if value is None else json.dumps(value, cls=encoder))
-
-
-def _timestamp_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value.tzinfo is None:  # what DateTimeField would refuse with USE_TZ: never guessed here
-        raise ValueError("an audit timestamp must carry its time zone")
-    return value.isoformat()
-
-
-def _copy_rows(connection: Any, model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """The rows in one COPY FROM STDIN. The statement goes to the driver
-    (Django's cursor has no COPY): it is logged like any statement when
-    queries are recorded, and its errors are Django's (IntegrityError ...)."""
-    plan = _copy_converters(model)
-    last: dict[str, tuple[Any, str]] = {}  # the rows of a request share created_at
-    lines = []
-    for obj in objs:
-        cells = []
-        for attname, convert in plan:
-            value = getattr(obj, attname)
-            seen = last.get(attname)
-            if seen is None or seen[0] is not value:
-                seen = last[attname] = (value, convert(value))
-            cells.append(seen[1])
-        lines.append("\t".join(cells))
-    table = model._meta.db_table
-    columns = ", ".join(f'"{field.column}"' for field in model._meta.concrete_fields)
-    sql = f'COPY "{table}" ({columns}) FROM STDIN'
-    started = time.monotonic()
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"))
-    if connection.queries_logged:
-        elapsed = f"{time.monotonic() - started:.3f}"
-        connection.queries_log.append({"sql": f"{sql} -- {len(objs)} rows", "time": elapsed})
-
-
+# A text, integer or foreign key field hands a str, int or None to the
+# database as it is; anything else is prepared by its field.
 _AS_IS = (models.CharField, models.BigIntegerField, models.ForeignKey)
 _PLAIN = (str, int, type(None))
 
 
-def insert_rows(model: type[models.Model], objs: list[models.Model], *, using: str) -> list[models.Model]:
-    """What bulk_create does for new rows whose every field is set, at a
-    fraction of its cost: on PostgreSQL one COPY, elsewhere one INSERT per
-    batch, each value prepared by its own field, as the ORM prepares it
-    (every verification writes an audit row)."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with transaction.atomic(using=using, savepoint=False):
-            _copy_rows(connection, model, objs)
-    else:
-        _insert_statements(connection, model, objs, using=using)
+@functools.lru_cache(maxsize=8)
+def _plan(model: type[models.Model]) -> tuple[tuple[models.Field, str, bool], ...]:
+    return tuple((field, field.attname, type(field) in _AS_IS) for field in model._meta.concrete_fields)
+
+
+def _values(connection: Any, model: type[models.Model], objs: Sequence[models.Model]) -> list[Any]:
+    """The parameters of a multi-row INSERT of `objs`, each value prepared as
+    the ORM prepares it (a value shared by the rows of a request, their
+    created_at, is prepared once)."""
+    params = []
+    last: dict[str, tuple[Any, Any]] = {}
+    plan = _plan(model)
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = using
-    return objs
+        for field, attname, as_is in plan:
+            value = getattr(obj, attname)
+            if as_is and type(value) in _PLAIN:
+                params.append(value)
+                continue
+            seen = last.get(attname)
+            if seen is None or seen[0] is not value:
+                seen = last[attname] = (value, field.get_db_prep_save(value, connection))
+            params.append(seen[1])
+    return params
 
 
-def _insert_statements(connection: Any, model: type[models.Model], objs: list[models.Model], *, using: str) -> None:
-    fields = model._meta.concrete_fields
-    # A text, integer or foreign key field hands a str, int or None to the
-    # database as it is; anything else is prepared by its field.
-    plan = [(field, field.attname, type(field) in _AS_IS) for field in fields]
-    table = model._meta.db_table
-    sql = functools.partial(_insert_sql, table, tuple(field.column for field in fields))
-    types = [field.db_type(connection) for field in fields]
-    batch = max(connection.ops.bulk_batch_size(fields, objs), 1)
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start : start + batch]
-            params = []
-            last: dict[str, tuple[Any, Any]] = {}  # the rows of a request share created_at
-            for obj in chunk:
-                for field, attname, as_is in plan:
-                    value = getattr(obj, attname)
-                    if as_is and type(value) in _PLAIN:
-                        params.append(value)
-                        continue
-                    seen = last.get(attname)
-                    if seen is None or seen[0] is not value:
-                        seen = last[attname] = (value, field.get_db_prep_save(value, connection))
-                    params.append(seen[1])
-            rows = len(chunk)
-            execute_prepared(cursor, f"{table}_insert_{rows}", sql(rows), types * rows, params)
+def _types(connection: Any, model: type[models.Model]) -> list[str]:
+    return [field.db_type(connection) for field in model._meta.concrete_fields]
+
+
+def _table_insert(model: type[models.Model], rows: int) -> str:
+    return _insert_sql(model._meta.db_table, tuple(field.column for field in model._meta.concrete_fields), rows)
+
+
+def insert_together(connection: Any, groups: Sequence[tuple[type[models.Model], Sequence[models.Model]]]) -> None:
+    """Insert new rows (every field set) into several tables. PostgreSQL: one
+    statement, the first inserts as common table expressions of the last,
+    planned once per connection: one round trip, and in autocommit one
+    transaction. Elsewhere one INSERT a table (the caller makes the
+    transaction). Django's bulk_create would cost several times more a row,
+    and a round trip a table."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            parts, params = [], []
+            for model, objs in groups:
+                parts.append(_table_insert(model, len(objs)))
+                params += _values(connection, model, objs)
+
+            def types() -> list[str]:  # needed once per connection, to prepare
+                return [kind for model, objs in groups for kind in _types(connection, model) * len(objs)]
+
+            first = ", ".join(f"i{n} AS ({part})" for n, part in enumerate(parts[:-1]))
+            sql = f"WITH {first} {parts[-1]}" if first else parts[-1]
+            shape = "_".join(f"{model._meta.model_name}{len(objs)}" for model, objs in groups)
+            execute_prepared(cursor, f"insert_{shape}", sql, types, params)
+            return
+        for model, objs in groups:
+            batch = max(connection.ops.bulk_batch_size(model._meta.concrete_fields, objs), 1)
+            for start in range(0, len(objs), batch):
+                chunk = objs[start : start + batch]
+                execute_direct(cursor, _table_insert(model, len(chunk)), _values(connection, model, chunk))

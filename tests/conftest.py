@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from recognition.log.keys import log_key
 from tests.support.actors import World, build_world
 from tests.support.audit import ALLOW_AUDIT_TRUNCATE
 from tests.support.clock import Clock
@@ -29,6 +30,14 @@ def flush_may_truncate_the_audit_log():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "execute_sql_flush", flush_with_audit_truncate)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_log_key() -> None:
+    """The audit log's key of the test run (AUDIT_LOG_KEY, under var/): the
+    tests run without DEBUG, where a missing key is a configuration error,
+    so it is made here once, as `rotate_audit_log_key` would."""
+    log_key(create=True)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import override_settings
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from accounts.services import api_key_create
 from bench import dataset
@@ -74,8 +75,9 @@ def test_the_data_set_tokens_are_accepted_and_the_tampered_one_is_not(bench_regi
 @pytest.mark.slow
 def test_a_short_run_prints_every_ratio_with_its_target(tmp_path):
     results = tmp_path / "results.json"
+    sizes = ("--merchants", "2000", "--log-entries", "3000", "--small-log-entries", "300", "--backlog", "2000")
     done = run_benchmark(
-        "bench.run", "--databases", "sqlite", "--no-scale", "--rounds", "2", "--seconds", "0.02", "--json", str(results)
+        "bench.run", "--databases", "sqlite", *sizes, "--rounds", "2", "--seconds", "0.02", "--json", str(results)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     for title in (
@@ -85,9 +87,127 @@ def test_a_short_run_prints_every_ratio_with_its_target(tmp_path):
         "batch of 100: server CPU a token / raw verify",
         "p99 / p50 verify+audit, 16 connections",
         "p50 1,000,000 / 1,000 merchants (verify+audit)",
+        "inclusion proof, 1,000,000 / 1,000 log entries",
+        "integrator: leaves placed a second (absolute)",
+        "integration lag p99 / AUDIT_CHECKPOINT_SECONDS",
+        "append 16 / 1 writers: the log's / the chain's",
     ):
         assert title in done.stdout
     assert done.stdout.count("Environment: ") == 1
     saved = json.loads(results.read_text())
     assert {gate["gate"] for gate in saved["gates"] if not gate["passed"]} == set()
     assert {item["status"] for item in saved["verdicts"]} <= {"PASS", "FAIL", "NOISY", "not run"}
+    measured = {item["name"] for item in saved["verdicts"] if item["value"] is not None}
+    assert {
+        "inclusion proof, 1,000,000 / 1,000 log entries",
+        "integrator: leaves placed a second (absolute)",
+    } <= measured
+    engine = saved["engines"]["sqlite"]
+    assert engine["integrator"]["placed"] == engine["integrator"]["backlog"] == 2000
+    assert engine["gates"]["scale"]["log_size"] >= 3000
+
+
+def proof_of(client, key: str, entry_id: str) -> dict:
+    answer = client.get(f"/api/v1/audit/log/entries/{entry_id}/proof", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+def test_a_loaded_log_is_placed_signed_and_proves_its_entries(bench_registry, client):
+    from bench.worker import proof_holds
+    from recognition.log.integrity import check_log
+    from recognition.models import Checkpoint, LogEntry
+
+    authorities, _ = bench_registry
+    dataset.load_log(300, authorities=authorities, merchants=200, now=timezone.now(), integrated=True, chunk=128)
+
+    report = check_log()
+    assert (report.intact, report.size) == (True, 300)
+    assert Checkpoint.objects.order_by("-size").first().size == 300
+    key = api_key_create(name=dataset.LOG_CLIENT, role="platform")[1]
+    for entry in LogEntry.objects.filter(seq__in=[0, 127, 128, 299]):
+        assert proof_holds(proof_of(client, key, str(entry.id)))
+    assert Verification.objects.count() == 300
+
+
+def test_a_backlog_is_left_pending_for_the_integrator(bench_registry):
+    from recognition.log.integrator import integrate_all
+    from recognition.log.integrity import check_log
+    from recognition.models import LogEntry
+
+    authorities, _ = bench_registry
+    dataset.load_log(50, authorities=authorities, merchants=200, now=timezone.now(), integrated=True)
+    dataset.load_log(120, authorities=authorities, merchants=200, now=timezone.now(), integrated=False)
+
+    assert LogEntry.objects.filter(seq__isnull=True).count() == 120
+    assert integrate_all().placed == 120
+    report = check_log()
+    assert (report.intact, report.size) == (True, 170)
+
+
+def test_the_chain_baseline_appends_a_gap_free_chain_beside_the_log(bench_registry):
+    from django.db import connection
+
+    from bench import append
+    from recognition.models import LogEntry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the baseline is PostgreSQL's advisory lock (set DATABASE_URL to a postgres:// URL)")
+
+    append.create_chain_table()
+    for n in range(3):
+        append.chain_append(append.realistic_entry(n))
+    append.log_append(append.realistic_entry(3))
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, prev_hash, hash FROM {append.CHAIN_TABLE} ORDER BY seq")  # noqa: S608
+        rows = cursor.fetchall()
+    assert [row[0] for row in rows] == [1, 2, 3]
+    assert [row[1] for row in rows] == [append.GENESIS, rows[0][2], rows[1][2]]
+    assert LogEntry.objects.filter(kind="decision", seq__isnull=True).count() == 1
+
+
+def test_append_scaling_is_summarized_as_ratios_with_what_limits_it(capsys):
+    from bench import append, report
+
+    def measure(rate: float) -> dict:
+        return {
+            "entries_per_s": rate, "entries": int(rate), "seconds": 1.0, "cpu_us_per_entry": 500.0,
+            "db_cpu_us_per_entry": 300.0, "wal_syncs_per_s": 400.0, "wal_writes_per_s": 400.0,
+            "commits_per_s": rate, "commits_per_sync": 2.0, "machine_busy": 0.99, "errors": [],
+        }  # fmt: skip
+
+    rounds = [{"log:1": measure(500), "log:16": measure(1500), "chain:1": measure(400), "chain:16": measure(480)}]
+    result = {"writers": [1, 16], "seconds": 1.0, "cpus": 2, "rounds": rounds}
+
+    assert append.summary(result)["log:ratio"] == [3.0]
+    assert append.summary(result)["chain:ratio"] == [1.2]
+    report.show_append("postgresql", result)
+    shown = capsys.readouterr().out
+    assert "log: 16 / 1 writers = 3.00" in shown and "chain: 16 / 1 writers = 1.20" in shown
+    assert "What limits the log at 16 writers: CPU" in shown
+
+
+def test_the_fault_run_splits_the_integration_lag_at_the_outage():
+    import argparse
+    from datetime import UTC, datetime, timedelta
+
+    from bench import fault
+
+    now = time.time()
+    outage = fault.Outage(began=time.monotonic() - 20, ended=time.monotonic() - 10)
+    at = datetime.fromtimestamp(now, tz=UTC)
+
+    def logged(seconds_ago: float, lag: float) -> fault.Logged:
+        created = at - timedelta(seconds=seconds_ago)
+        return fault.Logged("id", 0, "", "", created, created + timedelta(seconds=lag))
+
+    entries = [logged(30, 12.0), logged(15, 6.0), logged(5, 0.5), logged(4, 3.5)]
+    found = fault.Findings()
+    fault.check_lag(entries, outage, 0.0, argparse.Namespace(grace=1.0, checkpoint_seconds=1.0), found)
+
+    before, during, after = found.figures["integration_lag"]
+    assert before.startswith("before the outage: 1 decisions") and "max 12.00 s" in before
+    assert during.startswith("during the outage: 1 decisions")
+    assert after.startswith("after the outage: 2 decisions")
+    assert found.violations == ["integration lag after the outage: p99 3.50 s > 2 x AUDIT_CHECKPOINT_SECONDS"]

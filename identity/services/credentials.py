@@ -33,10 +33,9 @@ from identity.selectors import key_by_kid
 
 
 @transaction.atomic
-def credential_type_create(*, code: str, name: str, description: str = "") -> CredentialType:
+def credential_type_create(*, code: str, name: str, description: str = "", user: User = None) -> CredentialType:
     credential_type = CredentialType(code=code, name=name, description=description)
-    credential_type.full_clean()
-    credential_type.save()
+    save_with_history(credential_type, user=user, reason="created")
     return credential_type
 
 

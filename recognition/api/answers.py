@@ -5,6 +5,7 @@ the audit row; a test holds the two to each other. `origin`, `issuer`,
 (`Decision.authenticated`: its signature verified, with a key not marked
 compromised): unauthenticated claims are never echoed."""
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,8 +64,13 @@ class AppliedAgreementSerializer(serializers.Serializer):
 
 
 class AuditReceiptSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    hash = serializers.CharField(help_text="SHA-256 of the audit row, chained to the previous one (hex)")
+    id = serializers.UUIDField(help_text="The log entry's id (the decision's)")
+    leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || the entry's bytes), base64 (RFC 9162 leaf hash)")
+    receipt = serializers.CharField(
+        help_text="A compact JWS signed with the log key (EdDSA), header typ audit-receipt+jwt, payload "
+        '{"iss": <log origin>, "id", "leaf_hash", "iat"}: the promise that this decision will be in the log '
+        "within the maximum merge delay (AUDIT_MAX_MERGE_SECONDS). GET /api/v1/audit/log/key lists the keys."
+    )
 
     class Meta:
         ref_name = "AuditReceipt"
@@ -144,7 +150,8 @@ def _verified_parts(outcome: Outcome) -> dict[str, Any]:
 
 
 def present(outcome: Outcome) -> dict[str, Any]:
-    decision, record = outcome.decision, outcome.record
+    decision, recorded = outcome.decision, outcome.record
+    record = recorded.row
     agreement = decision.agreement
     return {
         "id": str(record.id),
@@ -168,5 +175,9 @@ def present(outcome: Outcome) -> dict[str, Any]:
             if agreement
             else None
         ),
-        "audit": {"seq": record.seq, "hash": record.hash},
+        "audit": {
+            "id": str(record.id),
+            "leaf_hash": base64.b64encode(recorded.entry.leaf_hash).decode("ascii"),
+            "receipt": recorded.receipt,
+        },
     }

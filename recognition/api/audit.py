@@ -1,15 +1,19 @@
-"""The audit log for regulators (DESIGN §6, §7, §10): filtered rows, a page at
-a time by cursor or every matching row streamed as CSV or JSON Lines, and
-the chain check.
+"""The audit log's decisions for regulators (DESIGN §6, §7, §10): filtered
+rows in time order, a page at a time by cursor or every matching row
+streamed as CSV or JSON Lines, and the log's integrity check.
 
-A row is shown exactly as the chain hashes it (audit.hashed_fields), plus its
-prev_hash and hash, so that anyone can recompute every hash from an export.
+A row shows the decision's columns, its leaf index in the log (`seq`, null
+until the integrator has placed it), its leaf hash and the entry's exact
+bytes (`entry`), so that anyone can recompute SHA-256(0x00 || entry) from an
+export and ask the log for its inclusion proof.
 """
 
+import base64
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
@@ -28,14 +32,15 @@ from accounts.throttling import ReadThrottle
 from recognition.api import filters
 from recognition.api.history import REGULATOR_ERRORS
 from recognition.api.pagination import AuditCursorPagination, paginated_response
-from recognition.models import Verification
-from recognition.services.audit import check_chain, hashed_fields
+from recognition.log.entries import timestamp
+from recognition.log.integrity import check_log
+from recognition.models import LogEntry, Verification
 
 EXPORT_CHUNK_ROWS = 2000  # rows read from the database at a time
 EXPORT_WRITE_ROWS = 500  # rows sent to the client per write
 COLUMNS = (
-    "id", "seq", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid", "subject",
-    "jti", "token_sha256", "decision", "reasons", "agreement_id", "agreement_version", "prev_hash", "hash",
+    "id", "created_at", "client", "destination", "origin", "declared_origin", "issuer", "kid", "subject", "jti",
+    "token_sha256", "decision", "reasons", "agreement_id", "agreement_version", "seq", "leaf_hash", "entry",
 )  # fmt: skip
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 # A spreadsheet runs a cell that starts with one of these as a formula; the
@@ -43,8 +48,26 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; ch
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def audit_row(row: Verification) -> dict[str, Any]:
-    return {**hashed_fields(row), "prev_hash": row.prev_hash, "hash": row.hash}
+def with_entries(rows: list[Verification]) -> list[dict[str, Any]]:
+    """The rows as the API shows them, their log entries read in one query."""
+    entries = {
+        id: (seq, bytes(leaf), bytes(body))
+        for id, seq, leaf, body in LogEntry.objects.filter(id__in=[row.id for row in rows]).values_list(
+            "id", "seq", "leaf_hash", "body"
+        )
+    }
+    return [audit_row(row, *entries[row.id]) for row in rows]
+
+
+def audit_row(row: Verification, seq: int | None, leaf_hash: bytes, body: bytes) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "created_at": timestamp(row.created_at),
+        **{name: getattr(row, name) for name in COLUMNS[2:-3]},
+        "seq": seq,
+        "leaf_hash": base64.b64encode(leaf_hash).decode("ascii"),
+        "entry": body.decode("utf-8"),
+    }
 
 
 def _csv_cell(value: Any) -> Any:
@@ -57,28 +80,35 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _csv_lines(rows: Iterator[Verification]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in audit_row(row).values()])
+        writer.writerow([_csv_cell(value) for value in row.values()])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()  # the header row when there is no row
 
 
-def _jsonl_lines(rows: Iterator[Verification]) -> Iterator[str]:
+def _jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     for row in rows:
-        yield json.dumps(audit_row(row), ensure_ascii=False, separators=(",", ":")) + "\n"
+        yield json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _shown(queryset: QuerySet) -> Iterator[dict[str, Any]]:
+    """The rows in time order, with their entries, a chunk at a time."""
+    rows = queryset.order_by("created_at", "id").iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    while chunk := list(islice(rows, EXPORT_CHUNK_ROWS)):
+        yield from with_entries(chunk)
 
 
 def export_chunks(queryset: QuerySet, fmt: str) -> Iterator[bytes]:
-    """The rows of `queryset` in seq order, encoded as they are read: the
+    """The rows of `queryset` in time order, encoded as they are read: the
     database is read EXPORT_CHUNK_ROWS rows at a time (a server-side cursor
     on PostgreSQL) and nothing holds more than one chunk."""
-    rows = queryset.order_by("seq").iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    rows = _shown(queryset)
     lines = _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
     batch: list[str] = []
     for line in lines:
@@ -99,11 +129,10 @@ def export_response(queryset: QuerySet, fmt: str) -> StreamingHttpResponse:
 
 
 class AuditRowSerializer(serializers.Serializer):
-    """One audit row (DESIGN §6), as the chain hashes it."""
+    """One decision of the audit log (DESIGN §6)."""
 
-    id = serializers.UUIDField(help_text="Lower-case hex with dashes, as hashed")
-    seq = serializers.IntegerField()
-    created_at = serializers.DateTimeField(help_text="Always YYYY-MM-DDTHH:MM:SS.ffffffZ, as hashed")
+    id = serializers.UUIDField(help_text="The decision's id: its log entry's")
+    created_at = serializers.DateTimeField(help_text="Always YYYY-MM-DDTHH:MM:SS.ffffffZ, as in the entry")
     client = serializers.CharField(help_text="The API key's name, or user:<username>")
     destination = serializers.CharField()
     origin = serializers.CharField(
@@ -120,25 +149,29 @@ class AuditRowSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), help_text="Reason codes")
     agreement_id = serializers.IntegerField(allow_null=True)
     agreement_version = serializers.IntegerField(allow_null=True, help_text="history_id of the applied version")
-    prev_hash = serializers.CharField()
-    hash = serializers.CharField(
-        help_text="SHA-256 (lower-case hex) of prev_hash's 64 ASCII hex digits followed by the UTF-8 canonical JSON"
-        " (sorted keys, no spaces, non-ASCII unescaped) of the 16 members before prev_hash; README: The audit log"
+    seq = serializers.IntegerField(
+        allow_null=True, help_text="The entry's leaf index in the log; null until the integrator has placed it"
     )
+    leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || entry), base64")
+    entry = serializers.CharField(help_text="The entry's exact bytes (UTF-8 canonical JSON), as the log hashes them")
 
     class Meta:
         ref_name = "AuditRow"
 
-    def to_representation(self, row: Verification) -> dict[str, Any]:
-        # The chain's own representation, so that a row recomputes its hash.
-        return audit_row(row)
+    def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
+        return row  # built by with_entries
 
 
 class IntegritySerializer(serializers.Serializer):
     intact = serializers.BooleanField()
-    records = serializers.IntegerField(help_text="How many rows the log holds")
-    head = serializers.CharField(help_text="The hash of the last row of the unbroken chain (64 zeros for an empty log)")
-    first_broken_seq = serializers.IntegerField(allow_null=True, help_text="null when intact")
+    size = serializers.IntegerField(
+        help_text="How many leaves, from leaf 0, have bytes that match their leaf hashes and decision rows: every"
+        " leaf the log holds when it is intact"
+    )
+    root = serializers.CharField(help_text="The root hash of the tree of those `size` leaves, base64")
+    first_bad_seq = serializers.IntegerField(
+        allow_null=True, help_text="The first leaf index whose entry, hash or tree does not hold; null when intact"
+    )
 
     class Meta:
         ref_name = "AuditIntegrity"
@@ -171,18 +204,25 @@ class AuditVerificationListApi(RegulatorReadApi):
         },
         summary="The audit log, filtered (regulators)",
         description=(
-            "Rows in seq order, a page at a time by cursor (follow `next`), or with format=csv or format=jsonl "
-            "every matching row, streamed as an attachment. `since` is inclusive, `until` exclusive. Regulator "
-            "key, or a regulator's or the superuser's session."
+            "Decisions in time order (created_at, then id), a page at a time by cursor (follow `next`), or with "
+            "format=csv or format=jsonl every matching row, streamed as an attachment. `since` is inclusive, "
+            "`until` exclusive. Each row carries its leaf index (`seq`), leaf hash and the entry's bytes. "
+            "Regulator key, or a regulator's or the superuser's session."
         ),
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
         params = filters.AuditFilter.parse(request)
         if params["format"] in filters.EXPORT_FORMATS:
             return export_response(filters.filter_audit(Verification.objects.all(), params), params["format"])
-        cursor = self.pagination_class().decode_cursor(request)
-        queryset = filters.filter_audit(Verification.objects.all(), params, cursor)
-        return paginated_response(request=request, view=self, queryset=queryset, serializer_class=AuditRowSerializer)
+        queryset = filters.filter_audit(Verification.objects.all(), params, time_range=False)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=queryset,
+            serializer_class=AuditRowSerializer,
+            prepare=with_entries,
+            bounds=filters.audit_time_range(params),
+        )
 
 
 class AuditIntegrityApi(RegulatorReadApi):
@@ -190,9 +230,12 @@ class AuditIntegrityApi(RegulatorReadApi):
         operation_id="audit_integrity",
         tags=["audit"],
         responses={200: IntegritySerializer, **REGULATOR_ERRORS},
-        summary="Check the audit chain (regulators)",
-        description="Recomputes every row's hash and link, as `manage.py verify_audit_chain` does.",
+        summary="Check the audit log (regulators)",
+        description=(
+            "Recomputes every leaf hash from the stored bytes and the tree from the leaves, and checks every "
+            "stored checkpoint's root and signature, as `manage.py verify_audit_log` does."
+        ),
     )
     def get(self, request: Request) -> Response:
         filters.QueryParams.parse(request)
-        return Response(IntegritySerializer(check_chain()).data)
+        return Response(IntegritySerializer(check_log().as_dict()).data)

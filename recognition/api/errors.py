@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -41,7 +41,10 @@ _CODES = {
 }
 
 # The codes of every error this module renders (documented in the schema).
-ERROR_CODES = (*_CODES.values(), "payload_too_large", "service_unavailable", "internal_error")
+ERROR_CODES = (
+    *_CODES.values(), "payload_too_large", "service_unavailable", "internal_error", "no_checkpoint",
+    "not_yet_integrated",
+)  # fmt: skip
 
 
 def flatten(detail: Any, path: str = "") -> list[str]:
@@ -96,7 +99,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             {"error": "service_unavailable", "detail": recording_interrupted_detail(exc.rows)},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    if isinstance(exc, DatabaseError):
+    if isinstance(exc, DatabaseError | InterfaceError):  # InterfaceError: a connection that is gone
         # The caller learns that the registry cannot answer now; what the
         # database said stays in the server's log.
         logger.exception("database error while answering %s", getattr(context.get("request"), "path", "?"))
@@ -119,16 +122,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def recording_interrupted_detail(rows: Sequence[Verification]) -> str:
-    """Names the rows a failed commit may have recorded: seq and id of each
-    (a batch: the first and last, and the seq range)."""
+    """Names the rows a failed commit may have recorded: the id of each, one
+    an item of a batch, in order."""
     if len(rows) == 1:
-        where = f"audit record {rows[0].id} (seq {rows[0].seq})"
+        where = f"audit record {rows[0].id}"
     else:
-        first, last = rows[0], rows[-1]
-        where = (
-            f"{len(rows)} audit records seq {first.seq} to {last.seq} "
-            f"(ids {first.id} to {last.id}, one an item, in order)"
-        )
+        where = f"{len(rows)} audit records, one an item in order: {', '.join(str(row.id) for row in rows)}"
     return (
         "the database failed while recording the decision; it may have been recorded as "
         f"{where}; a regulator can confirm it in the audit log; try again later"

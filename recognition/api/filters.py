@@ -6,7 +6,6 @@ a 400 {"error": "invalid_request", "detail": "<parameter>: <problem>"}. DRF's
 own `format` (the renderer override) is tolerated where it is not declared.
 """
 
-from datetime import datetime
 from typing import Any
 
 from django.db import connections
@@ -14,7 +13,6 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -26,7 +24,7 @@ from identity.models import AuthorityStatus, CredentialType
 from identity.reasons import Reason
 from recognition.api.pagination import MAX_PAGE_SIZE
 from recognition.api.serializers import CountryCodeField, InstantField
-from recognition.models import AgreementStatus, RecognitionAgreement, Verification
+from recognition.models import AgreementStatus, RecognitionAgreement
 from recognition.snapshots import AgreementSnapshot
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -175,67 +173,34 @@ class AuditFilter(QueryParams):
 def _with_reason(queryset: QuerySet, code: str) -> QuerySet:
     if connections[queryset.db].vendor == "postgresql":
         # jsonb @>: the planner reads a rare code's rows through the GIN index
-        # of migration 0008 (then sorts them by seq) and walks the seq index
-        # for a common one (a page is found in a few hundred rows).
+        # of migration 0008 (then sorts them by time) and walks the
+        # (created_at, id) index for a common one (a page is found in a few
+        # hundred rows).
         return queryset.filter(reasons__contains=[code])
     # SQLite (and others) have no JSON containment: match the quoted code in
     # the JSON text. Exact, because a code is a quoted [a-z_]+ token and the
     # list holds nothing else (LIKE escapes the underscores). No index serves
-    # it: the rows are read in seq order until a page is found (README).
+    # it: the rows are read in time order until a page is found (README).
     return queryset.annotate(reasons_text=Cast("reasons", TextField())).filter(reasons_text__contains=f'"{code}"')
 
 
-def _first_seq_at_or_after(queryset: QuerySet, instant: datetime) -> int | None:
-    """The seq of the first row whose created_at is at or after `instant`:
-    one probe of the (created_at, seq) index."""
-    first = queryset.filter(created_at__gte=instant).order_by("created_at", "seq").values_list("seq", flat=True)[:1]
-    return next(iter(first), None)
-
-
-def _in_time_range(queryset: QuerySet, params: dict[str, Any], cursor: Cursor | None) -> QuerySet:
-    """since (inclusive) and until (exclusive) on created_at, as seq bounds
-    too. created_at never decreases along the chain (audit_append keeps it,
-    check_chain verifies it), so the rows at or after `since` are exactly
-    those from the first such row's seq on, and the rows before `until`
-    those before the first row at or after it. The bounds let a page walk
-    the seq index (or a filter's (column, seq) index) from the right place
-    instead of reading every row before the range; the created_at
-    conditions stay, so a log whose order was broken (check_chain says
-    where) never shows a row outside the range."""
-    if "since" not in params and "until" not in params:
-        return queryset
-    rows = Verification.objects.using(queryset.db)
-    low = high = None
-    if "since" in params:
-        queryset = queryset.filter(created_at__gte=params["since"])
-        low = _first_seq_at_or_after(rows, params["since"])
-        if low is None:
-            return queryset.none()
-    if "until" in params:
-        queryset = queryset.filter(created_at__lt=params["until"])
-        high = _first_seq_at_or_after(rows, params["until"])
-    # The page's own bound (the pagination adds it after these) folded in:
-    # SQLite starts an index range at the first of two bounds on a column,
-    # not at the tighter one, and would walk from `since` to the cursor.
-    if cursor is not None and cursor.position is not None:
-        position = int(cursor.position)
-        if cursor.reverse:
-            high = position if high is None else min(high, position)
-        else:
-            low = position + 1 if low is None else max(low, position + 1)
-    if low is not None:
-        queryset = queryset.filter(seq__gte=low)
-    if high is not None:
-        queryset = queryset.filter(seq__lt=high)
-    return queryset
-
-
-def filter_audit(queryset: QuerySet, params: dict[str, Any], cursor: Cursor | None = None) -> QuerySet:
-    """The rows `params` select; `cursor`, the page's (AuditCursorPagination),
-    only tightens the seq bounds of a time range."""
+def filter_audit(queryset: QuerySet, params: dict[str, Any], *, time_range: bool = True) -> QuerySet:
+    """The rows `params` select. since (inclusive) and until (exclusive) are a
+    range of created_at, the column after the value in every index a page
+    reads; with time_range=False they are left to the caller (a page of
+    JSON: AuditCursorPagination merges them with its cursor's bound)."""
     queryset = queryset.filter(
         **{name: params[name] for name in ("destination", "origin", "issuer", "decision") if name in params}
     )
     if "reason" in params:
         queryset = _with_reason(queryset, params["reason"])
-    return _in_time_range(queryset, params, cursor)
+    if time_range and "since" in params:
+        queryset = queryset.filter(created_at__gte=params["since"])
+    if time_range and "until" in params:
+        queryset = queryset.filter(created_at__lt=params["until"])
+    return queryset
+
+
+def audit_time_range(params: dict[str, Any]) -> dict[str, Any]:
+    """since and until, for AuditCursorPagination."""
+    return {"since": params.get("since"), "until": params.get("until")}

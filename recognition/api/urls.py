@@ -1,10 +1,11 @@
 """Every route of the API under /api/v1/ (DESIGN §7)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from recognition.api import schema  # noqa: F401 (registers the schema extensions)
 from recognition.api.audit import AuditIntegrityApi, AuditVerificationListApi
 from recognition.api.history import AgreementHistoryApi
+from recognition.api.log import CheckpointApi, ConsistencyApi, EntryProofApi, LogKeyApi, TileApi
 from recognition.api.matrix import RecognitionMatrixApi
 from recognition.api.public import (
     AgreementDetailApi,
@@ -34,4 +35,10 @@ urlpatterns = [
     path("agreements/<int:pk>/history/", AgreementHistoryApi.as_view(), name="agreement-history"),
     path("audit/verifications/", AuditVerificationListApi.as_view(), name="audit-verifications"),
     path("audit/integrity/", AuditIntegrityApi.as_view(), name="audit-integrity"),
+    # The transparency log (section 6).
+    path("audit/log/checkpoint", CheckpointApi.as_view(), name="audit-log-checkpoint"),
+    path("audit/log/key", LogKeyApi.as_view(), name="audit-log-key"),
+    path("audit/log/consistency", ConsistencyApi.as_view(), name="audit-log-consistency"),
+    path("audit/log/entries/<uuid:entry_id>/proof", EntryProofApi.as_view(), name="audit-log-proof"),
+    re_path(r"^audit/log/tile/(?P<path>[0-9a-z./]{1,80})$", TileApi.as_view(), name="audit-log-tile"),
 ]

@@ -95,7 +95,11 @@ ACCEPTED_EXAMPLE = {
         "valid_from": "2017-01-01T00:00:00Z",
         "valid_until": None,
     },
-    "audit": {"seq": 1, "hash": "3f8c...e1"},
+    "audit": {
+        "id": "0b6f3c0e-5d0a-4f57-9a52-3f1d2b4c8e11",
+        "leaf_hash": "5tYbRSxn1C0uP6mPGn9wOJ4nNY+TK6ytZt8Y0T1i2Ys=",
+        "receipt": "eyJhbGciOiJFZERTQSIsImtpZCI6IjdhM2Y1YzEyIiwidHlwIjoiYXVkaXQtcmVjZWlwdCtqd3QifQ...",
+    },
 }
 REJECTED_EXAMPLE = {
     **ACCEPTED_EXAMPLE,

@@ -1,5 +1,6 @@
-"""The recognition app's models, one module a concern: agreements, the audit
-log, the registry's own keys and trust-list state."""
+"""The recognition app's models, one module a concern: agreements, the
+decisions of the audit log, the transparency log itself, the registry's own
+keys and trust-list state."""
 
 from recognition.models.agreements import (
     AgreementStatus,
@@ -7,17 +8,31 @@ from recognition.models.agreements import (
     RecognitionAgreementQuerySet,
     agreement_history,
 )
-from recognition.models.audit import AppendOnlyError, Verification, VerificationQuerySet
+from recognition.models.audit import Verification
+from recognition.models.log import (
+    AppendOnlyError,
+    Checkpoint,
+    EntryKind,
+    LogEntry,
+    LogPublicKey,
+    LogState,
+    LogTile,
+)
 from recognition.models.trust import RegistryKey, TrustListState
 
 __all__ = [
     "AgreementStatus",
     "AppendOnlyError",
+    "Checkpoint",
+    "EntryKind",
+    "LogEntry",
+    "LogPublicKey",
+    "LogState",
+    "LogTile",
     "RecognitionAgreement",
     "RecognitionAgreementQuerySet",
     "RegistryKey",
     "TrustListState",
     "Verification",
-    "VerificationQuerySet",
     "agreement_history",
 ]

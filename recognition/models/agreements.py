@@ -1,11 +1,13 @@
 """Recognition agreements (DESIGN §3): a destination recognizes a foreign
 authority for credential types, from a minimum assurance, in a window."""
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from core.changes import SavedWithItsHistory
 from identity.models import Assurance, Authority, CredentialType
 
 
@@ -38,7 +40,7 @@ class RecognitionAgreementQuerySet(models.QuerySet):
 agreement_history = HistoricalRecords(m2m_fields=["credential_types"])
 
 
-class RecognitionAgreement(models.Model):
+class RecognitionAgreement(SavedWithItsHistory, models.Model):
     destination = CountryField(help_text="The recognizing country.")
     authority = models.ForeignKey(
         Authority,
@@ -58,7 +60,7 @@ class RecognitionAgreement(models.Model):
         max_length=500, blank=True, default="", help_text="Required before activation, e.g. a bilateral memorandum."
     )
     reference_url = models.URLField(blank=True, default="")
-    notes = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="", validators=[MaxLengthValidator(10_000)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = agreement_history

@@ -1,49 +1,19 @@
-"""The audit log of decisions (DESIGN §6): one append-only row per decision,
-chained by SHA-256."""
+"""The decisions of the audit log (DESIGN §6): one append-only row per
+decision, beside its log entry (recognition/models/log.py), which holds the
+same fields in the bytes the log hashes."""
 
-import functools
 import uuid
-from collections.abc import Iterable
-from typing import Any
 
 from django.db import models
-from django.db.models import signals
-from django.db.models.base import ModelState
 
-from recognition.db import insert_rows
+from recognition.models.log import AppendOnlyModel, AppendOnlyQuerySet
 
 
-@functools.cache
-def _attnames(model: type[models.Model]) -> frozenset[str]:
-    return frozenset(field.attname for field in model._meta.concrete_fields)
+class Verification(AppendOnlyModel):
+    """The decision of one verification, as its log entry holds it (the id is
+    the entry's): the columns the regulators' audit API filters on."""
 
-
-class AppendOnlyError(RuntimeError):
-    """Raised on any attempt to change or delete an audit row."""
-
-
-class VerificationQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003, ANN201
-        raise AppendOnlyError("audit rows are append-only; they cannot be updated")
-
-    def bulk_create(
-        self, objs: Iterable["Verification"], *args: Any, update_conflicts: bool = False, **kwargs: Any
-    ) -> list["Verification"]:
-        # An upsert (INSERT ... ON CONFLICT DO UPDATE) rewrites existing rows.
-        if update_conflicts:
-            raise AppendOnlyError("audit rows are append-only; they cannot be upserted")
-        objs = list(objs)
-        if args or kwargs or not objs or any(obj.pk is None for obj in objs):
-            return super().bulk_create(objs, *args, **kwargs)
-        return insert_rows(self.model, objs, using=self.db)
-
-    def delete(self):  # noqa: ANN201
-        raise AppendOnlyError("audit rows are append-only; they cannot be deleted")
-
-
-class Verification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()
     client = models.CharField(max_length=150)
     destination = models.CharField(max_length=2)
@@ -66,72 +36,29 @@ class Verification(models.Model):
     agreement_version = models.BigIntegerField(
         null=True, blank=True, help_text="history_id of the agreement version that was applied"
     )
-    prev_hash = models.CharField(max_length=64)
-    # Unique by a constraint, not unique=True: on PostgreSQL the latter also
-    # builds a LIKE index that nothing reads and every append pays for.
-    hash = models.CharField(max_length=64)
-
-    objects = VerificationQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["created_at", "id"]
         # The audit API's filters (recognition/api/filters.py): pages are
-        # `seq > cursor ORDER BY seq`, so a filtered column is indexed with
-        # seq after it, and a page reads the value's rows from the cursor on,
-        # whatever the depth. created_at with seq: since/until become seq
-        # bounds by one probe (created_at never decreases along the chain).
-        # On PostgreSQL a GIN index serves `reason` (migration 0008). Each
-        # index is one more insert a row on the hot path: no index without a
-        # filter that needs it (a test lists them, so that none is added unseen).
+        # keyset pages on (created_at, id), so a filtered column is indexed
+        # with created_at and id after it, and a page reads the value's rows
+        # from the cursor on, whatever the depth; since and until are ranges
+        # of the same index. On PostgreSQL a GIN index serves `reason`
+        # (migration 0008). Each index is one more insert a row on the hot
+        # path: no index without a filter that needs it (a test lists them).
         indexes = [
-            models.Index(fields=["created_at", "seq"], name="verification_created_at_seq"),
-            models.Index(fields=["destination", "seq"], name="verification_destination"),
-            models.Index(fields=["origin", "seq"], name="verification_origin"),
-            models.Index(fields=["issuer", "seq"], name="verification_issuer"),
-            models.Index(fields=["decision", "seq"], name="verification_decision"),
+            models.Index(fields=["created_at", "id"], name="verification_created_at_id"),
+            models.Index(fields=["destination", "created_at", "id"], name="verification_destination_at"),
+            models.Index(fields=["origin", "created_at", "id"], name="verification_origin_at"),
+            models.Index(fields=["issuer", "created_at", "id"], name="verification_issuer_at"),
+            models.Index(fields=["decision", "created_at", "id"], name="verification_decision_at"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["hash"], name="verification_hash_unique"),
-            models.CheckConstraint(condition=models.Q(seq__gte=1), name="verification_seq_positive"),
             models.CheckConstraint(
                 condition=models.Q(decision__in=["accepted", "rejected"]), name="verification_decision_valid"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.decision}"
-
-    def save(
-        self,
-        *,
-        force_insert: bool = False,
-        force_update: bool = False,
-        using: str | None = None,
-        update_fields: object = None,
-    ) -> None:
-        # A new instance that carries an existing row's primary key would,
-        # with force_update or update_fields, UPDATE that row: only a plain
-        # INSERT of a new row is allowed.
-        if not self._state.adding or force_update or update_fields is not None:
-            raise AppendOnlyError("audit rows are append-only; they cannot be updated")
-        super().save(force_insert=True, using=using)
-
-    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        raise AppendOnlyError("audit rows are append-only; they cannot be deleted")
-
-    @classmethod
-    def unsaved(cls, values: dict[str, Any]) -> "Verification":
-        """A new, unsaved row from the value of every field (by attname), as
-        Verification(**values) builds it, without Model.__init__'s work for
-        each field: no field of this model has a descriptor that runs on
-        assignment, and nothing listens to its init signals (if something
-        does, Model.__init__ builds it). Every decision builds one; a test
-        compares both."""
-        if values.keys() != _attnames(cls):
-            raise TypeError(f"a {cls.__name__} needs exactly the fields {sorted(_attnames(cls))}")
-        if signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls):
-            return cls(**values)
-        row = cls.__new__(cls)
-        row.__dict__.update(values)
-        row._state = ModelState()
-        return row
+        return f"{self.decision} {self.created_at:%Y-%m-%dT%H:%M:%SZ} {self.id}"

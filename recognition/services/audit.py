@@ -1,29 +1,42 @@
-"""Appending to and checking the audit chain (DESIGN §6).
+"""Recording decisions in the audit log (DESIGN §5, §6).
 
-hash = SHA-256(prev_hash || canonical JSON of the record's other fields),
-where prev_hash is the previous row's 64 hex digits (ASCII) and the JSON has
-sorted keys, no spaces and is UTF-8; the first prev_hash is 64 zeros. The
-README ("The audit log") spells out every member for outside verifiers, with
-a worked example that the suite checks against this code.
+Each decision is written as its log entry (the bytes the log hashes and the
+leaf hash) and as a `Verification` row (the columns regulators filter on), in
+one transaction that is committed, and on disk, before the answer is sent:
+nothing is answered that is not recorded. The request path takes no lock of
+the log's and reads no head: it writes the entry without a leaf index, and
+the integrator (recognition/log/integrator.py) places it in the tree within
+the maximum merge delay. The answer carries a receipt, the log's signed
+promise of that.
+
+PostgreSQL: both tables in one statement, in autocommit (one round trip, one
+transaction; commits of concurrent requests share their flushes). SQLite: one
+transaction (its write lock is the database's own, held for two INSERTs),
+committed without an fsync (WAL mode, synchronous=NORMAL) and the log synced
+right after, outside the lock, before the answer.
 """
 
-import functools
-import hashlib
-import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db import DatabaseError, connection, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    NotSupportedError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
 
-from recognition.db import execute_direct
-from recognition.models import Verification
-
-GENESIS = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that serializes appends.
-_APPEND_LOCK = 0x4D5252  # "MRR"
+from recognition.db import execute_direct, insert_together
+from recognition.log.entries import DECISION_FIELDS, Entry, decision_entry
+from recognition.log.receipts import receipts
+from recognition.models import LogEntry, Verification
 
 
 @dataclass(frozen=True)
@@ -43,114 +56,69 @@ class AuditEntry:
     agreement_version: int | None
 
 
-@functools.lru_cache(maxsize=64)  # every row of a request has the same created_at
-def _timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+@dataclass(frozen=True)
+class Recorded:
+    """A decision written: its row, its log entry and the receipt."""
 
+    row: Verification
+    entry: Entry
+    receipt: str
 
-def hashed_fields(row: Verification) -> dict:
-    """The fields the hash covers: every field but prev_hash and hash."""
-    return {
-        "id": str(row.id),
-        "seq": row.seq,
-        "created_at": _timestamp(row.created_at),
-        "client": row.client,
-        "destination": row.destination,
-        "origin": row.origin,
-        "declared_origin": row.declared_origin,
-        "issuer": row.issuer,
-        "kid": row.kid,
-        "subject": row.subject,
-        "jti": row.jti,
-        "token_sha256": row.token_sha256,
-        "decision": row.decision,
-        "reasons": list(row.reasons),
-        "agreement_id": row.agreement_id,
-        "agreement_version": row.agreement_version,
-    }
-
-
-# Sorted keys, no spaces, UTF-8 (not \u escapes): json.dumps with these
-# arguments, built once.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def chain_hash(prev_hash: str, fields: dict) -> str:
-    canonical = _CANONICAL.encode(fields)
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
-
-
-_HEAD = "SELECT seq, hash, created_at FROM recognition_verification ORDER BY seq DESC LIMIT 1"
-# PostgreSQL: one appender at a time, held to the end of the transaction. The
-# statements go in one round trip, and each takes its own snapshot (READ
-# COMMITTED), so the head is read once the lock is held, as if sent apart.
-# SQLite: the connection runs BEGIN IMMEDIATE (settings), which already holds
-# the database's single write lock for the whole transaction.
-_LOCK = f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"
-_NO_WAIT = "SET LOCAL synchronous_commit TO OFF"
-
-
-def _lock_chain_and_read_head(*, flush_after_commit: bool) -> tuple[int, str, datetime | None]:
-    """(seq, hash, created_at) of the last row, read once the chain is
-    locked; (0, GENESIS, None) for an empty log."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            execute_direct(cursor, _HEAD)
-        else:
-            execute_direct(cursor, f"{_NO_WAIT}; {_LOCK}; {_HEAD}" if flush_after_commit else f"{_LOCK}; {_HEAD}")
-        last = cursor.fetchone()
-    if not last:
-        return 0, GENESIS, None
-    created_at = last[2]
-    if created_at.tzinfo is None:  # SQLite's driver reads the stored UTC time as naive
-        created_at = created_at.replace(tzinfo=UTC)
-    return last[0], last[1], created_at
+    @property
+    def id(self) -> uuid.UUID:
+        return self.row.id
 
 
 class RecordingInterrupted(Exception):
-    """The database failed once the rows had been sent: while committing
-    them or while waiting for them to reach the disk. They may be recorded
-    or not; `rows` are what was sent (ids and seqs as they would stand)."""
+    """The database failed once the rows had been sent, while it was
+    committing them: they may be recorded or not. `rows` are what was sent."""
 
     def __init__(self, rows: Sequence[Verification]) -> None:
-        super().__init__(f"the database failed while recording audit rows seq {rows[0].seq}..{rows[-1].seq}")
+        super().__init__(f"the database failed while recording audit rows {rows[0].id}..{rows[-1].id}")
         self.rows = list(rows)
 
 
-def audit_commit(entries: Sequence[AuditEntry], *, at: datetime) -> list[Verification]:
-    """Append the rows in a transaction of their own, commit, and return once
-    they are on disk: the caller may then answer.
+# Errors the server answered with: the statement failed, so nothing of it was
+# committed. Any other error after the statement was sent (a lost connection,
+# a server shutting down) leaves the outcome unknown.
+_REFUSED = (IntegrityError, DataError, ProgrammingError, NotSupportedError)
 
-    The commit does not wait for the disk, so the chain's lock (PostgreSQL's
-    advisory lock, SQLite's write lock) is released at once and the next
-    append does not queue behind this one's fsync (appends would otherwise run
-    one fsync at a time); the wait comes after, outside the lock, and the
-    waits of concurrent requests share their flushes. Inside someone else's
-    transaction, their commit is the one that counts: plain append.
 
-    A database error before the rows were sent means nothing was recorded
-    (the error goes up as it is); one after it, during the commit or the wait
-    for the disk, is RecordingInterrupted: the database may have recorded
-    them although it never said so, and the caller must say which rows."""
-    if connection.in_atomic_block:
-        with transaction.atomic():  # a savepoint: a failed append takes nothing else with it
-            return audit_append(entries, at=at)
-    sqlite = connection.vendor == "sqlite"
-    if sqlite:
-        _execute("PRAGMA synchronous = NORMAL")  # WAL mode: commit without fsync; not inside a transaction
-    sent: list[Verification] = []
-    try:
-        with transaction.atomic():
-            sent = audit_append(entries, at=at, flush_after_commit=True)
-        _flush_committed()
-    except (DatabaseError, OSError) as exc:
-        if sent:
-            raise RecordingInterrupted(sent) from exc
-        raise
-    finally:
-        if sqlite:
-            _restore_full_sync()
-    return sent
+def build(entries: Sequence[AuditEntry], *, at: datetime) -> tuple[list[Verification], list[Entry]]:
+    """The rows and the log entries of `entries`, decided at `at`; not saved."""
+    randomness = os.urandom(16 * len(entries))  # the ids' (uuid4), drawn at once
+    rows, built = [], []
+    for n, entry in enumerate(entries):
+        id = uuid.UUID(bytes=randomness[16 * n : 16 * n + 16], version=4)
+        fields = entry.__dict__
+        rows.append(Verification.unsaved({**fields, "id": id, "created_at": at}))
+        built.append(decision_entry(id, at, {name: fields[name] for name in DECISION_FIELDS}))
+    return rows, built
+
+
+def _log_rows(entries: Sequence[Entry]) -> list[LogEntry]:
+    return [
+        LogEntry.unsaved(
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "created_at": entry.created_at,
+                "body": entry.body,
+                "leaf_hash": entry.leaf_hash,
+                "seq": None,
+            }
+        )
+        for entry in entries
+    ]
+
+
+def _write(rows: list[Verification], entries: list[Entry]) -> None:
+    insert_together(connection, [(LogEntry, _log_rows(entries)), (Verification, rows)])
+
+
+def _execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        execute_direct(cursor, sql)
 
 
 def _restore_full_sync() -> None:
@@ -163,21 +131,10 @@ def _restore_full_sync() -> None:
         connection.close()
 
 
-def _execute(sql: str) -> None:
-    with connection.cursor() as cursor:
-        execute_direct(cursor, sql)
-
-
-def _flush_committed() -> None:
-    """Return once every transaction this connection committed is on disk.
-    PostgreSQL: a transaction that writes WAL commits synchronously, which
-    flushes the WAL up to its own commit record, past every earlier commit.
-    SQLite: fsync the write-ahead log (frames already checkpointed into the
-    database were synced by the checkpoint); no log, nothing to wait for (an
-    in-memory database)."""
-    if connection.vendor == "postgresql":
-        _execute("SELECT pg_logical_emit_message(true, 'recognition.audit', '')")
-        return
+def _fsync_wal() -> None:
+    """Return once SQLite's write-ahead log is on disk (frames already
+    checkpointed into the database were synced by the checkpoint); no log,
+    nothing to wait for (an in-memory database)."""
     try:
         log = os.open(f"{connection.settings_dict['NAME']}-wal", os.O_RDONLY)
     except FileNotFoundError:
@@ -188,72 +145,49 @@ def _flush_committed() -> None:
         os.close(log)
 
 
-def chain_rows(entries: Sequence[AuditEntry], *, at: datetime, seq: int, prev_hash: str) -> list[Verification]:
-    """The rows that follow (seq, prev_hash), in order, chained; not saved."""
-    rows = []
-    randomness = os.urandom(16 * len(entries))  # the ids' (uuid4), drawn at once
-    for n, entry in enumerate(entries):
-        seq += 1
-        row = Verification.unsaved(
-            {
-                **entry.__dict__,
-                "id": uuid.UUID(bytes=randomness[16 * n : 16 * n + 16], version=4),
-                "seq": seq,
-                "created_at": at,
-                "prev_hash": prev_hash,
-                "hash": "",
-            }
-        )
-        row.hash = prev_hash = chain_hash(prev_hash, hashed_fields(row))
-        rows.append(row)
-    return rows
+def record_decisions(entries: Sequence[AuditEntry], *, at: datetime) -> list[Recorded]:
+    """Write the decisions and return once they are committed and on disk:
+    the caller may then answer. Inside someone else's transaction, their
+    commit is the one that counts: a savepoint, so that a failed write takes
+    nothing else with it.
 
-
-def audit_append(
-    entries: Sequence[AuditEntry], *, at: datetime, flush_after_commit: bool = False
-) -> list[Verification]:
-    """Append one row per entry, in order, gap-free and chained. Must run
-    inside the caller's transaction so that the rows and the answer commit
-    together. `flush_after_commit` is audit_commit's: the commit does not
-    wait for the disk, audit_commit waits after it."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_append must run inside transaction.atomic")
-    seq, prev_hash, head_at = _lock_chain_and_read_head(flush_after_commit=flush_after_commit)
-    # created_at never decreases along the chain (the audit API turns since
-    # and until into seq bounds on it; check_chain holds it): `at` is read
-    # before the lock, so an append that waited for it may carry an earlier
-    # instant than the head's. Such rows take the head's; the answer keeps
-    # its evaluation instant.
-    if head_at is not None and at < head_at:
-        at = head_at
-    rows = chain_rows(entries, at=at, seq=seq, prev_hash=prev_hash)
-    Verification.objects.bulk_create(rows)
-    return rows
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    intact: bool
-    records: int
-    head: str
-    first_broken_seq: int | None
-
-
-def check_chain(rows: Iterable[Verification] | None = None) -> ChainReport:
-    """Recompute the whole chain; report the first row whose seq, link or hash
-    is wrong, or whose created_at is earlier than the previous row's (the
-    audit API's time filters rely on that order, audit_append keeps it)."""
-    if rows is None:
-        rows = Verification.objects.order_by("seq").iterator(chunk_size=2000)
-    expected_seq, prev_hash, prev_at, count, broken = 1, GENESIS, None, 0, None
+    A database error before the rows were sent, or one the server answered
+    the statement with, means nothing was recorded (the error goes up as it
+    is); any other during or after sending them is RecordingInterrupted: the
+    database may have recorded them although it never said so, and the
+    caller must say which rows."""
+    rows, built = build(entries, at=at)
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _write(rows, built)
+    else:
+        connection.ensure_connection()  # a database that cannot be reached: nothing was sent
+        sent = False
+        sqlite = connection.vendor == "sqlite"
+        if sqlite:
+            _execute("PRAGMA synchronous = NORMAL")  # WAL mode: commit without fsync; not inside a transaction
+        try:
+            if not sqlite:
+                sent = True
+                _write(rows, built)  # one statement, autocommit: its own transaction
+            else:
+                # The commit does not wait for the disk while it holds SQLite's
+                # one write lock (concurrent requests would queue one fsync at
+                # a time); the wait comes right after, outside the lock.
+                with transaction.atomic():
+                    _write(rows, built)
+                    sent = True
+                _fsync_wal()
+        except _REFUSED:
+            raise
+        except (DatabaseError, InterfaceError, OSError) as exc:  # InterfaceError: a connection gone
+            if sent:
+                raise RecordingInterrupted(rows) from exc
+            raise
+        finally:
+            if sqlite:
+                _restore_full_sync()
     for row in rows:
-        count += 1
-        if broken is not None:
-            continue  # keep counting: the report gives the total
-        linked = row.seq == expected_seq and row.prev_hash == prev_hash
-        in_order = prev_at is None or row.created_at >= prev_at
-        if not linked or not in_order or chain_hash(prev_hash, hashed_fields(row)) != row.hash:
-            broken = expected_seq
-            continue
-        expected_seq, prev_hash, prev_at = row.seq + 1, row.hash, row.created_at
-    return ChainReport(intact=broken is None, records=count, head=prev_hash, first_broken_seq=broken)
+        row._state.adding, row._state.db = False, connection.alias
+    signed = receipts(built)  # the log key looked up once for the request
+    return [Recorded(row, entry, receipt) for row, entry, receipt in zip(rows, built, signed, strict=True)]

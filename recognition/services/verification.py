@@ -17,8 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from identity.jose.tokens import ParsedToken, Rejected, parse_token
-from recognition.models import Verification
-from recognition.services.audit import AuditEntry, audit_commit
+from recognition.services.audit import AuditEntry, Recorded, record_decisions
 from recognition.services.verify import Decision, Subject, decide
 from recognition.snapshots import (
     MerchantSnapshot,
@@ -54,7 +53,7 @@ class Outcome:
     request: VerificationRequest
     subject: Subject
     decision: Decision
-    record: Verification
+    record: Recorded
     evaluated_at: datetime
 
 
@@ -138,7 +137,7 @@ def audit_entry(client: str, decided: Decided) -> AuditEntry:
     )
 
 
-def outcomes_of(decided: Sequence[Decided], records: Sequence[Verification], now: datetime) -> list[Outcome]:
+def outcomes_of(decided: Sequence[Decided], records: Sequence[Recorded], now: datetime) -> list[Outcome]:
     return [
         Outcome(request=item.request, subject=item.subject, decision=item.decision, record=record, evaluated_at=now)
         for item, record in zip(decided, records, strict=True)
@@ -150,5 +149,5 @@ def verify_credentials(requests: list[VerificationRequest], *, client: str) -> l
     now = timezone.now()
     decided = decide_all(requests, now=now)
     # Committed and on disk before anyone hears the answer.
-    records = audit_commit([audit_entry(client, item) for item in decided], at=now)
+    records = record_decisions([audit_entry(client, item) for item in decided], at=now)
     return outcomes_of(decided, records, now)

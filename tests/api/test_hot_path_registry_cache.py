@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from recognition.models import RecognitionAgreement, Verification
-from tests.api.test_query_count import API_KEY, AUDIT, REGISTRY
+from tests.api.test_query_count import API_KEY, REGISTRY, audit
 from tests.support.tokens import sign
 
 SNAPSHOT = 5  # authorities, keys, agreements with their latest version, their types, type codes
@@ -94,7 +94,7 @@ def test_a_rolled_back_change_leaves_no_stale_snapshot(world, api):
 
 def test_a_change_costs_one_reload_and_no_more(world, api):
     token = sign(world.cl)
-    warm = API_KEY + REGISTRY + AUDIT
+    warm = API_KEY + REGISTRY + audit()
     queries_of(api, token)
     assert queries_of(api, token) == warm
 

@@ -23,7 +23,7 @@ from recognition.api.filters import AuditFilter
 from recognition.api.matrix import MatrixQuerySerializer
 from recognition.api.serializers import InstantField
 from recognition.api.trust import RecognitionQuerySerializer
-from recognition.services.audit import audit_commit
+from recognition.services.audit import record_decisions
 from recognition.trqp.serializers import TrqpContextSerializer
 from tests.api.test_trqp import assert_problem
 from tests.support.api import error_of, keyed
@@ -92,7 +92,7 @@ def audit(parameter: str) -> Callable[..., Answer]:
     def ask(world, text: str) -> Answer:
         response = world.regulator_client.get("/api/v1/audit/verifications/", {parameter: text})
         if response.status_code == 200:
-            return Answer(200, included=[row["seq"] for row in response.json()["results"]] == [1])
+            return Answer(200, included=[row["id"] for row in response.json()["results"]] == [world.audit_row])
         return Answer(response.status_code, detail=error_of(response, 400, "invalid_request"))
 
     return ask
@@ -119,7 +119,8 @@ def meant(endpoint: Endpoint, answer: Answer, expected: datetime) -> bool:
 
 @pytest.fixture
 def asked(world, regulator_key):
-    audit_commit([entry()], at=AT)
+    (recorded,) = record_decisions([entry()], at=AT)
+    world.audit_row = str(recorded.id)
     world.regulator_client = keyed(regulator_key)
     return world
 

@@ -114,7 +114,8 @@ def test_answer_bodies_have_the_fields_of_design_section_5(schema):
     assert set(nested["credential"]["properties"]) == {"jti", "type", "assurance", "issued_at", "expires_at"}
     agreement = answer["properties"]["agreement"]
     assert set(resolve(schema, agreement)["properties"]) == {"id", "legal_basis", "valid_from", "valid_until"}
-    assert set(resolve(schema, answer["properties"]["audit"])["properties"]) == {"seq", "hash"}
+    audit = resolve(schema, answer["properties"]["audit"])
+    assert set(audit["properties"]) == set(audit["required"]) == {"id", "leaf_hash", "receipt"}
     batch = body_schema(schema, schema["paths"][BATCH_PATH]["post"]["responses"]["200"])
     assert set(batch["properties"]) == {"results"}
     assert resolve(schema, batch["properties"]["results"]["items"]) == answer
@@ -130,6 +131,66 @@ def test_error_answers_are_documented_with_the_error_shape(schema, path):
         assert set(error["properties"]) == {"error", "detail"}, status
         assert responses[status]["description"], status
     assert responses["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+LOG = "/api/v1/audit/log/"
+LOG_ENDPOINTS = {
+    # path: (media type of the 200 answer, documented statuses, who)
+    "checkpoint": ("text/plain", {200, 400, 503}, "public"),
+    "key": ("text/plain", {200, 400, 503}, "public"),
+    "consistency": ("application/json", {200, 400, 503}, "public"),
+    "entries/{entry_id}/proof": ("application/json", {200, 400, 401, 404, 409, 429, 503}, "keyed"),
+    "tile/{path}": ("application/octet-stream", {200, 400, 401, 403, 404, 429, 503}, "public or keyed"),
+}
+
+
+@pytest.mark.parametrize("path", LOG_ENDPOINTS)
+def test_the_log_endpoints_are_documented_with_their_media_types_statuses_and_callers(schema, path):
+    media_type, statuses, who = LOG_ENDPOINTS[path]
+    operations = schema["paths"][f"{LOG}{path}"]
+    assert set(operations) == {"get"}
+    operation = operations["get"]
+    responses = operation["responses"]
+    assert {int(status) for status in responses} == statuses
+    assert set(responses["200"]["content"]) == {media_type}
+    for status in statuses - {200}:
+        # Errors are JSON, whatever the endpoint's own media type.
+        assert responses[str(status)]["content"] == {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        }, status
+        assert responses[str(status)]["description"], status
+    security = operation["security"]
+    if who == "public":
+        assert security == [{}]  # nothing is asked, nothing is checked
+    else:
+        assert {"ApiKeyAuth": []} in security
+        assert ({} in security) is (who == "public or keyed")  # hash tiles public, entry bundles keyed
+
+
+def test_the_log_answers_and_parameters_are_documented(schema):
+    consistency = schema["paths"][f"{LOG}consistency"]["get"]
+    assert {(p["name"], p["in"], p.get("required"), p["schema"]["minimum"]) for p in consistency["parameters"]} == {
+        ("first", "query", True, 1),
+        ("second", "query", True, 1),
+    }
+    answer = body_schema(schema, consistency["responses"]["200"])
+    assert set(answer["properties"]) == {"first", "second", "proof"}
+    proof = schema["paths"][f"{LOG}entries/{{entry_id}}/proof"]["get"]
+    parameters = {p["name"]: p for p in proof["parameters"]}
+    assert parameters["entry_id"]["schema"] == {"type": "string", "format": "uuid"}
+    assert (parameters["size"]["in"], parameters["size"].get("required", False)) == ("query", False)
+    answer = body_schema(schema, proof["responses"]["200"])
+    fields = {"id", "seq", "leaf_hash", "entry", "size", "inclusion", "checkpoint"}
+    assert set(answer["properties"]) == set(answer["required"]) == fields
+    tile = schema["paths"][f"{LOG}tile/{{path}}"]["get"]
+    assert tile["responses"]["200"]["content"]["application/octet-stream"]["schema"] == {
+        "type": "string",
+        "format": "binary",
+    }
+    for path in ("checkpoint", "key"):
+        assert schema["paths"][f"{LOG}{path}"]["get"]["responses"]["200"]["content"]["text/plain"]["schema"] == {
+            "type": "string"
+        }
 
 
 def test_reason_codes_are_exactly_the_27_of_the_reason_enum(schema):
@@ -164,3 +225,39 @@ def test_swagger_ui_is_public_html_loading_its_assets_from_our_static_files(db):
         assert served.status_code == 200, asset
         served.close()  # a file response: release the file
     assert "/api/schema/" in page
+
+
+def json_schema_of(node):
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type, everywhere."""
+    if isinstance(node, list):
+        return [json_schema_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: json_schema_of(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_every_documented_example_is_an_instance_of_its_schema(schema):
+    """The examples a reader copies from the documentation are answers the
+    API can give: their fields are those of the schema (an example left in
+    an old shape fails here)."""
+    import jsonschema
+
+    components = json_schema_of(schema["components"])
+    checked = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            holders = [("request", operation.get("requestBody", {}))]
+            holders += [(status, answer) for status, answer in operation.get("responses", {}).items()]
+            for where, holder in holders:
+                for media, content in holder.get("content", {}).items():
+                    for name, example in content.get("examples", {}).items():
+                        node = {**json_schema_of(content["schema"]), "components": components}
+                        try:
+                            jsonschema.validate(example["value"], node)
+                        except jsonschema.ValidationError as error:
+                            pytest.fail(f"{method.upper()} {path} {where} {media} example {name!r}: {error.message}")
+                        checked += 1
+    assert checked >= 4  # the verification answers, accepted and rejected, single and batch, at least

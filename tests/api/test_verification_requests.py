@@ -4,6 +4,7 @@ that is not of the documented shape is a 400 {"error", "detail"} naming the
 problem and records nothing; 401/403 for callers; 405, 413, 415, 429, 503;
 never a 500 or a traceback."""
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from recognition.api.serializers import VerificationRequestSerializer
 from recognition.models import Verification
 from tests.support.actors import PASSWORD
 from tests.support.api import BATCH_URL, VERIFY_URL, error_of, session
+from tests.support.audit import audit_of
 from tests.support.tokens import sign
 
 MIB = 1024 * 1024
@@ -54,7 +56,8 @@ def test_accepted_answer_field_for_field(world, api):
     assert response.status_code == 200
     record = Verification.objects.get()
     agreement = world.cn_recognizes_cl
-    assert response.json() == {
+    body = response.json()
+    assert body == {
         "id": str(record.id),
         "decision": "accepted",
         "accepted": True,
@@ -77,7 +80,7 @@ def test_accepted_answer_field_for_field(world, api):
             "valid_from": iso(agreement.valid_from),
             "valid_until": None,
         },
-        "audit": {"seq": record.seq, "hash": record.hash},
+        "audit": audit_of(record, body["audit"]),
     }
     assert (record.client, record.decision, record.agreement_id) == ("shop-platform", "accepted", agreement.id)
 
@@ -107,7 +110,7 @@ def test_rejection_of_a_verified_token_is_a_200_answer_with_the_verified_facts(w
             "expires_at": iso(claims["exp"]),
         },
         "agreement": None,
-        "audit": {"seq": record.seq, "hash": record.hash},
+        "audit": audit_of(record, body["audit"]),
     }
     assert "CN" in body["reasons"][0]["detail"]
 
@@ -122,7 +125,7 @@ def test_rejection_of_an_unverified_token_echoes_no_claim_and_not_the_declared_o
     assert [reason["code"] for reason in body["reasons"]] == ["invalid_signature"]
     assert body["origin"] is None
     assert body["issuer"] is body["merchant"] is body["credential"] is body["agreement"] is None
-    assert body["audit"] == {"seq": record.seq, "hash": record.hash}
+    assert body["audit"] == audit_of(record, body["audit"])
     # The audit row keeps what was declared and claimed, as evidence, and
     # records no origin: nothing proved one.
     assert (record.origin, record.declared_origin, record.issuer, record.subject) == (
@@ -145,9 +148,13 @@ def test_batch_answers_one_result_per_item_in_request_order(world, api):
     body = response.json()
     assert set(body) == {"results"}
     results = body["results"]
-    records = list(Verification.objects.order_by("seq"))
-    assert [result["id"] for result in results] == [str(record.id) for record in records]
-    assert [result["audit"]["seq"] for result in results] == [record.seq for record in records]
+    records = [Verification.objects.get(id=result["id"]) for result in results]
+    assert Verification.objects.count() == len(items)
+    assert [record.token_sha256 for record in records] == [
+        hashlib.sha256(item["token"].encode()).hexdigest() for item in items
+    ]
+    expected = [audit_of(record, result["audit"]) for record, result in zip(records, results, strict=True)]
+    assert [result["audit"] for result in results] == expected
     assert [result["decision"] for result in results] == ["accepted", "rejected", "accepted", "rejected"]
     assert [[r["code"] for r in result["reasons"]] for result in results] == [
         [],
@@ -197,7 +204,7 @@ def test_a_compromised_key_signature_echoes_no_claim_but_lists_every_reason(worl
         "credential_type_not_recognized",
     ]
     assert body["origin"] is body["issuer"] is body["merchant"] is body["credential"] is None
-    assert body["audit"] == {"seq": record.seq, "hash": record.hash}
+    assert body["audit"] == audit_of(record, body["audit"])
     assert record.reasons == [reason["code"] for reason in body["reasons"]]
     # The row keeps the claims as evidence, and records no origin.
     assert (record.origin, record.declared_origin, record.issuer, record.subject) == (

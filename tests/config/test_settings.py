@@ -20,14 +20,23 @@ MANAGE = Path(settings.BASE_DIR) / "manage.py"
 @pytest.fixture
 def production_env(tmp_path: Path) -> dict[str, str]:
     """Production settings: DEBUG unset, a long random SECRET_KEY, one host,
-    a throwaway SQLite file and a registry signing key of mode 0600."""
+    a throwaway SQLite file, and a registry signing key and an audit log key
+    of mode 0600."""
     signing_key = tmp_path / "registry-signing-key.pem"
     pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     signing_key.write_bytes(pem)
     signing_key.chmod(0o600)
+    log_key = tmp_path / "audit-log-key.pem"
+    log_key.write_bytes(
+        ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    log_key.chmod(0o600)
     return {
+        "AUDIT_LOG_KEY": str(log_key),
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "registry.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'settings-check.sqlite3'}",
@@ -148,3 +157,25 @@ def test_connections_are_persistent():
     assert database["CONN_MAX_AGE"] > 0
     # A persistent connection broken meanwhile is replaced, not used.
     assert database["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_compile_no_query(settings):
+    """The registry's queries are short and indexed; PostgreSQL's JIT spent
+    hundreds of milliseconds compiling one whose cost the planner
+    overestimated (a small table not yet analyzed)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_options_given_in_the_database_url_are_kept_with_jit_off(monkeypatch):
+    from config.settings import _database
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1/registry?options=-c%20statement_timeout%3D5000")
+    options = _database()["OPTIONS"]["options"]
+    assert options == "-c statement_timeout=5000 -c jit=off"

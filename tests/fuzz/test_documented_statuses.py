@@ -19,10 +19,15 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client as DjangoClient
+from django.utils import timezone
 from schemathesis.core import media_types
 from werkzeug.test import Client
 
+from recognition.log.integrator import integrate_all
+from recognition.models import LogEntry
+from recognition.services.audit import record_decisions
 from tests.fuzz.conftest import APPLICATION, SCHEMA
+from tests.support.audit import entry
 
 TOO_BIG = b'{"token": "' + b"x" * (1024 * 1024) + b'"}'
 UNKNOWN_KEY = "unknownprefix.0123456789abcdef0123456789abcdef"
@@ -72,6 +77,15 @@ def read_statuses(*, not_found: Send | None = None, regulator_only: bool = False
 
 PAST_THE_LAST_PAGE = Send(query="page=999")
 
+LOG = "/api/v1/audit/log/"
+NO_ENTRY = f"{LOG}entries/00000000-0000-4000-8000-000000000000/proof"
+ENTRY_BUNDLE = f"{LOG}tile/entries/000.p/1"
+
+
+def public_log_statuses(query: str = "") -> dict[int, Send]:
+    """The public log endpoints authenticate nobody: no 401, 403 or 429."""
+    return {200: Send(query=query), 400: Send(query="nonsense=1"), 503: Send(query=query, database_down=True)}
+
 
 def verification_statuses(body: bytes) -> dict[int, Send]:
     return {
@@ -115,6 +129,30 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
     ("GET", "/api/v1/audit/verifications/"): {
         **read_statuses(regulator_only=True),
         200: (Send(), Send(query="format=csv"), Send(query="format=jsonl")),
+    },
+    # The log: the caller integrates the shared actors' changes first (but for
+    # the checkpoint, which signs the first one itself) and leaves one
+    # decision pending ({pending}); {entry_id} is leaf 0, {path} tile 0/000.p/1.
+    ("GET", f"{LOG}checkpoint"): public_log_statuses(),
+    ("GET", f"{LOG}key"): public_log_statuses(),
+    ("GET", f"{LOG}consistency"): {**public_log_statuses("first=1&second=1"), 400: Send(query="first=2&second=1")},
+    ("GET", f"{LOG}entries/{{entry_id}}/proof"): {
+        200: Send(),
+        400: Send(query="size=0"),
+        401: (Send(key="unknown"), Send(key="none")),
+        404: Send(url=NO_ENTRY),
+        409: Send(url=f"{LOG}entries/{{pending}}/proof"),
+        429: Send(repeat=2),
+        503: Send(database_down=True),
+    },
+    ("GET", f"{LOG}tile/{{path}}"): {
+        200: (Send(), Send(url=ENTRY_BUNDLE)),
+        400: Send(query="nonsense=1"),
+        401: (Send(url=ENTRY_BUNDLE, key="unknown"), Send(url=ENTRY_BUNDLE, key="none")),
+        403: Send(url=ENTRY_BUNDLE, key="platform"),
+        404: Send(url=f"{LOG}tile/0/001"),
+        429: Send(url=ENTRY_BUNDLE, repeat=2),
+        503: Send(database_down=True),
     },
     ("GET", "/api/v1/recognition/"): {
         200: Send(query="origin=CL&destination=CN"),
@@ -214,7 +252,14 @@ def caller(keys, world, settings):
             client.set_cookie("csrftoken", CSRF_SECRET)
             headers["X-CSRFToken"] = CSRF_SECRET
         kind = path.split("/")[3] if path.startswith("/api/v1/") else ""
-        url = (send.url or path).format(id=ids.get(kind), country="CN", kind=kind)
+        log = {}
+        if path.startswith(LOG):
+            if path != f"{LOG}checkpoint":
+                integrate_all()
+            pending = record_decisions([entry(client="fuzz-platform")], at=timezone.now())[0]
+            leaf_0 = LogEntry.objects.filter(seq=0).values_list("id", flat=True).first()
+            log = {"entry_id": leaf_0, "pending": pending.id, "path": "0/000.p/1"}
+        url = (send.url or path).format(id=ids.get(kind), country="CN", kind=kind, **log)
         arguments = {"method": send.method or method, "headers": headers, "query_string": send.query}
         if send.body is not None:
             arguments.update(data=send.body, content_type=send.content_type)

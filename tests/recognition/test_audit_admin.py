@@ -1,11 +1,15 @@
 """The admin of the audit log and of API keys (DESIGN §6, §7).
 
-The audit log is view-only for everyone, the superuser included: regulators
-and the superuser see every row, a country administrator only the decisions
-taken for their country, other staff nothing. API keys are the superuser's
+The audit log's decisions are view-only for everyone, the superuser
+included: regulators and the superuser see every row, a country
+administrator only the decisions taken for their country, other staff
+nothing. A row shows its instant, its leaf index (once the integrator placed
+it) and its leaf hash; no chain. API keys are the superuser's
 business only; a key created in the admin shows its secret once and works.
 Every refusal is proved with a crafted request."""
 
+import base64
+import html
 import re
 
 import pytest
@@ -16,8 +20,9 @@ from rest_framework_api_key.models import APIKey as LibraryApiKey
 
 from accounts.models import ApiKey
 from accounts.services import api_key_create
-from recognition.models import Verification
-from recognition.services.audit import check_chain
+from recognition.log.integrator import integrate_all
+from recognition.log.integrity import check_log
+from recognition.models import LogEntry, Verification
 from recognition.services.verification import VerificationRequest, verify_credentials
 from tests.support.actors import PASSWORD
 from tests.support.admin import (
@@ -30,6 +35,7 @@ from tests.support.admin import (
     messages_of,
     post_action,
 )
+from tests.support.audit import expected_entry, leaf_hash
 from tests.support.tokens import claims_for, sign
 
 
@@ -46,14 +52,18 @@ def rows(world) -> dict[str, Verification]:
         ],
         client="shop-platform",
     )
-    cn, cl, kz = (outcome.record for outcome in outcomes)
+    cn, cl, kz = (outcome.record.row for outcome in outcomes)
     cn.claimed_jti = cn_claims["jti"]
     return {"CN": cn, "CL": cl, "KZ": kz}
 
 
-def listed_seqs(response) -> set[int]:
+def listed(response) -> set[str]:
+    """The destinations of the rows a changelist shows (one row each in `rows`)."""
     assert response.status_code == 200, response.status_code
-    return {row.seq for row in response.context["cl"].result_list}
+    return {row.destination for row in response.context["cl"].result_list}
+
+
+EVERY = {"CN", "CL", "KZ"}
 
 
 @pytest.fixture
@@ -62,9 +72,23 @@ def stan(world):
     return get_user_model().objects.create_user("stan", password=PASSWORD, is_staff=True)
 
 
-def unchanged(rows: dict[str, Verification]) -> bool:
-    stored = {row.seq: row.hash for row in Verification.objects.all()}
-    return stored == {row.seq: row.hash for row in rows.values()} and check_chain().intact
+def snapshot() -> tuple[list[dict], list[tuple]]:
+    return (
+        list(Verification.objects.order_by("id").values()),
+        list(LogEntry.objects.order_by("id").values_list("id", "seq", "body", "leaf_hash")),
+    )
+
+
+@pytest.fixture
+def unchanged(rows):
+    """Whether the audit log is as it was when the test began, and intact."""
+    integrate_all()
+    before = snapshot()
+    return lambda: snapshot() == before and check_log().intact
+
+
+def leaf_hash_text(row: Verification) -> str:
+    return base64.b64encode(leaf_hash(expected_entry(row))).decode("ascii")
 
 
 # Who sees which rows -----------------------------------------------------------
@@ -73,26 +97,62 @@ def unchanged(rows: dict[str, Verification]) -> bool:
 @pytest.mark.parametrize("username", ["rita", "root"])
 def test_regulator_and_superuser_see_every_row(world, rows, username):
     client = client_for(getattr(world, username))
-    assert listed_seqs(client.get(changelist_url(Verification))) == {1, 2, 3}
+    assert listed(client.get(changelist_url(Verification))) == EVERY
     page = client.get(change_url(rows["CL"]))
     assert is_read_only_page(page)
-    assert rows["CL"].hash in page.content.decode()
+    assert leaf_hash_text(rows["CL"]) in page.content.decode()
+
+
+def shown(page: str, field: str) -> str:
+    """The text of a read-only field on a change page."""
+    found = re.search(rf'<div class="form-row field-{field}">.*?<div class="readonly">(.*?)</div>', page, re.S)
+    assert found, field
+    return html.unescape(found[1])
+
+
+def test_a_row_shows_its_instant_leaf_index_and_leaf_hash_not_a_chain(world, rows):
+    rita = client_for(world.rita)
+    row = rows["CL"]
+    page = rita.get(change_url(row)).content.decode()
+    assert shown(page, "leaf_index") == "not yet in the log's tree (the integrator places it within seconds)"
+    assert shown(page, "leaf_hash") == leaf_hash_text(row)
+    assert shown(page, "id") == str(row.id)
+    assert row.created_at.strftime("%Y") in shown(page, "created_at")
+    for gone in ("prev_hash", "field-seq", "field-hash"):
+        assert gone not in page
+    integrate_all()
+    page = rita.get(change_url(row)).content.decode()
+    assert shown(page, "leaf_index") == str(LogEntry.objects.get(id=row.id).seq)
+    assert shown(page, "leaf_hash") == leaf_hash_text(row)
+    # The list: newest first, by instant; no leaf index or hash column to compute a row at a time.
+    changelist = rita.get(changelist_url(Verification))
+    assert [column for column in changelist.context["cl"].list_display if column != "action_checkbox"] == [
+        "created_at",
+        "decision",
+        "reason_codes",
+        "destination",
+        "origin",
+        "client",
+        "issuer",
+    ]
+    newest_first = [r.id for r in changelist.context["cl"].result_list]
+    assert newest_first == [r.id for r in sorted(rows.values(), key=lambda r: (r.created_at, r.id), reverse=True)]
 
 
 def test_country_administrator_sees_only_decisions_for_their_country(world, rows):
     alice = client_for(world.alice)  # CN
-    assert listed_seqs(alice.get(changelist_url(Verification))) == {rows["CN"].seq}
+    assert listed(alice.get(changelist_url(Verification))) == {"CN"}
     assert is_read_only_page(alice.get(change_url(rows["CN"])))
     bob = client_for(world.bob)  # CL
-    assert listed_seqs(bob.get(changelist_url(Verification))) == {rows["CL"].seq}
+    assert listed(bob.get(changelist_url(Verification))) == {"CL"}
 
 
 def test_country_administrator_cannot_open_or_filter_to_another_countrys_rows(world, rows):
     alice = client_for(world.alice)
     opened = alice.get(change_url(rows["CL"]))
     assert opened.status_code == 302  # "does not exist": the row is out of scope
-    assert rows["CL"].hash not in alice.get(opened["Location"], follow=True).content.decode()
-    assert listed_seqs(alice.get(changelist_url(Verification), {"destination": "CL"})) == set()
+    assert leaf_hash_text(rows["CL"]) not in alice.get(opened["Location"], follow=True).content.decode()
+    assert listed(alice.get(changelist_url(Verification), {"destination": "CL"})) == set()
     # The filter offers only what the user may see.
     page = alice.get(changelist_url(Verification)).content.decode()
     assert "destination=CN" in page and "destination=CL" not in page and "destination=KZ" not in page
@@ -106,54 +166,57 @@ def test_staff_without_role_sees_no_audit_log(world, rows, stan):
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(world, rows):
-    response = APIClient().get(changelist_url(Verification))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    for url in (changelist_url(Verification), change_url(rows["CN"])):
+        response = APIClient().get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def test_regulator_filters_searches_and_browses_by_date(world, rows):
     rita = client_for(world.rita)
     url = changelist_url(Verification)
-    assert listed_seqs(rita.get(url, {"decision__exact": "accepted"})) == {rows["CN"].seq}
-    assert listed_seqs(rita.get(url, {"decision__exact": "rejected"})) == {rows["CL"].seq, rows["KZ"].seq}
-    assert listed_seqs(rita.get(url, {"destination": "CL"})) == {rows["CL"].seq}
-    assert listed_seqs(rita.get(url, {"origin": "CN"})) == {rows["CL"].seq}
-    assert listed_seqs(rita.get(url, {"client": "shop-platform"})) == {1, 2, 3}
-    assert listed_seqs(rita.get(url, {"q": rows["CN"].claimed_jti})) == {rows["CN"].seq}
-    assert listed_seqs(rita.get(url, {"q": "https://samr-cn.test/issuer"})) == {rows["CL"].seq}
-    assert listed_seqs(rita.get(url, {"q": rows["KZ"].token_sha256})) == {rows["KZ"].seq}
+    assert listed(rita.get(url, {"decision__exact": "accepted"})) == {"CN"}
+    assert listed(rita.get(url, {"decision__exact": "rejected"})) == {"CL", "KZ"}
+    assert listed(rita.get(url, {"destination": "CL"})) == {"CL"}
+    assert listed(rita.get(url, {"origin": "CN"})) == {"CL"}
+    assert listed(rita.get(url, {"client": "shop-platform"})) == EVERY
+    assert listed(rita.get(url, {"q": rows["CN"].claimed_jti})) == {"CN"}
+    assert listed(rita.get(url, {"q": "https://samr-cn.test/issuer"})) == {"CL"}
+    assert listed(rita.get(url, {"q": rows["KZ"].token_sha256})) == {"KZ"}
+    assert listed(rita.get(url, {"q": rows["KZ"].token_sha256[:-1]})) == set()  # the exact hash only
     day = rows["CN"].created_at
     by_day = {"created_at__year": day.year, "created_at__month": day.month, "created_at__day": day.day}
-    assert listed_seqs(rita.get(url, by_day)) == {1, 2, 3}
+    assert listed(rita.get(url, by_day)) == EVERY
+    assert listed(rita.get(url, {**by_day, "created_at__day": (day.day % 28) + 1})) == set()
 
 
 # Nobody writes ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("username", ["rita", "root", "alice"])
-def test_nobody_can_add_change_or_delete_an_audit_row(world, rows, username):
+def test_nobody_can_add_change_or_delete_an_audit_row(world, rows, unchanged, username):
     client = client_for(getattr(world, username))
     row = rows["CN"]
     assert client.get(add_url(Verification)).status_code == 403
     assert client.post(add_url(Verification), {"seq": 99, "client": "forged"}).status_code == 403
     assert client.post(change_url(row), {"client": "forged", "decision": "rejected"}).status_code == 403
     assert client.post(delete_url(row), {"post": "yes"}).status_code == 403
-    assert unchanged(rows)
+    assert unchanged()
 
 
-def test_superuser_bulk_delete_action_is_not_offered_and_deletes_nothing(world, rows):
+def test_superuser_bulk_delete_action_is_not_offered_and_deletes_nothing(world, rows, unchanged):
     root = client_for(world.root)
     page = root.get(changelist_url(Verification)).content.decode()
     assert "delete_selected" not in page
     response = post_action(root, Verification, "delete_selected", list(rows.values()), post="yes")
     assert response.status_code == 200
-    assert unchanged(rows)
+    assert unchanged()
 
 
-def test_country_administrator_cannot_delete_another_countrys_row(world, rows):
+def test_country_administrator_cannot_delete_another_countrys_row(world, rows, unchanged):
     alice = client_for(world.alice)
     assert alice.post(delete_url(rows["CL"]), {"post": "yes"}).status_code == 403
     assert alice.post(change_url(rows["CL"]), {"client": "forged"}).status_code == 403
-    assert unchanged(rows)
+    assert unchanged()
 
 
 # API keys: the superuser's only -------------------------------------------------

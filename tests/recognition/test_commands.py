@@ -1,8 +1,11 @@
 """The recognition management commands (DESIGN §7): agreements, and
-`verify_audit_chain` on an empty log and as a script sees it (the chain it
-checks, made through the API: tests/api/test_audit_log.py). The users who
+`verify_audit_log` on an empty log and as a script sees it (the log it
+checks, made through the API: tests/api/test_audit_log.py; tampered with
+in every way: tests/recognition/log/test_integrity.py). The users who
 administer countries or audit them: tests/accounts/test_commands.py."""
 
+import base64
+import hashlib
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,34 +174,52 @@ def test_set_agreement_status_refuses_unknown_id_and_draft(world) -> None:
         call("set_agreement_status", world.cn_recognizes_cl.pk, "draft")
 
 
-# verify_audit_chain -------------------------------------------------------
+# verify_audit_log -------------------------------------------------------
 
 
-def test_verify_audit_chain_finds_an_empty_log_intact(db):
-    assert "intact: 0 records" in call("verify_audit_chain").stdout
+def test_verify_audit_log_finds_an_empty_log_intact(db):
+    empty_root = base64.b64encode(hashlib.sha256(b"").digest()).decode()
+    assert call("verify_audit_log").stdout == f"audit log intact: 0 leaves, root {empty_root}\n"
 
 
-def test_verify_audit_chain_exit_status_and_one_line_error(tmp_path: Path):
+def root_of(leaves: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1's tree hash, written out again."""
+    if len(leaves) == 1:
+        return leaves[0]
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + root_of(leaves[:split]) + root_of(leaves[split:])).digest()
+
+
+def test_verify_audit_log_exit_status_and_one_line_error(tmp_path: Path):
     database = tmp_path / "registry.sqlite3"
     assert manage(database, "migrate", "--no-input", "-v", "0").returncode == 0
     script = (
         "from django.utils import timezone\n"
-        "from recognition.services.audit import AuditEntry, audit_commit\n"
+        "from recognition.log.integrator import integrate_all\n"
+        "from recognition.services.audit import AuditEntry, record_decisions\n"
         "entry = dict(client='cli', destination='CN', origin='', declared_origin='', issuer='', kid='',"
         " subject='', jti='', token_sha256='0' * 64, decision='rejected', reasons=['malformed_token'],"
         " agreement_id=None, agreement_version=None)\n"
-        "audit_commit([AuditEntry(**entry)] * 3, at=timezone.now())\n"
+        "record_decisions([AuditEntry(**entry)] * 3, at=timezone.now())\n"
+        "integrate_all()\n"
     )
     assert manage(database, "shell", "-c", script).returncode == 0
+    with sqlite3.connect(database) as db:
+        leaves = [bytes(row[0]) for row in db.execute("SELECT leaf_hash FROM recognition_logentry ORDER BY seq")]
+    db.close()
 
-    intact = manage(database, "verify_audit_chain")
+    intact = manage(database, "verify_audit_log")
     assert (intact.returncode, intact.stderr) == (0, "")
-    assert intact.stdout.startswith("audit chain intact: 3 records")
+    assert intact.stdout == f"audit log intact: 3 leaves, root {base64.b64encode(root_of(leaves)).decode()}\n"
 
     with sqlite3.connect(database) as db:
-        db.execute("UPDATE recognition_verification SET decision = 'accepted', reasons = '[]' WHERE seq = 2")
+        db.execute(
+            "UPDATE recognition_verification SET decision = 'accepted', reasons = '[]' "
+            "WHERE id = (SELECT id FROM recognition_logentry WHERE seq = 1)"
+        )
     db.close()
-    broken = manage(database, "verify_audit_chain")
+    broken = manage(database, "verify_audit_log")
     assert broken.returncode != 0
     assert (broken.stdout, "Traceback" in broken.stderr) == ("", False)
-    assert broken.stderr.splitlines() == ["error: audit chain broken at seq 2 (3 records)"]
+    (line,) = broken.stderr.splitlines()
+    assert line.startswith("error: audit log broken at leaf 1: ") and "its decision row differs from the entry" in line

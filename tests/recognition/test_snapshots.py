@@ -140,3 +140,10 @@ def test_running_workers_see_a_key_compromised_by_another_process(tmp_path):
 
         after = [first.ask(token), second.ask(token)]
     assert [answer["codes"] for answer in after] == [["key_compromised"]] * 2
+
+
+def test_a_registry_without_its_stamp_row_is_refused_by_name(world):
+    execute("DELETE FROM recognition_registry_stamp")
+    wanted = Wanted(issuer="https://nobody.example", kid=None, sub="x", jti=None, type_code=None)
+    with pytest.raises(RuntimeError, match="recognition_registry_stamp has no row"):
+        read_parties([wanted])

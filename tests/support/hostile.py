@@ -7,6 +7,7 @@ from typing import Any
 
 from recognition.models import Verification
 from tests.support.actors import Actor
+from tests.support.audit import audit_of
 from tests.support.tokens import TYP
 
 VERIFY_URL = "/api/v1/verifications/"
@@ -43,7 +44,7 @@ def assert_rejected(api: Api, token: str, codes: list[str], *, verified: bool = 
     record = Verification.objects.get(id=body["id"])
     assert (record.decision, record.reasons) == ("rejected", codes)
     assert record.token_sha256 == hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-    assert body["audit"] == {"seq": record.seq, "hash": record.hash}
+    assert body["audit"] == audit_of(record, body["audit"])
     return body
 
 

@@ -212,12 +212,20 @@ def test_deploy_check_warns_about_a_key_readable_by_others(settings, key_file):
 
 
 def run_python(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """Python in a fresh process, its environment built from scratch: a
+    usable audit log key of its own (tests/recognition/log/test_keys.py
+    tests that one), so that nothing is read or written in the source tree."""
+    log_key = tmp_path / "audit-log-key.pem"
+    log_key.write_bytes(pem_of(ed25519.Ed25519PrivateKey.generate()))
+    log_key.chmod(0o600)
     full_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "registry.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'start-up.sqlite3'}",
+        "AUDIT_LOG_KEY": str(log_key),
+        "AUDIT_INTEGRATOR": "off",
         **env,
     }
     return subprocess.run(

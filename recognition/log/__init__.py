@@ -1,0 +1,1 @@
+"""The transparency log of decisions and registry changes (DESIGN §6)."""
