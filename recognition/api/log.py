@@ -140,7 +140,7 @@ class CheckpointApi(LogApi):
     )
     def get(self, request: Request) -> Response:
         QueryParams.parse(request)
-        return _answer(proofs.latest_checkpoint().note, cache="public, max-age=1", media_type=TEXT)
+        return _answer(proofs.served_checkpoint()[1], cache="public, max-age=1", media_type=TEXT)
 
 
 class LogKeyApi(LogApi):

@@ -42,6 +42,14 @@ def latest_checkpoint() -> Checkpoint:
     return checkpoint
 
 
+def served_checkpoint() -> tuple[Checkpoint, str]:
+    """The checkpoint `GET checkpoint` serves and its note exactly as served:
+    the log's signature line first, then the witnesses' cosignatures (DESIGN
+    §11). Without witnesses, the latest checkpoint and its own note."""
+    checkpoint = latest_checkpoint()
+    return checkpoint, checkpoint.note
+
+
 def checkpoint_of(size: int | None) -> Checkpoint:
     """The checkpoint of `size`, or the latest when None."""
     if size is None:
