@@ -48,7 +48,7 @@ def _decision_of(body: bytes) -> tuple[dict[str, Any], uuid.UUID] | None:
     """The members and id of a decision entry's bytes, or None when they are
     not one (bytes rewritten, by someone who rewrote the leaf hash too)."""
     try:
-        entry = json.loads(body)
+        entry = json.loads(body.decode("utf-8"))  # a str: json skips guessing the encoding
         if not isinstance(entry, dict) or set(entry) - {_LEGACY} != _DECISION_MEMBERS:
             return None
         if entry["kind"] != "decision" or not isinstance(entry["id"], str):
@@ -58,12 +58,20 @@ def _decision_of(body: bytes) -> tuple[dict[str, Any], uuid.UUID] | None:
         return None
 
 
-def _decision_problem(entry: dict[str, Any], row: Verification | None) -> str:
+_ROW_FIELDS = ("id", "created_at", *DECISION_FIELDS)
+
+
+def _decision_rows(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Any, ...]]:
+    """The decision rows of `ids` as (created_at, *DECISION_FIELDS) tuples:
+    values, not model instances, as the whole log passes through here."""
+    rows = Verification.objects.filter(id__in=ids).values_list(*_ROW_FIELDS)
+    return {row[0]: (timestamp(row[1]), *row[2:]) for row in rows}
+
+
+def _decision_problem(entry: dict[str, Any], row: tuple[Any, ...] | None) -> str:
     if row is None:
         return "its decision row is missing"
-    shown = {name: getattr(row, name) for name in DECISION_FIELDS}
-    shown["created_at"] = timestamp(row.created_at)
-    if any(entry[name] != value for name, value in shown.items()):
+    if any(entry[name] != value for name, value in zip(_ROW_FIELDS[1:], row, strict=True)):
         return "its decision row differs from the entry"
     return ""
 
@@ -76,7 +84,7 @@ def _leaves() -> tuple[list[bytes], int | None, str]:
     while chunk := list(islice(rows, CHUNK)):
         parsed = {seq: _decision_of(bytes(body)) for seq, kind, body, _ in chunk if kind == "decision"}
         ids = [found[1] for found in parsed.values() if found is not None]
-        decisions = {row.id: row for row in Verification.objects.filter(id__in=ids)}
+        decisions = _decision_rows(ids)
         for seq, kind, body, stored in chunk:
             body = bytes(body)
             if seq != len(leaves):
