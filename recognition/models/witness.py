@@ -72,6 +72,7 @@ class Witness(SavedWithItsHistory, models.Model):
     objects = WitnessQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "witnesses"
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
