@@ -107,7 +107,9 @@ def consistency(first: int, second: int) -> list[bytes]:
     latest = _default_checkpoint().size
     if not 0 < first <= second <= latest:
         raise LogRefusal(
-            400, "invalid_request", f"first and second must satisfy 0 < first <= second <= {latest} (the served size)"
+            400,
+            "invalid_request",
+            f"first and second must satisfy 0 < first <= second <= {latest} (the latest served checkpoint's size)",
         )
     return tree.consistency_proof(first, second, TileCache().read)
 
