@@ -284,6 +284,11 @@ AUDIT_LOG = {
     # time integrates: the log's lock); "off": `manage.py integrate_audit_log`
     # runs it apart.
     "INTEGRATOR": os.environ.get("AUDIT_INTEGRATOR", "thread"),
+    # GET checkpoint serves the latest checkpoint cosigned by at least this
+    # many distinct active witnesses (DESIGN §11); 0 serves the latest one.
+    "WITNESS_QUORUM": env_int("AUDIT_WITNESS_QUORUM", 0),
+    # Each add-checkpoint request to a witness gives up after this long.
+    "WITNESS_TIMEOUT": env_seconds("AUDIT_WITNESS_TIMEOUT", 5.0, minimum=0.1),
 }
 if AUDIT_LOG["INTEGRATOR"] not in ("thread", "off"):
     raise ImproperlyConfigured(f"AUDIT_INTEGRATOR must be thread or off, not {AUDIT_LOG['INTEGRATOR']!r}")

@@ -78,3 +78,29 @@ def shared(settings):
     for key in client.scan_iter(match=f"{prefix}*"):
         client.delete(key)
     cache.clear()
+
+
+@pytest.fixture
+def start_test_witness():
+    """Start test witnesses (tests/support/witness.py) that know this
+    registry's log key; all stopped at the end of the test."""
+    from tests.support.witness import start_witness
+
+    started = []
+
+    def start(name: str = "witness.test/w1"):
+        running = start_witness(name, [log_key().vkey])
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def witness_endpoint(start_test_witness) -> tuple[str, str]:
+    """(url, vkey) of a witness that cosigns this registry's log. Override
+    this fixture to run the same tests against another witness server."""
+    running = start_test_witness("witness.test/partner")
+    return running.url, running.witness.vkey

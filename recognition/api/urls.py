@@ -16,6 +16,7 @@ from recognition.api.public import (
 )
 from recognition.api.trust import RecognitionAtApi, TrustListApi
 from recognition.api.verifications import VerificationBatchApi, VerificationCreateApi
+from recognition.api.witnesses import WitnessListApi
 
 urlpatterns = [
     # Platforms and regulators (section 5).
@@ -38,6 +39,7 @@ urlpatterns = [
     # The transparency log (section 6).
     path("audit/log/checkpoint", CheckpointApi.as_view(), name="audit-log-checkpoint"),
     path("audit/log/key", LogKeyApi.as_view(), name="audit-log-key"),
+    path("audit/log/witnesses", WitnessListApi.as_view(), name="audit-log-witnesses"),
     path("audit/log/consistency", ConsistencyApi.as_view(), name="audit-log-consistency"),
     path("audit/log/entries/<uuid:entry_id>/proof", EntryProofApi.as_view(), name="audit-log-proof"),
     re_path(r"^audit/log/tile/(?P<path>[0-9a-z./]{1,80})$", TileApi.as_view(), name="audit-log-tile"),

@@ -20,6 +20,7 @@ TRACKED = (
     "identity.CredentialType",
     "identity.IssuedCredential",
     "recognition.RecognitionAgreement",
+    "recognition.Witness",
 )
 
 

@@ -19,11 +19,13 @@ from recognition.models.log import (
     LogTile,
 )
 from recognition.models.trust import RegistryKey, TrustListState
+from recognition.models.witness import Cosignature, Witness, WitnessEvent, WitnessOutcome
 
 __all__ = [
     "AgreementStatus",
     "AppendOnlyError",
     "Checkpoint",
+    "Cosignature",
     "EntryKind",
     "LogEntry",
     "LogPublicKey",
@@ -34,5 +36,8 @@ __all__ = [
     "RegistryKey",
     "TrustListState",
     "Verification",
+    "Witness",
+    "WitnessEvent",
+    "WitnessOutcome",
     "agreement_history",
 ]

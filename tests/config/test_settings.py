@@ -134,6 +134,9 @@ def test_debug_allows_a_missing_secret_key_for_development(production_env):
         ("SECURE_HSTS_PRELOAD", "perhaps"),
         ("API_THROTTLE_RATE", "lots"),
         ("THROTTLE_REDIS_URL", "127.0.0.1:6379"),
+        ("AUDIT_WITNESS_QUORUM", "two"),
+        ("AUDIT_WITNESS_QUORUM", "-1"),
+        ("AUDIT_WITNESS_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(production_env, name, value):
