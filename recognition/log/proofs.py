@@ -43,20 +43,31 @@ def latest_checkpoint() -> Checkpoint:
     return checkpoint
 
 
+# How many of the newest cosignatures are looked at first: the served
+# checkpoint is nearly always among the last few checkpoints.
+_RECENT_COSIGNATURES = 256
+
+
 def _cosigned_checkpoint(quorum: int) -> Checkpoint:
     """The latest checkpoint cosigned by at least `quorum` distinct active
-    witnesses. It counts over the cosignatures of active witnesses (a few a
-    checkpoint), newest first: the cost grows with the checkpoints that never
-    reached the quorum, not with the log."""
-    reached = (
-        Cosignature.objects.filter(witness__retired_at__isnull=True)
-        .values("checkpoint")
-        .annotate(witnesses=Count("witness", distinct=True))
-        .filter(witnesses__gte=quorum)
-        .order_by("-checkpoint__size")
-        .values_list("checkpoint", flat=True)
-        .first()
-    )
+    witnesses. The newest cosignatures are read first (an index walk down
+    the checkpoints' sizes, a bounded read whatever the log's age); only
+    when none of their checkpoints reached the quorum are all counted."""
+    active = Cosignature.objects.filter(witness__retired_at__isnull=True)
+    recent = active.order_by("-checkpoint__size").values_list("checkpoint", "witness")[:_RECENT_COSIGNATURES]
+    witnesses: dict[int, set[int]] = {}
+    for checkpoint, witness in recent:  # newest checkpoint first
+        witnesses.setdefault(checkpoint, set()).add(witness)
+    reached = next((checkpoint for checkpoint, seen in witnesses.items() if len(seen) >= quorum), None)
+    if reached is None and len(recent) == _RECENT_COSIGNATURES:
+        reached = (
+            active.values("checkpoint")
+            .annotate(witnesses=Count("witness", distinct=True))
+            .filter(witnesses__gte=quorum)
+            .order_by("-checkpoint__size")
+            .values_list("checkpoint", flat=True)
+            .first()
+        )
     if reached is None:
         raise LogRefusal(
             503,

@@ -107,3 +107,20 @@ def test_a_retired_witness_neither_counts_nor_is_served(settings, two_witnesses)
     assert status == 200 and "witness.kz.test/w2" not in note
     assert signers(note) == [log_key().name, "witness.cl.test/w1"]
     assert split_note(note)[0] == split_note(Checkpoint.objects.get(size=size).note)[0]
+
+
+def test_a_cosigned_checkpoint_older_than_the_recent_cosignatures_is_still_found(settings, two_witnesses, monkeypatch):
+    from recognition.log import proofs
+
+    with_quorum(settings, 2)
+    cosigned = grow(settings, decisions=1)
+    push_latest()
+    two_witnesses[1].witness.misbehave = Misbehaviour(status=500)
+    for _ in range(3):  # three newer checkpoints, each cosigned by w1 alone
+        grow(settings, decisions=1)
+        push_latest()
+    monkeypatch.setattr(proofs, "_RECENT_COSIGNATURES", 2)  # the recent window holds none that reached 2
+
+    status, note = served()
+    assert status == 200 and split_note(note)[0] == split_note(Checkpoint.objects.get(size=cosigned).note)[0]
+    assert signers(note) == [log_key().name, "witness.cl.test/w1", "witness.kz.test/w2"]
