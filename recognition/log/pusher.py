@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from recognition.log import tree
@@ -90,8 +89,9 @@ class Outcome:
 
 def cosigned_size(witness_id: int) -> int:
     """The largest checkpoint size this witness cosigned, as the database knows it (0: none)."""
-    found = Cosignature.objects.filter(witness_id=witness_id).aggregate(size=Max("checkpoint__size"))["size"]
-    return found or 0
+    # Down the checkpoints' size index, not an aggregate over every cosignature the witness ever gave.
+    newest = Cosignature.objects.filter(witness_id=witness_id).order_by("-checkpoint__size")
+    return newest.values_list("checkpoint__size", flat=True).first() or 0
 
 
 def attempt_for(witness: Witness, checkpoint: Checkpoint) -> Attempt:
