@@ -11,6 +11,7 @@ from recognition.models.agreements import (
 from recognition.models.audit import Verification
 from recognition.models.log import (
     AppendOnlyError,
+    ChangeRecord,
     Checkpoint,
     EntryKind,
     LogEntry,
@@ -23,6 +24,7 @@ from recognition.models.trust import RegistryKey, TrustListState
 __all__ = [
     "AgreementStatus",
     "AppendOnlyError",
+    "ChangeRecord",
     "Checkpoint",
     "EntryKind",
     "LogEntry",
