@@ -90,7 +90,7 @@ EXAMPLE = {
     "agreement": _example_entry(12, '{"change_type":"~","created_at":"…","history_id":3,"kind":"change",…}'),
     "authority": _example_entry(4, '{"change_type":"+","created_at":"…","history_id":2,"kind":"change",…}'),
     "key": None,
-    "absent": {"key": "the authority had no key 'k-2019' then"},
+    "absent": {"key": "the authority had no key 'k-2019' in the log then"},
     "checkpoint": "registry.example/audit\n80\nZ3W9…=\n\n— registry.example/audit Gq7h…\n— cl-witness AAAA…\n",
     "log_vkeys": ["registry.example/audit+1c2ae1f4+AX3k…"],
     "witness_vkeys": ["cl-witness+5e1a9c02+BP9q…"],

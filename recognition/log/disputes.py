@@ -27,15 +27,13 @@ from typing import Any
 from identity.models import Authority, AuthorityKey
 from recognition.log import proofs, tree, witnesses
 from recognition.log.entries import Entry
-from recognition.log.evidence import FORMAT, MODELS, RULES
+from recognition.log.evidence import FORMAT, MODELS, RULES, absence
 from recognition.log.keys import log_key, published_vkeys
 from recognition.log.notes import parse_vkey, split_note
 from recognition.log.proofs import LogRefusal
 from recognition.log.receipts import sign_receipt
 from recognition.log.tiles import TileCache
 from recognition.models import ChangeRecord, Checkpoint, EntryKind, LogEntry
-
-NO_AGREEMENT = "the decision applied no agreement (a domestic check, or rejected before an agreement was found)"
 
 
 def _b64(raw: bytes) -> str:
@@ -62,29 +60,22 @@ def _as_of(history: Any, at: datetime, **match: Any) -> Any:
     return history.filter(history_date__lte=at, **match).order_by("-history_date", "-history_id").first()
 
 
-def _rule_records(fields: dict[str, Any], at: datetime) -> dict[str, tuple[str, int] | str]:
-    """For each rule, (model, history id) of its record, or why there is none."""
-    found: dict[str, tuple[str, int] | str] = {}
-    if fields["agreement_id"] is None:
-        found["agreement"] = NO_AGREEMENT
-    else:
+def _rule_records(fields: dict[str, Any], at: datetime) -> dict[str, tuple[str, int] | None]:
+    """For each rule, (model, history id) of its record, or None."""
+    found: dict[str, tuple[str, int] | None] = dict.fromkeys(RULES)
+    if fields["agreement_id"] is not None:
         found["agreement"] = (MODELS["agreement"], fields["agreement_version"])
     issuer, kid = fields["issuer"], fields["kid"]
-    authority = None
-    if issuer:
-        # The authority whose issuer it was at that instant (an issuer may have moved since).
-        ids = Authority.history.filter(issuer=issuer, history_date__lte=at).values_list("id", flat=True).distinct()
-        records = [_as_of(Authority.history, at, id=id) for id in ids]
-        authority = next((record for record in records if record.issuer == issuer), None)
+    if not issuer:
+        return found
+    # The authority whose issuer it was at that instant (an issuer may have moved since).
+    ids = Authority.history.filter(issuer=issuer, history_date__lte=at).values_list("id", flat=True).distinct()
+    authority = next((r for r in (_as_of(Authority.history, at, id=id) for id in ids) if r.issuer == issuer), None)
     if authority is None:
-        found["authority"] = f"no authority had the issuer {issuer!r} then" if issuer else "the token named no issuer"
-        found["key"] = "no key without the issuer's authority"
         return found
     found["authority"] = (MODELS["authority"], authority.history_id)
     key = _as_of(AuthorityKey.history, at, authority_id=authority.id, kid=kid) if kid else None
-    if key is None:
-        found["key"] = f"the authority had no key {kid!r} then" if kid else "the token named no key (kid)"
-    else:
+    if key is not None:
         found["key"] = (MODELS["key"], key.history_id)
     return found
 
@@ -112,20 +103,19 @@ def evidence(entry_id: uuid.UUID) -> dict[str, Any]:
         raise LogRefusal(404, "not_found", f"log entry {entry_id} is a registry change: only decisions have evidence")
     fields = json.loads(bytes(decision.body))
     records = _rule_records(fields, decision.created_at)
-    wanted = {name: found for name, found in records.items() if isinstance(found, tuple)}
+    wanted = [found for found in records.values() if found is not None]
     rows = {
         (row.model, row.history_id): row.entry
-        for row in ChangeRecord.objects.filter(history_id__in=[h for _, h in wanted.values()]).select_related("entry")
+        for row in ChangeRecord.objects.filter(history_id__in=[h for _, h in wanted]).select_related("entry")
     }
     tiles = TileCache()
     document: dict[str, Any] = {"format": FORMAT, "decision": _proven(decision, checkpoint, tiles)}
-    absent: dict[str, str] = {}
     for name in RULES:
-        found = records[name]
-        entry = rows.get(found) if isinstance(found, tuple) else None
-        document[name] = _proven(entry, checkpoint, tiles) if entry is not None else None
-        if entry is None:
-            absent[name] = found if isinstance(found, str) else f"no log entry holds {found[0]} history {found[1]}"
+        entry = rows.get(records[name])
+        held = entry is not None and (name != "key" or document["authority"] is not None)
+        document[name] = _proven(entry, checkpoint, tiles) if held else None
+    held = document["authority"] is not None
+    absent = {name: absence(name, fields, authority_held=held) for name in RULES if document[name] is None}
     log_vkeys, witness_vkeys = published_vkeys(), witnesses.active_vkeys()
     raw = Entry(decision.id, decision.kind, decision.created_at, bytes(decision.body), bytes(decision.leaf_hash))
     document |= {

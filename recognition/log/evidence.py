@@ -56,6 +56,22 @@ PROVEN_MEMBERS = ("id", "seq", "leaf_hash", "entry", "inclusion")
 RECEIPT_TYP = "audit-receipt+jwt"
 
 
+def absence(name: str, decision: dict[str, Any], *, authority_held: bool) -> str:
+    """Why the document holds no change entry for the rule `name`: a
+    function of the decision's fields alone, so that the reason, which no
+    signature covers, cannot be altered either."""
+    issuer, kid = decision.get("issuer"), decision.get("kid")
+    if name == "agreement":
+        if decision.get("agreement_id") is None:
+            return "the decision applied no agreement (a domestic check, or rejected before an agreement was found)"
+        return "no log entry holds the agreement version the decision applied"
+    if name == "authority":
+        return f"no authority in the log had the issuer {issuer!r} then" if issuer else "the token named no issuer"
+    if not authority_held:
+        return "no key without the issuer's authority"
+    return f"the authority had no key {kid!r} in the log then" if kid else "the token named no key (kid)"
+
+
 class Unreadable(ValueError):
     """The document cannot be read far enough to check anything else."""
 
@@ -108,13 +124,7 @@ def read(data: bytes) -> dict[str, Any]:
         raise
     except ValueError as exc:  # json.JSONDecodeError, and integers too long to read
         raise Unreadable(f"the file is not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise Unreadable(f"the document is a JSON object, not {type(document).__name__}")
-    missing = [name for name in MEMBERS if name not in document]
-    unknown = sorted(set(document) - set(MEMBERS))
-    if missing or unknown:
-        problems = [f"it has no member {name!r}" for name in missing] + [f"unknown member {n!r}" for n in unknown]
-        raise Unreadable(f"the document is not evidence of {FORMAT}: {'; '.join(problems)}")
+    _members(document, MEMBERS, "the document", f"evidence of {FORMAT}")
     if document["format"] != FORMAT:
         raise Unreadable(f"the document's format is {document['format']!r}, not {FORMAT!r}")
     _expect(document, "receipt", str)
@@ -130,6 +140,17 @@ def read(data: bytes) -> dict[str, Any]:
     return document
 
 
+def _members(value: Any, members: Sequence[str], what: str, kind: str) -> None:
+    """`value` is a JSON object with exactly `members`."""
+    if not isinstance(value, dict):
+        raise Unreadable(f"{what} is a JSON object, not {type(value).__name__}")
+    missing = [name for name in members if name not in value]
+    unknown = sorted(set(value) - set(members))
+    if missing or unknown:
+        problems = [f"it has no member {name!r}" for name in missing] + [f"unknown member {n!r}" for n in unknown]
+        raise Unreadable(f"{what} is not {kind}: {'; '.join(problems)}")
+
+
 def _expect(document: dict[str, Any], name: str, kind: type) -> None:
     if not isinstance(document[name], kind):
         raise Unreadable(f"the document's {name!r} is a {kind.__name__}, not {type(document[name]).__name__}")
@@ -142,8 +163,7 @@ def _expect_strings(values: Any, name: str) -> None:
 
 def _check_proven_shape(proven: Any, name: str) -> None:
     what = WHAT[name]
-    if not isinstance(proven, dict) or sorted(proven) != sorted(PROVEN_MEMBERS):
-        raise Unreadable(f"{what} is an object with exactly the members {', '.join(PROVEN_MEMBERS)}")
+    _members(proven, PROVEN_MEMBERS, what, "a proven entry")
     if type(proven["seq"]) is not int or proven["seq"] < 0:
         raise Unreadable(f"the leaf index of {what} is a whole number, not {proven['seq']!r}")
     for member in ("id", "leaf_hash", "entry"):
@@ -307,6 +327,9 @@ def _match_rules(
             failures.append(f"the document holds {WHAT[name]} and yet a reason for its absence")
     for name in set(absent) - set(RULES):
         failures.append(f"the document gives a reason for the absence of {name!r}, which is no rule")
+    for name in set(absent) & set(RULES):
+        if absent[name] != absence(name, decision, authority_held=document["authority"] is not None):
+            failures.append(f"the reason for the absence of {WHAT[name]} is not the one the decision's fields give")
     agreement, authority, key = (rules[name] for name in RULES)
     instant = decision.get("created_at")
     for proven in (p for p in (agreement, authority, key) if p is not None):

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rest_framework.test import APIClient
 
 from recognition.log import proofs, witnesses
+from recognition.log.integrator import integrate_all
 from recognition.log.notes import COSIGNATURE_V1, cosignature_line, split_note, vkey
 from tests.support.log_api import LOG
 
@@ -61,3 +62,13 @@ def evidence_of(client: APIClient, entry_id: object) -> dict:
 
 def as_file(document: dict) -> bytes:
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def decided(api, settings, token: str, destination: str = "CN") -> str:  # noqa: ANN001
+    """The id of a decision made through the API by `api`'s key, once it is
+    in a signed checkpoint."""
+    settings.AUDIT_LOG = {**settings.AUDIT_LOG, "CHECKPOINT_SECONDS": 0}
+    answer = api.verify(token, destination)
+    assert answer.status_code == 200, answer.content
+    integrate_all()
+    return answer.json()["id"]
