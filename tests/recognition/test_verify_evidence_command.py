@@ -2,14 +2,13 @@
 (DESIGN §11): checks an evidence file with no database and no network,
 prints one paragraph of what it proves (exit 0), or one line per failure
 (exit 1), never a traceback. No database: in-process with database access
-blocked, and as a process whose database is a server that does not exist.
+blocked, and as a process whose database cannot be opened.
 No network: any socket opened fails the command."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,11 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from recognition.log.keys import log_key
 from tests.support.api import Api, keyed
-from tests.support.cli import MANAGE, call
+from tests.support.cli import call, manage
 from tests.support.evidence import as_file, cosigned_by, decided, evidence_of, witness
 from tests.support.tokens import sign
 
 CN_WITNESS = witness("cn-regulator-witness")
-NOWHERE = "postgres://nobody@127.0.0.1:9/no_such_database"  # the discard port: nothing listens
 
 
 @pytest.fixture
@@ -64,17 +62,13 @@ def test_a_failure_is_one_line_each_and_an_error(evidence_file, django_db_blocke
         call("verify_evidence", evidence_file, "--log-key", log_key().vkey)
 
 
-def run(*args: object) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": NOWHERE}
-    return subprocess.run(
-        [sys.executable, str(MANAGE), "verify_evidence", *map(str, args)],
-        env=env,
-        cwd=MANAGE.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run(*args: object):
+    """The command as a process whose database is a SQLite file in a folder
+    that does not exist: any connection would fail (and none may be made)."""
+    nowhere = Path(tempfile.gettempdir()) / f"no-such-folder-{uuid.uuid4()}" / "db.sqlite3"
+    done = manage(nowhere, "verify_evidence", *args)
+    assert not nowhere.parent.exists()
+    return done
 
 
 def test_as_a_process_whose_database_does_not_exist(evidence_file):
