@@ -39,10 +39,13 @@ def cosigned_by(monkeypatch, cosigners: list[Witness], *, in_service: list[Witne
     """The served checkpoint carries the cosignatures of `cosigners`; the
     witnesses in service are `in_service` (default: the cosigners)."""
     served = proofs.served_checkpoint
+    cosigned: dict[str, str] = {}  # a witness cosigns a checkpoint once, as a real one keeps its answer
 
     def with_cosignatures():
         checkpoint, note = served()
-        return checkpoint, note + "".join(w.cosign(note) for w in cosigners)
+        if note not in cosigned:
+            cosigned[note] = note + "".join(w.cosign(note) for w in cosigners)
+        return checkpoint, cosigned[note]
 
     monkeypatch.setattr(proofs, "served_checkpoint", with_cosignatures)
     listed = cosigners if in_service is None else in_service
