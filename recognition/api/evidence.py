@@ -20,7 +20,7 @@ from recognition.api.log import KEYED_ERRORS, HasKeyOrSession, KeyedLogApi, may_
 from recognition.api.serializers import documented_error
 from recognition.log import proofs
 from recognition.log.disputes import evidence
-from recognition.log.evidence import FORMAT
+from recognition.log.evidence_format import FORMAT
 
 
 class ProvenEntrySerializer(serializers.Serializer):

@@ -27,7 +27,7 @@ from typing import Any
 from identity.models import Authority, AuthorityKey
 from recognition.log import proofs, tree, witnesses
 from recognition.log.entries import Entry
-from recognition.log.evidence import FORMAT, MODELS, RULES, absence
+from recognition.log.evidence_format import FORMAT, MODELS, RULES, absence
 from recognition.log.keys import log_key, published_vkeys
 from recognition.log.notes import parse_vkey, split_note
 from recognition.log.proofs import LogRefusal

@@ -42,7 +42,10 @@ class Migration(migrations.Migration):
                 (
                     "entry",
                     models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="recognition.logentry"
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="recognition.logentry",
                     ),
                 ),
             ],

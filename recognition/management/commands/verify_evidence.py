@@ -4,7 +4,8 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from core.commands import RegistryCommand
-from recognition.log.evidence import MAX_DOCUMENT_BYTES, check
+from recognition.log.evidence import check
+from recognition.log.evidence_format import MAX_DOCUMENT_BYTES
 
 
 class Command(RegistryCommand):

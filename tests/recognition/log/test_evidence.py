@@ -17,7 +17,8 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
-from recognition.log.evidence import MAX_DOCUMENT_BYTES, check
+from recognition.log.evidence import check
+from recognition.log.evidence_format import MAX_DOCUMENT_BYTES
 from recognition.log.keys import log_key
 from recognition.log.notes import vkey
 from recognition.models import LogEntry, Verification
@@ -219,8 +220,9 @@ def test_a_flipped_bit_in_a_proof_hash_an_entry_or_a_signature_fails(document):
         head, _, signature = line.rpartition(" ")
         changed = [*lines[:number], f"{head} {flip(signature, 40)}", *lines[number + 1 :]]
         note = f"{text}\n\n" + "".join(f"{each}\n" for each in changed)
-        failures = trusted(as_file(replaced(document, ("checkpoint",), note)))
-        assert any("does not verify" in failure for failure in failures), failures
+        for given in ([CN_WITNESS.vkey, CL_WITNESS.vkey], [CN_WITNESS.vkey], []):
+            failures = trusted(as_file(replaced(document, ("checkpoint",), note)), witnesses=given)
+            assert any("does not verify" in failure for failure in failures), (given, failures)
     header, payload, signature = document["receipt"].split(".")
     raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
     raw[0] ^= 0x01
