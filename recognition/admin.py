@@ -11,12 +11,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from rest_framework.renderers import JSONRenderer
 
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.scope import scope_of
+from recognition.log.disputes import evidence
+from recognition.log.proofs import LogRefusal
 from recognition.log.witnesses import witness_status
 from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification, Witness, WitnessEvent
 from recognition.services import agreements, witnesses
@@ -159,7 +164,10 @@ class VerificationAdmin(admin.ModelAdmin):
     """The audit log (DESIGN §6), read-only for everyone, the superuser
     included: rows are append-only. Regulators and the superuser see every
     row; a country administrator sees the decisions taken for their country
-    (destination = their country), nothing else; other staff see nothing."""
+    (destination = their country), nothing else; other staff see nothing.
+    Regulators and the superuser download a decision's dispute evidence
+    from its page (the document of GET audit/log/entries/{id}/evidence); a
+    country administrator, who has no API key's view of the log, does not."""
 
     list_display = ("created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
     list_display_links = ("created_at",)
@@ -176,7 +184,44 @@ class VerificationAdmin(admin.ModelAdmin):
         ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
         ("Transparency log", {"fields": ("id", "token_sha256", "leaf_index", "leaf_hash")}),
     )
-    readonly_fields = ("leaf_index", "leaf_hash")
+    readonly_fields = ("leaf_index", "leaf_hash", "evidence")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Verification | None = None) -> Any:
+        if not scope_of(request.user).reads_everything:
+            return self.fieldsets
+        *others, (name, options) = self.fieldsets
+        return (*others, (name, {"fields": (*options["fields"], "evidence")}))
+
+    @admin.display(description="dispute evidence")
+    def evidence(self, row: Verification) -> str:
+        url = reverse("admin:recognition_verification_evidence", args=[row.pk])
+        return format_html('<a href="{}">Download evidence</a> (check it with manage.py verify_evidence)', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path(
+            "<path:object_id>/evidence/",
+            self.admin_site.admin_view(self.evidence_download),
+            name="recognition_verification_evidence",
+        )
+        return [download, *super().get_urls()]
+
+    def evidence_download(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The evidence document as a file: for the rows this user may see,
+        and only for regulators and the superuser."""
+        row = self.get_object(request, object_id)
+        if row is None:
+            raise Http404("no such decision among those you may see")
+        if not scope_of(request.user).reads_everything:
+            raise PermissionDenied("dispute evidence is for regulators")
+        try:
+            document = evidence(row.pk)
+        except LogRefusal as refusal:
+            self.message_user(request, f"No evidence yet: {refusal.detail}", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:recognition_verification_change", args=[row.pk]))
+        response = HttpResponse(JSONRenderer().render(document), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="evidence-{row.pk}.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @admin.display(description="leaf index")
     def leaf_index(self, row: Verification) -> str:

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from recognition.api import schema  # noqa: F401 (registers the schema extensions)
 from recognition.api.audit import AuditIntegrityApi, AuditVerificationListApi
+from recognition.api.evidence import EntryEvidenceApi
 from recognition.api.history import AgreementHistoryApi
 from recognition.api.log import CheckpointApi, ConsistencyApi, EntryProofApi, LogKeyApi, TileApi
 from recognition.api.matrix import RecognitionMatrixApi
@@ -42,5 +43,6 @@ urlpatterns = [
     path("audit/log/witnesses", WitnessListApi.as_view(), name="audit-log-witnesses"),
     path("audit/log/consistency", ConsistencyApi.as_view(), name="audit-log-consistency"),
     path("audit/log/entries/<uuid:entry_id>/proof", EntryProofApi.as_view(), name="audit-log-proof"),
+    path("audit/log/entries/<uuid:entry_id>/evidence", EntryEvidenceApi.as_view(), name="audit-log-evidence"),
     re_path(r"^audit/log/tile/(?P<path>[0-9a-z./]{1,80})$", TileApi.as_view(), name="audit-log-tile"),
 ]

@@ -11,6 +11,7 @@ from recognition.models.agreements import (
 from recognition.models.audit import Verification
 from recognition.models.log import (
     AppendOnlyError,
+    ChangeRecord,
     Checkpoint,
     EntryKind,
     LogEntry,
@@ -24,6 +25,7 @@ from recognition.models.witness import Cosignature, Witness, WitnessEvent, Witne
 __all__ = [
     "AgreementStatus",
     "AppendOnlyError",
+    "ChangeRecord",
     "Checkpoint",
     "Cosignature",
     "EntryKind",
