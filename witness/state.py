@@ -104,11 +104,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _problem(path: Path, key_id: str) -> str | None:
     """What is wrong with an existing state file, or None."""
+    connection = None
     try:
         connection = _connect(path)
-    except sqlite3.Error as exc:
-        return f"it cannot be opened ({exc})"
-    try:
         if connection.execute("PRAGMA integrity_check").fetchone() != ("ok",):
             return "it is damaged (PRAGMA integrity_check fails)"
         identity = connection.execute("PRAGMA application_id").fetchone()[0]
@@ -124,10 +122,11 @@ def _problem(path: Path, key_id: str) -> str | None:
             return f"it names {len(owners)} witness keys instead of one"
         if owners[0][0] != key_id:
             return f"it belongs to another witness key ({owners[0][1]})"
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         return f"it is not a readable SQLite database ({exc})"
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
     return None
 
 
