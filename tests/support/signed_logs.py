@@ -5,9 +5,13 @@ requests a registry would send a witness."""
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from recognition.log.notes import checkpoint_text, sign_note, signature_line, vkey
+from recognition.log.notes import COSIGNATURE_V1, checkpoint_text, key_id, sign_note, signature_line, vkey
 from recognition.log.tree import EMPTY_ROOT, append, consistency_proof, leaf_hash, tree_root
 from recognition.log.witnessing import request_body
+from witness.server import Witness, trusted_logs
+from witness.state import State
+
+NOW = 1_790_000_000  # the witnesses' clock
 
 
 class SignedLog:
@@ -59,3 +63,20 @@ def forked(log: SignedLog, at: int, count: int) -> SignedLog:
     fork.grow(at)
     fork.grow(count, tag="fork ")
     return fork
+
+
+def make_witness(tmp_path, *logs: SignedLog, vkeys: list[str] | None = None) -> Witness:
+    """A witness of `logs` (or of the log keys `vkeys`) with a new key, its
+    state in `tmp_path`, its clock stopped at NOW."""
+    key = Ed25519PrivateKey.generate()
+    name = "witness.example/cn"
+    public = key.public_key().public_bytes_raw()
+    state, _ = State.open(
+        tmp_path / "state.db",
+        key_id=key_id(name, COSIGNATURE_V1, public).hex(),
+        vkey=vkey(name, public, COSIGNATURE_V1),
+        may_create=True,
+        reset=False,
+    )
+    trusted = trusted_logs(vkeys if vkeys is not None else [log.vkey for log in logs])
+    return Witness(name=name, private_key=key, logs=trusted, state=state, clock=lambda: NOW)

@@ -15,33 +15,14 @@ from recognition.log.notes import (
     COSIGNATURE_V1,
     NoteError,
     cosignature_timestamp,
-    key_id,
     parse_vkey,
     split_note,
     verify_note,
     vkey,
 )
 from recognition.log.witnessing import request_body
-from tests.support.signed_logs import SignedLog, forked
+from tests.support.signed_logs import NOW, SignedLog, forked, make_witness
 from witness.server import Witness, trusted_logs
-from witness.state import State
-
-NOW = 1_790_000_000
-
-
-def make_witness(tmp_path, *logs: SignedLog, vkeys: list[str] | None = None) -> Witness:
-    key = Ed25519PrivateKey.generate()
-    name = "witness.example/cn"
-    public = key.public_key().public_bytes_raw()
-    state, _ = State.open(
-        tmp_path / "state.db",
-        key_id=key_id(name, COSIGNATURE_V1, public).hex(),
-        vkey=vkey(name, public, COSIGNATURE_V1),
-        may_create=True,
-        reset=False,
-    )
-    trusted = trusted_logs(vkeys if vkeys is not None else [log.vkey for log in logs])
-    return Witness(name=name, private_key=key, logs=trusted, state=state, clock=lambda: NOW)
 
 
 @pytest.fixture
