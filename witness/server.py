@@ -96,7 +96,7 @@ class Witness:
             return self._refuse(400, reason, checkpoint.origin)
         keys = self.logs.get(checkpoint.origin)
         if keys is None:
-            return self._refuse(404, f"this witness does not witness the log {checkpoint.origin!r}", None)
+            return self._refuse(404, f"this witness does not witness the log {checkpoint.origin[:200]!r}", None)
         try:
             verify_note(request.note, keys)
         except NoteError as exc:

@@ -34,7 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         if urlsplit(self.path).path != PATH:
-            self._answer(_text(404, f"no such path: the witness answers POST {PATH}"))
+            self._answer(_text(404, f"no such path: the witness answers POST {PATH}"), close=True)
             return
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding") or length is None:
@@ -58,9 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _other_method(self) -> None:
         if urlsplit(self.path).path != PATH:
-            self._answer(_text(404, f"no such path: the witness answers POST {PATH}"))
+            self._answer(_text(404, f"no such path: the witness answers POST {PATH}"), close=True)
         else:
-            self._answer(_text(405, f"{PATH} takes POST only"), allow="POST")
+            self._answer(_text(405, f"{PATH} takes POST only"), allow="POST", close=True)
 
     do_GET = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _other_method  # noqa: N815
 

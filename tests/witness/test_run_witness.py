@@ -5,6 +5,7 @@ damaged state (one line, non-zero exit, no traceback), and never touch the
 registry's database."""
 
 import signal
+import socket
 import stat
 
 import pytest
@@ -66,7 +67,8 @@ def test_it_answers_http_as_the_specification_says(log, running):
     witness = running()
     reply = witness.send("GET", "/add-checkpoint")
     assert (reply.status, reply.headers["Allow"], reply.body) == (405, "POST", b"/add-checkpoint takes POST only\n")
-    assert witness.send("POST", "/checkpoint", b"old 0\n\n").status == 404
+    reply = witness.send("POST", "/checkpoint", b"old 0\n\n")
+    assert (reply.status, reply.headers["Connection"]) == (404, "close")  # its body was not read
     assert witness.send("GET", "/").status == 404
     reply = witness.send("POST", "/add-checkpoint", b"x", **{"Content-Length": str(MAX_REQUEST_BYTES + 1)})
     assert reply.status == 413
@@ -76,6 +78,28 @@ def test_it_answers_http_as_the_specification_says(log, running):
     reply = witness.add_checkpoint(b"old 0\n\nnot a note\n")
     assert reply.status == 400 and reply.content_type == "text/plain; charset=utf-8"
     assert any("refused a request (400): malformed request" in line for line in witness.stderr_lines)
+
+
+def raw(witness: WitnessProcess, request: bytes) -> bytes:
+    """What the witness answers to raw bytes, until it closes the connection."""
+    port = int(witness.url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_request_without_length_or_with_a_bad_request_line_is_refused_in_plain_text(running):
+    witness = running()
+    answer = raw(witness, b"POST /add-checkpoint HTTP/1.1\r\nHost: w\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 411 ") and answer.endswith(b"\r\n\r\nthe request needs a Content-Length\n")
+    answer = raw(witness, b"POST /add-checkpoint HTTP/1.1\r\nContent-Length: -1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"the Content-Length '-1' is not a number\n")
+    answer = raw(witness, b"POST /add-checkpoint HTTP/one\r\n\r\n")
+    assert answer == b"Bad request version ('HTTP/one')\n"  # no version to answer in: the line alone
+    assert witness.process.poll() is None
 
 
 def test_one_connection_carries_several_requests(log, running):
