@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,6 +73,16 @@ class WitnessProcess:
                 raise AssertionError(f"the witness stopped: {self.stderr_lines}")
             if line.startswith(start):
                 return line.strip()
+
+    def saw(self, fragment: str, timeout: float = 30) -> bool:
+        """Whether the witness wrote a line holding `fragment` on stderr
+        within `timeout` seconds (the reader thread may lag behind)."""
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.stderr_lines):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     @property
     def vkey(self) -> str:

@@ -52,7 +52,7 @@ def test_a_first_run_creates_its_key_prints_its_vkey_and_cosigns(tmp_path, log, 
     verifier = parse_vkey(witness.vkey)
     assert verifier.sig_type == COSIGNATURE_V1
     assert stat.S_IMODE((tmp_path / "witness.pem").stat().st_mode) == 0o600
-    assert f"created the witness key {tmp_path / 'witness.pem'}" in witness.stderr_lines
+    assert witness.saw(f"created the witness key {tmp_path / 'witness.pem'}")
     reply = witness.add_checkpoint(log.request(0))
     assert reply.status == 200
     verify_note(log.checkpoint() + reply.body.decode(), [verifier])
@@ -77,7 +77,7 @@ def test_it_answers_http_as_the_specification_says(log, running):
     )
     reply = witness.add_checkpoint(b"old 0\n\nnot a note\n")
     assert reply.status == 400 and reply.content_type == "text/plain; charset=utf-8"
-    assert any("refused a request (400): malformed request" in line for line in witness.stderr_lines)
+    assert witness.saw("refused a request (400): malformed request: ")
 
 
 def raw(witness: WitnessProcess, request: bytes) -> bytes:
@@ -140,7 +140,7 @@ def test_it_stops_cleanly_on_a_signal_and_keeps_its_state(log, running, signum):
     witness = running()
     assert witness.add_checkpoint(log.request(0)).status == 200
     assert witness.stop(signum) == 0
-    assert "the witness stops" in witness.stderr_lines
+    assert witness.saw("the witness stops")
     again = running()
     assert again.add_checkpoint(log.request(0)).body == b"5\n"
 
@@ -163,6 +163,7 @@ def test_a_lost_or_damaged_state_stops_it_until_reset(tmp_path, log, running, da
     assert "`--reset-state` starts afresh, forgetting what this witness cosigned" in line
     fresh = running("--reset-state")
     assert fresh.vkey == witness.vkey
+    # Printed before "listening on", which the start waited for.
     moved = [line for line in fresh.stderr_lines if line.startswith("--reset-state: the old state file is now ")]
     assert len(moved) == (1 if why.startswith("cannot be used") else 0)  # a deleted file cannot be moved
     assert fresh.add_checkpoint(log.request(0)).status == 200
