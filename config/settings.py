@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "accounts",
     "identity",
     "recognition",
+    "witness",
     "demo",
 ]
 
