@@ -7,6 +7,8 @@ ImproperlyConfigured naming the variable.
 
 import os
 import re
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,7 +69,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# `manage.py run_witness` is the witness a partner country runs: it has no
+# sessions, no admin and signs nothing with SECRET_KEY, so it needs none.
+WITNESS_ONLY = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] == "run_witness"
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and WITNESS_ONLY:
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
