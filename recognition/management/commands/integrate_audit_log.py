@@ -1,9 +1,10 @@
 import threading
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.db import DatabaseError, InterfaceError
 
-from core.commands import RegistryCommand
+from core.commands import RegistryCommand, database_error_message
 from recognition.log import witnesses
 from recognition.log.integrator import integrate_all, run
 from recognition.log.pusher import COSIGNED, push_latest
@@ -23,14 +24,10 @@ class Command(RegistryCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Each batch is its own transaction: no command-wide transaction here.
         if options["once"]:
-            done = integrate_all()
-            if done.size < 0:  # the lock is another integrator's: it places what is pending
-                self.stdout.write(f"placed {done.placed} entries; another integrator is at work")
-                return
-            self.stdout.write(f"placed {done.placed} entries; the tree has {done.size} leaves")
-            for outcome in push_latest():
-                said = "cosigned" if outcome.outcome == COSIGNED else f"{outcome.outcome}: {outcome.reason}"
-                self.stdout.write(f"witness {outcome.witness}, size {outcome.size}: {said}")
+            try:
+                self._once()
+            except (DatabaseError, InterfaceError) as exc:  # a locked SQLite file, a lost connection
+                raise CommandError(database_error_message(exc)) from None
             return
         stop = threading.Event()
         pusher = threading.Thread(target=witnesses.run, args=(stop,), name="audit-log-witness-pusher", daemon=True)
@@ -40,3 +37,13 @@ class Command(RegistryCommand):
         except KeyboardInterrupt:
             stop.set()
         pusher.join(5)
+
+    def _once(self) -> None:
+        done = integrate_all()
+        if done.size < 0:  # the lock is another integrator's: it places what is pending
+            self.stdout.write(f"placed {done.placed} entries; another integrator is at work")
+            return
+        self.stdout.write(f"placed {done.placed} entries; the tree has {done.size} leaves")
+        for outcome in push_latest():
+            said = "cosigned" if outcome.outcome == COSIGNED else f"{outcome.outcome}: {outcome.reason}"
+            self.stdout.write(f"witness {outcome.witness}, size {outcome.size}: {said}")
