@@ -1,10 +1,11 @@
-"""The registry's side of dispute evidence (DESIGN §11): the document that
-recognition/log/evidence.py describes and checks, for one decision.
+"""The registry's side of dispute evidence (DESIGN §11): for one decision,
+the document recognition/log/evidence_format.py describes and
+recognition/log/evidence.py checks.
 
 The rules a decision used are found from its entry's fields: the agreement
-version is a history id; the authority is the one whose issuer was the
-token's at the decision's instant, and the key its key of the token's kid,
-each as its latest history record at or before that instant. From a history
+version is a history id; the authority is the token's issuer's, and the key
+its key of the token's kid, each as its latest history record at or before
+the decision's instant. From a history
 record to its change entry is one read of ChangeRecord.
 
 Everything is proven against the checkpoint the log serves (with the
@@ -68,9 +69,9 @@ def _rule_records(fields: dict[str, Any], at: datetime) -> dict[str, tuple[str, 
     issuer, kid = fields["issuer"], fields["kid"]
     if not issuer:
         return found
-    # The authority whose issuer it was at that instant (an issuer may have moved since).
-    ids = Authority.history.filter(issuer=issuer, history_date__lte=at).values_list("id", flat=True).distinct()
-    authority = next((r for r in (_as_of(Authority.history, at, id=id) for id in ids) if r.issuer == issuer), None)
+    # An authority's issuer never changes (identity.services.authorities).
+    current = Authority.objects.filter(issuer=issuer).values_list("id", flat=True).first()
+    authority = _as_of(Authority.history, at, id=current) if current is not None else None
     if authority is None:
         return found
     found["authority"] = (MODELS["authority"], authority.history_id)
