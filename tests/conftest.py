@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -98,9 +99,19 @@ def start_test_witness():
         running.stop()
 
 
-@pytest.fixture
-def witness_endpoint(start_test_witness) -> tuple[str, str]:
-    """(url, vkey) of a witness that cosigns this registry's log. Override
-    this fixture to run the same tests against another witness server."""
-    running = start_test_witness("witness.test/partner")
-    return running.url, running.witness.vkey
+@pytest.fixture(params=["test witness", "run_witness"])
+def witness_endpoint(request, start_test_witness, tmp_path) -> Iterator[tuple[str, str]]:
+    """(url, vkey) of a witness that cosigns this registry's log: the test
+    witness in this process, and the witness a partner runs
+    (`manage.py run_witness` in a process of its own)."""
+    if request.param == "test witness":
+        running = start_test_witness("witness.test/partner")
+        yield running.url, running.witness.vkey
+        return
+    from tests.support.witness_processes import WitnessProcess
+
+    process = WitnessProcess(tmp_path, log_key().vkey)
+    try:
+        yield process.url.removesuffix("/add-checkpoint"), process.vkey
+    finally:
+        assert process.stop() == 0
