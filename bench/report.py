@@ -353,7 +353,9 @@ def absolute_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                     )
         for run, runs in _http_runs(engine):
             worker, endpoint = run.split(":")
-            merchants = f"{engine['merchants'][worker]:,} merchants"
+            merchants = f"{engine['merchants'].get(worker, engine['merchants']['small']):,} merchants"
+            if worker == "witnessed":
+                merchants += ", witnessed"
             rps = Summary.of([r["rps"] for r in runs])
             p50 = Summary.of([r["p50_us"] for r in runs])
             p99 = Summary.of([r["p99_us"] for r in runs])

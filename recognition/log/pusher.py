@@ -4,7 +4,8 @@ add-checkpoint) and keeping what they answer.
 Each push is `old <size>`, the consistency proof from that size, an empty
 line and the checkpoint (recognition/log/witnessing.py). The old size is the
 largest one the witness cosigned as this database knows it; a 409 tells the
-witness's own size, and the push is retried once at once from it. Every
+witness's own size, and the push is retried at once from it (a few times,
+as other web processes may move it meanwhile). Every
 cosignature is verified (tlog-cosignature v1) with the witness's key before
 it is stored; every push that ends without one is a WitnessEvent and a log
 line naming the reason. A witness that says it cosigned a larger tree than
@@ -42,6 +43,10 @@ from recognition.models import Checkpoint, Cosignature, Witness, WitnessEvent, W
 logger = logging.getLogger(__name__)
 
 COSIGNED = "cosigned"
+# The witness already cosigned a later checkpoint of this log (pushed by
+# another process): nothing to keep, nothing wrong.
+SUPERSEDED = "superseded"
+MAX_RETRIES = 3
 MAX_ANSWER_BYTES = 64 * 1024  # a few cosignature lines, or a size
 # A witness that gave no cosignature for the latest checkpoint is asked
 # again when the next checkpoint comes, or after this long if none comes.
@@ -60,7 +65,7 @@ class Attempt:
     size: int
     note: str
     old_size: int
-    retried: bool = False
+    retries: int = 0
 
     def body(self) -> bytes:
         proof = tree.consistency_proof(self.old_size, self.size, TileCache().read) if self.old_size else []
@@ -160,17 +165,23 @@ def _conflict(attempt: Attempt, answer: Answer) -> Attempt | Outcome:
         logger.info("witness %s answered 409 with Content-Type %r", attempt.name, answer.content_type)
     fields = {"http_status": 409, "witness_size": theirs}
     if theirs > attempt.size:
+        latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+        if theirs <= latest:
+            # Another web process pushed a later checkpoint first. Were that
+            # tree not ours, the push of the latest checkpoint says so (422).
+            return _refused(attempt, SUPERSEDED, f"it cosigned the later size {theirs} already", **fields)
         reason = (
-            f"it cosigned size {theirs}, beyond this log's size {attempt.size}: "
+            f"it cosigned size {theirs}, beyond this log's size {latest}: "
             "the log was rolled back after it cosigned, or it was shown another history"
         )
         return _refused(attempt, WitnessOutcome.SPLIT_VIEW, reason, **fields)
     if theirs == attempt.old_size == attempt.size:
         reason = f"it cosigned another tree of size {theirs} (409 on the same size: the root hashes differ)"
         return _refused(attempt, WitnessOutcome.SPLIT_VIEW, reason, **fields)
-    if not attempt.retried:
-        return replace(attempt, old_size=theirs, retried=True)
-    return _refused(attempt, WitnessOutcome.REFUSED, f"409 again after a retry from size {attempt.old_size}", **fields)
+    if attempt.retries < MAX_RETRIES:  # its size may move meanwhile, pushed by another process
+        return replace(attempt, old_size=theirs, retries=attempt.retries + 1)
+    reason = f"409 again after {MAX_RETRIES} retries, the last from size {attempt.old_size}"
+    return _refused(attempt, WitnessOutcome.REFUSED, reason, **fields)
 
 
 def conclude(attempt: Attempt, answer: Answer) -> Attempt | Outcome:
@@ -211,6 +222,9 @@ def record(attempt: Attempt, outcome: Outcome) -> Outcome:
                 )
         except IntegrityError:
             logger.info("witness %s cosigned size %d again; kept the first", attempt.name, attempt.size)
+        return outcome
+    if outcome.outcome == SUPERSEDED:
+        logger.info("witness %s: size %d superseded: %s", attempt.name, attempt.size, outcome.reason)
         return outcome
     WitnessEvent.objects.create(
         witness_id=attempt.witness_id,

@@ -15,8 +15,18 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from recognition.log.notes import parse_vkey, verify_note
 from recognition.log.proofs import served_checkpoint
-from recognition.log.pusher import COSIGNED, Pusher, push_latest
+from recognition.log.pusher import (
+    COSIGNED,
+    SUPERSEDED,
+    Answer,
+    Pusher,
+    attempt_for,
+    conclude,
+    push_latest,
+    record,
+)
 from recognition.log.witnesses import active_vkeys
+from recognition.log.witnessing import SIZE_MEDIA_TYPE
 from recognition.models import Checkpoint, Cosignature, Witness, WitnessEvent, WitnessOutcome
 from recognition.services.witnesses import witness_add, witness_retire
 from tests.recognition.services.test_witnesses import witness_vkey
@@ -120,7 +130,26 @@ def test_a_409_that_stays_after_the_retry_is_a_refusal(db, settings, start_test_
     push_latest()
     event = WitnessEvent.objects.get()
     assert (event.outcome, event.http_status, event.witness_size) == (WitnessOutcome.REFUSED, 409, 1)
-    assert "409 again after a retry from size 1" in event.reason
+    assert "409 again after 3 retries, the last from size 1" in event.reason
+
+
+def test_a_409_naming_a_later_checkpoint_of_this_log_is_superseded_not_a_split_view(db, settings, start_test_witness):
+    """Several web processes push: one may find the witness already at a
+    later checkpoint another pushed. That is no refusal; a size beyond the
+    log's latest checkpoint is a split view."""
+    witness = register(start_test_witness())
+    older = Checkpoint.objects.get(size=grow(settings, decisions=2))
+    later = grow(settings, decisions=3)
+    attempt = attempt_for(witness, older)
+
+    def answered(size: int):
+        return conclude(attempt, Answer(409, f"{size}\n".encode(), SIZE_MEDIA_TYPE))
+
+    superseded = answered(later)
+    assert (superseded.outcome, superseded.witness_size) == (SUPERSEDED, later)
+    record(attempt, superseded)
+    assert not WitnessEvent.objects.exists()
+    assert answered(later + 1).outcome == WitnessOutcome.SPLIT_VIEW
 
 
 def test_a_malformed_409_is_a_refusal_naming_it(db, settings, start_test_witness):
