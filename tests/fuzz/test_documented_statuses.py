@@ -126,6 +126,7 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
         not_found=Send(url="/api/v1/agreements/999999/history/"), regulator_only=True
     ),
     ("GET", "/api/v1/audit/integrity/"): read_statuses(regulator_only=True),
+    ("GET", f"{LOG}witnesses"): read_statuses(regulator_only=True),
     ("GET", "/api/v1/audit/verifications/"): {
         **read_statuses(regulator_only=True),
         200: (Send(), Send(query="format=csv"), Send(query="format=jsonl")),
