@@ -6,7 +6,6 @@ recognition/log/tree.py's RFC 9162 recursion), never from the stored hashes."""
 import base64
 from datetime import timedelta
 
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -137,12 +136,12 @@ def restore_to(size: int) -> None:
     tiles = TileCache()
     assert LogState.objects.get().size < tree.TILE_WIDTH
     kept = tiles.read(0, 0)[: size * tree.HASH_SIZE]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM recognition_cosignature WHERE checkpoint_id IN "
-            "(SELECT id FROM recognition_checkpoint WHERE size > %s)",
-            [size],
-        )
+    tamper(
+        "DELETE FROM recognition_cosignature WHERE checkpoint_id IN "
+        "(SELECT id FROM recognition_checkpoint WHERE size > %s)",
+        [size],
+        table="recognition_cosignature",
+    )
     tamper("DELETE FROM recognition_checkpoint WHERE size > %s", [size], table="recognition_checkpoint")
     tamper("DELETE FROM recognition_logentry WHERE seq >= %s", [size], table="recognition_logentry")
     tamper(
