@@ -52,6 +52,32 @@ def witness_statuses() -> list[WitnessStatus]:
     return [witness_status(witness) for witness in Witness.objects.order_by("name")]
 
 
+# Any constant: the key of the PostgreSQL advisory lock of the pushing process.
+_PUSHER_LOCK = 0x5749544E
+_held = threading.local()  # .by: the database connection of this thread that holds it
+
+
+def leads() -> bool:
+    """Whether this process's pusher is the one that pushes. On PostgreSQL
+    one process at a time does: the one whose pusher connection holds a
+    session advisory lock, released when that connection closes or its
+    process dies, and then taken by another pusher at its next round. Every
+    web process pushing each checkpoint to each witness was harmless (a
+    cosignature is kept once) but multiplied the pushes, their proofs and the
+    witnesses' answers by the number of processes. SQLite (development):
+    every process pushes."""
+    if connection.vendor != "postgresql":
+        return True
+    connection.ensure_connection()
+    if getattr(_held, "by", None) is connection.connection:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_PUSHER_LOCK])
+        got = bool(cursor.fetchone()[0])
+    _held.by = connection.connection if got else None
+    return got
+
+
 def run(stop: threading.Event, *, poll: float | None = None) -> None:
     """Push new checkpoints to the witnesses until `stop` is set. An error (a
     database restarting) is logged and the round retried."""
@@ -61,7 +87,8 @@ def run(stop: threading.Event, *, poll: float | None = None) -> None:
         while not stop.is_set():
             close_old_connections()
             try:
-                pusher.round()
+                if leads():
+                    pusher.round()
             except Exception:
                 logger.exception("the witness pusher failed; retrying")
                 connection.close()

@@ -7,6 +7,7 @@ neither the other witnesses nor a verification."""
 
 import logging
 import socket
+import threading
 import time
 
 import pytest
@@ -266,3 +267,38 @@ def drain(pusher: Pusher) -> list:
         time.sleep(0.01)
         outcomes += pusher.collect()
     return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_one_process_pushes_and_another_takes_over_when_it_goes(postgres_only):
+    """Each pusher thread has its own connection, as each web process has:
+    the first to ask leads; the others do not until its connection closes."""
+    from django.db import connection
+
+    from recognition.log.witnesses import leads
+
+    first_leads, first_closed = threading.Event(), threading.Event()
+    answers: dict[str, list[bool]] = {"first": [], "second": []}
+
+    def first() -> None:
+        answers["first"] += [leads(), leads()]  # it keeps leading
+        first_leads.set()
+        first_closed.wait(10)
+        connection.close()  # its process stops: the lock goes with the session
+        first_closed.clear()
+
+    def second() -> None:
+        first_leads.wait(10)
+        answers["second"].append(leads())
+        first_closed.set()
+        while first_closed.is_set():
+            time.sleep(0.01)
+        answers["second"].append(leads())
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert answers == {"first": [True, True], "second": [False, True]}
