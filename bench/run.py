@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,7 @@ def http_rounds(
     servers, bodies, started = {}, {}, []
     for worker in workers.values():  # what the in-process rounds wrote, placed before the clock starts
         worker.ask("integrate")
+        analyze(worker.database_url)
     since = time.time()
     try:
         for name, worker in workers.items():
@@ -242,6 +243,21 @@ def witnessed(server: http.Server, worker: Worker, args: argparse.Namespace) -> 
             break
         time.sleep(0.5)
     return {"count": args.witnesses, "decision_entries": entries, **served}
+
+
+def analyze(database_url: str) -> None:
+    """PostgreSQL: fresh planner statistics for every table, so that servers
+    on databases loaded at different times (the witnessed one is made after
+    the in-process rounds, which autovacuum had time to follow) are measured
+    with the same plans."""
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg2
+
+    with closing(psycopg2.connect(database_url)) as database:
+        database.autocommit = True
+        with database.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def one_run(
