@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WITNESS_PORTS ?= 8101,8102
 
 .PHONY: run test lint format migrate demo clean bench bench-http bench-audit
 
@@ -12,14 +13,18 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-interop.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --ignore-requires-python --no-deps -r requirements-interop.txt
 	touch $@
 
-# Development server with demo data on the SQLite default (DEBUG on here only).
+# Development server with demo data on the SQLite default (DEBUG on here only),
+# and the demo's two witnesses (China's and Chile's regulators) beside it.
 run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py load_demo --host $(HOST) --port $(PORT)
+	DEBUG=1 $(PY) manage.py run_demo_witnesses --ports $(WITNESS_PORTS) & witnesses=$$!; \
+	trap 'kill $$witnesses 2>/dev/null; wait $$witnesses' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite against DATABASE_URL (SQLite when unset), then lint.

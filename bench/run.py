@@ -19,13 +19,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-from bench import dataset, http, report
+from bench import dataset, http, report, witnesses
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -182,18 +182,25 @@ def append_scaling(url: str, env: dict[str, str], args: argparse.Namespace) -> d
 def http_rounds(
     workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random, env: dict[str, str], directory: Path
 ) -> dict[str, Any]:
-    servers, bodies = {}, {}
+    servers, bodies, started = {}, {}, []
     for worker in workers.values():  # what the in-process rounds wrote, placed before the clock starts
         worker.ask("integrate")
+        analyze(worker.database_url)
     since = time.time()
     try:
         for name, worker in workers.items():
             bodies[name] = worker.ask("bodies", directory=str(directory))
-            servers[name] = http.Server(name, worker.database_url, env, args.workers, directory)
+            quorum = {"AUDIT_WITNESS_QUORUM": str(args.witnesses)} if name == "witnessed" else {}
+            servers[name] = http.Server(name, worker.database_url, env | quorum, args.workers, directory)
             servers[name].start()
         runs = [("small", endpoint) for endpoint in ENDPOINTS] + (
             [("scale", "verify+audit")] if "scale" in workers else []
         )
+        if "witnessed" in workers:  # the same data set, its checkpoints pushed to witnesses
+            started = witnesses.start(
+                args.witnesses, servers["witnessed"].url, workers["witnessed"].database_url, directory, env
+            )
+            runs.append(("witnessed", "verify+audit"))
         for name, endpoint in runs:  # warm every worker process: snapshot, connection, code
             one_run(servers[name], workers[name], endpoint, bodies[name], seconds=1.0, connections=args.connections)
         rounds = []
@@ -213,10 +220,44 @@ def http_rounds(
             )
         # While the servers (and their integrator threads) still run.
         lag = workers["small"].ask("lag", since=since)["lag"]
-        return {"rounds": rounds, "workers": args.workers, "connections": args.connections, "lag": lag}
+        found = {"rounds": rounds, "workers": args.workers, "connections": args.connections, "lag": lag}
+        if started:
+            found["witnesses"] = witnessed(servers["witnessed"], workers["witnessed"], args)
+        return found
     finally:
+        witnesses.stop(started)
         for server in servers.values():
             server.stop()
+
+
+def witnessed(server: http.Server, worker: Worker, args: argparse.Namespace) -> dict[str, Any]:
+    """What the witnesses cosigned once the load stopped: the checkpoint
+    served under the quorum, given a few checkpoint intervals to catch up
+    with the last entries."""
+    worker.ask("integrate")
+    entries = worker.ask("audit_rows")["audit_rows"]
+    deadline, served = time.monotonic() + 15, {}
+    while time.monotonic() < deadline:
+        served = witnesses.cosigned(server.url)
+        if served["size"] >= entries and served["cosignatures"] >= args.witnesses:
+            break
+        time.sleep(0.5)
+    return {"count": args.witnesses, "decision_entries": entries, **served}
+
+
+def analyze(database_url: str) -> None:
+    """PostgreSQL: fresh planner statistics for every table, so that servers
+    on databases loaded at different times (the witnessed one is made after
+    the in-process rounds, which autovacuum had time to follow) are measured
+    with the same plans."""
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg2
+
+    with closing(psycopg2.connect(database_url)) as database:
+        database.autocommit = True
+        with database.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def one_run(
@@ -235,9 +276,10 @@ def one_run(
 def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], directory: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
     names = ["small", "scale"] if args.scale else ["small"]
+    databases = names + (["witnessed"] if args.http and args.witnesses else [])
     sizes = {"small": dataset.SMALL_MERCHANTS, "scale": args.merchants}
     result: dict[str, Any] = {}
-    with throwaway_databases(engine, names, directory) as urls:
+    with throwaway_databases(engine, databases, directory) as urls:
         workers: dict[str, Worker] = {}
         try:
             entries = {"small": args.small_log_entries, "scale": args.log_entries}
@@ -266,8 +308,16 @@ def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], direc
             result["queries"] = {name: worker.ask("queries")["queries"] for name, worker in workers.items()}
             result["justification"] = workers["small"].ask("justify")["justify"]
             if args.http:
+                served = dict(workers)
+                if args.witnesses:
+                    print(f"  {engine}: the data set of the witnessed server ...", file=sys.stderr, flush=True)
+                    arguments = ("--merchants", str(sizes["small"]), "--seed", str(args.seed))
+                    arguments += ("--log-entries", str(entries["small"]))
+                    served["witnessed"] = workers["witnessed"] = Worker(
+                        "witnessed", urls["witnessed"], env, "bench.worker", *arguments
+                    )
                 print(f"  {engine}: HTTP rounds ...", file=sys.stderr, flush=True)
-                result["http"] = http_rounds(workers, args, rng, env, directory)
+                result["http"] = http_rounds(served, args, rng, env, directory)
             result["gates"] = {name: worker.ask("gates")["gates"] for name, worker in workers.items()}
         finally:
             for worker in workers.values():
@@ -309,6 +359,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--append-writers", default="1,4,16", help="concurrent writers of the append scaling")
     parser.add_argument("--append-seconds", type=float, default=3.0, help="seconds per append measure")
     parser.add_argument("--append-rounds", type=int, default=3, help="append scaling rounds (0: skip)")
+    parser.add_argument(
+        "--witnesses", type=int, default=2, help="HTTP mode: witnesses of a third server's log (0: no such server)"
+    )
     parser.add_argument("--json", type=Path, help="results file (default bench/results/<time>.json)")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target and gate passes")
     return parser.parse_args(argv)

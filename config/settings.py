@@ -7,6 +7,8 @@ ImproperlyConfigured naming the variable.
 
 import os
 import re
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,7 +69,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# `manage.py run_witness` is the witness a partner country runs: it has no
+# sessions, no admin and signs nothing with SECRET_KEY, so it needs none.
+WITNESS_ONLY = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] == "run_witness"
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and WITNESS_ONLY:
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -93,6 +101,7 @@ INSTALLED_APPS = [
     "accounts",
     "identity",
     "recognition",
+    "witness",
     "demo",
 ]
 
@@ -284,6 +293,11 @@ AUDIT_LOG = {
     # time integrates: the log's lock); "off": `manage.py integrate_audit_log`
     # runs it apart.
     "INTEGRATOR": os.environ.get("AUDIT_INTEGRATOR", "thread"),
+    # GET checkpoint serves the latest checkpoint cosigned by at least this
+    # many distinct active witnesses (DESIGN §11); 0 serves the latest one.
+    "WITNESS_QUORUM": env_int("AUDIT_WITNESS_QUORUM", 0),
+    # Each add-checkpoint request to a witness gives up after this long.
+    "WITNESS_TIMEOUT": env_seconds("AUDIT_WITNESS_TIMEOUT", 5.0, minimum=0.1),
 }
 if AUDIT_LOG["INTEGRATOR"] not in ("thread", "off"):
     raise ImproperlyConfigured(f"AUDIT_INTEGRATOR must be thread or off, not {AUDIT_LOG['INTEGRATOR']!r}")

@@ -1,4 +1,4 @@
-"""Admin of recognition agreements and country roles (DESIGN §7).
+"""Admin of recognition agreements, country roles and witnesses (DESIGN §7, §11).
 
 A country administrator manages the agreements in which their country is the
 destination: creates them (recognizing a foreign authority), edits their terms
@@ -11,13 +11,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from rest_framework.renderers import JSONRenderer
 
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.scope import scope_of
-from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification
-from recognition.services import agreements
+from recognition.log.disputes import evidence
+from recognition.log.proofs import LogRefusal
+from recognition.log.witnesses import witness_status
+from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification, Witness, WitnessEvent
+from recognition.services import agreements, witnesses
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
 
@@ -157,7 +164,10 @@ class VerificationAdmin(admin.ModelAdmin):
     """The audit log (DESIGN §6), read-only for everyone, the superuser
     included: rows are append-only. Regulators and the superuser see every
     row; a country administrator sees the decisions taken for their country
-    (destination = their country), nothing else; other staff see nothing."""
+    (destination = their country), nothing else; other staff see nothing.
+    Regulators and the superuser download a decision's dispute evidence
+    from its page (the document of GET audit/log/entries/{id}/evidence); a
+    country administrator, who has no API key's view of the log, does not."""
 
     list_display = ("created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
     list_display_links = ("created_at",)
@@ -174,7 +184,44 @@ class VerificationAdmin(admin.ModelAdmin):
         ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
         ("Transparency log", {"fields": ("id", "token_sha256", "leaf_index", "leaf_hash")}),
     )
-    readonly_fields = ("leaf_index", "leaf_hash")
+    readonly_fields = ("leaf_index", "leaf_hash", "evidence")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Verification | None = None) -> Any:
+        if not scope_of(request.user).reads_everything:
+            return self.fieldsets
+        *others, (name, options) = self.fieldsets
+        return (*others, (name, {"fields": (*options["fields"], "evidence")}))
+
+    @admin.display(description="dispute evidence")
+    def evidence(self, row: Verification) -> str:
+        url = reverse("admin:recognition_verification_evidence", args=[row.pk])
+        return format_html('<a href="{}">Download evidence</a> (check it with manage.py verify_evidence)', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path(
+            "<path:object_id>/evidence/",
+            self.admin_site.admin_view(self.evidence_download),
+            name="recognition_verification_evidence",
+        )
+        return [download, *super().get_urls()]
+
+    def evidence_download(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The evidence document as a file: for the rows this user may see,
+        and only for regulators and the superuser."""
+        row = self.get_object(request, object_id)
+        if row is None:
+            raise Http404("no such decision among those you may see")
+        if not scope_of(request.user).reads_everything:
+            raise PermissionDenied("dispute evidence is for regulators")
+        try:
+            document = evidence(row.pk)
+        except LogRefusal as refusal:
+            self.message_user(request, f"No evidence yet: {refusal.detail}", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:recognition_verification_change", args=[row.pk]))
+        response = HttpResponse(JSONRenderer().render(document), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="evidence-{row.pk}.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @admin.display(description="leaf index")
     def leaf_index(self, row: Verification) -> str:
@@ -217,3 +264,102 @@ class VerificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # append-only
+
+
+class WitnessAddForm(ServiceForm):
+    class Meta:
+        model = Witness
+        fields = ["name", "country", "url", "vkey"]
+
+    def submit(self) -> Witness:
+        data = self.cleaned_data
+        return witnesses.witness_add(
+            name=data["name"], country=data["country"], url=data["url"], vkey=data["vkey"], user=self.acting_user
+        )
+
+    def validate_unique(self) -> None:
+        """The service names a duplicate itself."""
+
+
+@admin.register(Witness)
+class WitnessAdmin(CountryScopedAdmin):
+    """Witnesses (DESIGN §11): the superuser registers and retires them;
+    regulators view them and what they did; country administrators and
+    other staff see nothing of them."""
+
+    service_target = "witness"
+    add_form = WitnessAddForm
+    form = WitnessAddForm
+    add_fieldsets = ((None, {"fields": ("name", "country", "url", "vkey")}),)
+    fields = ("name", "country", "url", "vkey", "created_at", "retired_at", "split_view", "recent_events")
+    readonly_fields = fields
+    list_display = ("name", "country", "url", "active", "split_view", "last_cosigned", "last_refusal")
+    list_filter = (("retired_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "url")
+    actions = ["retire"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return Witness.objects.all() if self.scope(request).reads_everything else Witness.objects.none()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.scope(request).reads_everything
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.scope(request).reads_everything
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.scope(request).is_superuser
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return self.scope(request).is_superuser
+
+    def can_manage(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.scope(request).is_superuser
+
+    @admin.display(boolean=True, description="active")
+    def active(self, witness: Witness) -> bool:
+        return witness.active
+
+    @admin.display(description="split view")
+    def split_view(self, witness: Witness) -> str:
+        event = witness_status(witness).split_view
+        if event is None:
+            return "-"
+        return format_html(
+            "<strong>SPLIT VIEW at size {} ({}): {}</strong>", event.size, event.created_at, event.reason
+        )
+
+    @admin.display(description="last cosigned")
+    def last_cosigned(self, witness: Witness) -> str:
+        cosigned = witness_status(witness).last_cosignature
+        return (
+            "never"
+            if cosigned is None
+            else f"size {cosigned.checkpoint.size} at {cosigned.created_at:%Y-%m-%d %H:%M:%S}Z"
+        )
+
+    @admin.display(description="last refusal")
+    def last_refusal(self, witness: Witness) -> str:
+        event = witness_status(witness).last_refusal
+        if event is None:
+            return "-"
+        status = event.http_status or "no answer"
+        return f"{event.outcome} ({status}) at {event.created_at:%Y-%m-%d %H:%M:%S}Z: {event.reason}"
+
+    @admin.display(description="recent events (last 20)")
+    def recent_events(self, witness: Witness) -> str:
+        events = WitnessEvent.objects.filter(witness=witness).order_by("-created_at", "-id")[:20]
+        if not events:
+            return "none: every push got a cosignature"
+        return format_html_join(
+            "\n",
+            "<div>{} size {}: {} (HTTP {}) {}</div>",
+            ((e.created_at, e.size, e.outcome, e.http_status or "none", e.reason) for e in events),
+        )
+
+    @manage_action("Retire the selected witnesses (no more pushes; their cosignatures stop counting)")
+    def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_service(request, queryset, witnesses.witness_retire, "Retired")

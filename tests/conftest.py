@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -78,3 +79,39 @@ def shared(settings):
     for key in client.scan_iter(match=f"{prefix}*"):
         client.delete(key)
     cache.clear()
+
+
+@pytest.fixture
+def start_test_witness():
+    """Start test witnesses (tests/support/witness.py) that know this
+    registry's log key; all stopped at the end of the test."""
+    from tests.support.witness import start_witness
+
+    started = []
+
+    def start(name: str = "witness.test/w1"):
+        running = start_witness(name, [log_key().vkey])
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture(params=["test witness", "run_witness"])
+def witness_endpoint(request, start_test_witness, tmp_path) -> Iterator[tuple[str, str]]:
+    """(url, vkey) of a witness that cosigns this registry's log: the test
+    witness in this process, and the witness a partner runs
+    (`manage.py run_witness` in a process of its own)."""
+    if request.param == "test witness":
+        running = start_test_witness("witness.test/partner")
+        yield running.url, running.witness.vkey
+        return
+    from tests.support.witness_processes import WitnessProcess
+
+    process = WitnessProcess(tmp_path, log_key().vkey)
+    try:
+        yield process.url.removesuffix("/add-checkpoint"), process.vkey
+    finally:
+        assert process.stop() == 0

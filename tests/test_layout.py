@@ -1,5 +1,5 @@
 """The house plan holds (README, Layout): the apps depend on each other one
-way only, `core <- accounts <- identity <- recognition <- demo`, no module
+way only, `core <- accounts <- identity <- recognition <- witness <- demo`, no module
 reaches into another app's private names, the product imports neither the
 tooling (bench/) nor the tests, and no product module grows past 400 lines.
 
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Lower first: a package may import itself and those before it, never one after.
-LAYERS = ("core", "accounts", "identity", "recognition", "demo")
+LAYERS = ("core", "accounts", "identity", "recognition", "witness", "demo")
 PRODUCT = (*LAYERS, "config")
 TOOLING = ("bench", "tests")
 MAX_LINES = 400

@@ -91,6 +91,7 @@ def test_a_short_run_prints_every_ratio_with_its_target(tmp_path):
         "integrator: leaves placed a second (absolute)",
         "integration lag p99 / AUDIT_CHECKPOINT_SECONDS",
         "append 16 / 1 writers: the log's / the chain's",
+        "verify+audit throughput, with witnesses / without",
     ):
         assert title in done.stdout
     assert done.stdout.count("Environment: ") == 1
@@ -211,3 +212,49 @@ def test_the_fault_run_splits_the_integration_lag_at_the_outage():
     assert during.startswith("during the outage: 1 decisions")
     assert after.startswith("after the outage: 2 decisions")
     assert found.violations == ["integration lag after the outage: p99 3.50 s > 2 x AUDIT_CHECKPOINT_SECONDS"]
+
+
+def test_the_witnesses_vkey_is_found_in_what_the_witness_prints():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from bench.witnesses import VKEY
+    from recognition.log.notes import COSIGNATURE_V1, ED25519, vkey
+
+    public = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    witness_vkey = vkey("witness.example/cn", public, COSIGNATURE_V1)
+    assert VKEY.search(f"witness vkey: {witness_vkey}\n").group(0) == witness_vkey
+    assert VKEY.search(vkey("registry.example", public, ED25519)) is None  # a log's key is not a witness's
+
+
+def test_the_witnessed_run_is_a_ratio_and_a_gate():
+    from argparse import Namespace
+
+    from bench import report
+
+    def run(rps: float) -> dict:
+        errors = dict.fromkeys(("bad", "connect", "read", "write", "timeout", "logged_other"), 0)
+        return {"rps": rps, "p50_us": 1.0, "p99_us": 2.0, "audit_rows": 0, "logged_2xx": 0, **errors}
+
+    rounds = [
+        {"small:hello": run(1000), "small:verify": run(800), "small:verify+audit": run(600)}
+        | {"witnessed:verify+audit": run(600 * share)}
+        for share in (0.97, 1.01, 0.99)
+    ]
+    engine = {
+        "in_process": {"rounds": []},
+        "merchants": {"small": 1000},
+        "http": {"rounds": rounds, "witnesses": {"count": 2, "status": 200, "size": 90, "cosignatures": 2}},
+        "queries": {},
+        "gates": {},
+    }
+    engine["http"]["witnesses"]["decision_entries"] = 100  # more decisions than the cosigned size covers
+    results = {"engines": {"postgresql": engine}}
+    verdict = next(
+        item
+        for item in report.verdicts(results, Namespace(http=True))
+        if item.name == "verify+audit throughput, with witnesses / without"
+    )
+    assert verdict.status == "PASS" and round(verdict.value, 2) == 0.99
+    gate = next(gate for gate in report.gates(results, Namespace()) if gate["data set"] == "witnessed")
+    assert not gate["passed"] and "size 90" in gate["detail"]

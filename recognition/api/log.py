@@ -130,17 +130,28 @@ class CheckpointApi(LogApi):
         tags=["audit log"],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="A C2SP signed checkpoint"),
-            **json_errors(PUBLIC_ERRORS),
+            **json_errors(
+                {
+                    **PUBLIC_ERRORS,
+                    503: documented_error(
+                        "The database cannot be reached, or the log has signed no checkpoint yet, or "
+                        "`no_cosigned_checkpoint`: no checkpoint has reached AUDIT_WITNESS_QUORUM cosignatures yet"
+                    ),
+                }
+            ),
         },
-        summary="The latest signed checkpoint",
+        summary="The latest signed checkpoint (with a witness quorum, the latest that reached it)",
         description=(
             "C2SP tlog-checkpoint: `<origin>\\n<size>\\n<base64 root>\\n`, an empty line, then the log's signed-note "
-            "signature line (Ed25519, key name = the origin). Verify it with a key of `GET key`."
+            "signature line (Ed25519, key name = the origin), then the cosignature/v1 lines of the active witnesses "
+            "that cosigned it (C2SP tlog-cosignature). Verify it with a key of `GET key`, and the witnesses' keys of "
+            "`GET witnesses`. With AUDIT_WITNESS_QUORUM above 0 it is the latest checkpoint cosigned by that many "
+            "distinct active witnesses, and proofs without a size are for it."
         ),
     )
     def get(self, request: Request) -> Response:
         QueryParams.parse(request)
-        return _answer(proofs.latest_checkpoint().note, cache="public, max-age=1", media_type=TEXT)
+        return _answer(proofs.served_checkpoint()[1], cache="public, max-age=1", media_type=TEXT)
 
 
 class LogKeyApi(LogApi):

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from recognition.api import schema  # noqa: F401 (registers the schema extensions)
 from recognition.api.audit import AuditIntegrityApi, AuditVerificationListApi
+from recognition.api.evidence import EntryEvidenceApi
 from recognition.api.history import AgreementHistoryApi
 from recognition.api.log import CheckpointApi, ConsistencyApi, EntryProofApi, LogKeyApi, TileApi
 from recognition.api.matrix import RecognitionMatrixApi
@@ -16,6 +17,7 @@ from recognition.api.public import (
 )
 from recognition.api.trust import RecognitionAtApi, TrustListApi
 from recognition.api.verifications import VerificationBatchApi, VerificationCreateApi
+from recognition.api.witnesses import WitnessListApi
 
 urlpatterns = [
     # Platforms and regulators (section 5).
@@ -38,7 +40,9 @@ urlpatterns = [
     # The transparency log (section 6).
     path("audit/log/checkpoint", CheckpointApi.as_view(), name="audit-log-checkpoint"),
     path("audit/log/key", LogKeyApi.as_view(), name="audit-log-key"),
+    path("audit/log/witnesses", WitnessListApi.as_view(), name="audit-log-witnesses"),
     path("audit/log/consistency", ConsistencyApi.as_view(), name="audit-log-consistency"),
     path("audit/log/entries/<uuid:entry_id>/proof", EntryProofApi.as_view(), name="audit-log-proof"),
+    path("audit/log/entries/<uuid:entry_id>/evidence", EntryEvidenceApi.as_view(), name="audit-log-evidence"),
     re_path(r"^audit/log/tile/(?P<path>[0-9a-z./]{1,80})$", TileApi.as_view(), name="audit-log-tile"),
 ]

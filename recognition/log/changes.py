@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from simple_history.signals import post_create_historical_record
 
 from recognition.log.entries import change_entry
-from recognition.models import LogEntry
+from recognition.models import ChangeRecord, LogEntry
 
 TRACKED = (
     "identity.Authority",
@@ -20,6 +20,7 @@ TRACKED = (
     "identity.CredentialType",
     "identity.IssuedCredential",
     "recognition.RecognitionAgreement",
+    "recognition.Witness",
 )
 
 
@@ -28,8 +29,12 @@ def record_change(sender: Any, history_instance: Any, **kwargs: Any) -> None:
         entry = change_entry(history_instance)
     except ValueError as exc:  # too large for the log: the change is refused with it
         raise ValidationError(str(exc)) from None
-    LogEntry.objects.create(
+    row = LogEntry.objects.create(
         id=entry.id, kind=entry.kind, created_at=entry.created_at, body=entry.body, leaf_hash=entry.leaf_hash
+    )
+    # The way back from the record to its entry, for dispute evidence.
+    ChangeRecord.objects.create(
+        model=history_instance.instance_type._meta.label_lower, history_id=history_instance.history_id, entry=row
     )
 
 

@@ -18,7 +18,7 @@ from recognition.log.entries import DECISION_FIELDS, timestamp
 from recognition.log.notes import NoteError, Verifier, checkpoint_text, parse_vkey, verify_note, vkey
 from recognition.models import Checkpoint, LogEntry, LogPublicKey, LogTile, Verification
 
-CHUNK = 5000
+CHUNK = 1000
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max
+from django.conf import settings
+from django.db.models import Count, Max
 
 from recognition.log import tree
 from recognition.log.integrator import integrate
 from recognition.log.tiles import TileCache
-from recognition.models import Checkpoint, LogEntry
+from recognition.models import Checkpoint, Cosignature, LogEntry
 
 ENTRIES = "entries"
 
@@ -42,10 +43,69 @@ def latest_checkpoint() -> Checkpoint:
     return checkpoint
 
 
+# How many of the newest cosignatures are looked at first: the served
+# checkpoint is nearly always among the last few checkpoints.
+_RECENT_COSIGNATURES = 256
+
+
+def _cosigned_checkpoint(quorum: int) -> Checkpoint:
+    """The latest checkpoint cosigned by at least `quorum` distinct active
+    witnesses. The newest cosignatures are read first (an index walk down
+    the checkpoints' sizes, a bounded read whatever the log's age); only
+    when none of their checkpoints reached the quorum are all counted."""
+    active = Cosignature.objects.filter(witness__retired_at__isnull=True)
+    recent = active.order_by("-checkpoint__size").values_list("checkpoint", "witness")[:_RECENT_COSIGNATURES]
+    witnesses: dict[int, set[int]] = {}
+    for checkpoint, witness in recent:  # newest checkpoint first
+        witnesses.setdefault(checkpoint, set()).add(witness)
+    reached = next((checkpoint for checkpoint, seen in witnesses.items() if len(seen) >= quorum), None)
+    if reached is None and len(recent) == _RECENT_COSIGNATURES:
+        reached = (
+            active.values("checkpoint")
+            .annotate(witnesses=Count("witness", distinct=True))
+            .filter(witnesses__gte=quorum)
+            .order_by("-checkpoint__size")
+            .values_list("checkpoint", flat=True)
+            .first()
+        )
+    if reached is None:
+        raise LogRefusal(
+            503,
+            "no_cosigned_checkpoint",
+            f"no checkpoint is cosigned by {quorum} active witness(es) yet (AUDIT_WITNESS_QUORUM); try again later",
+            retry_after=5,
+        )
+    return Checkpoint.objects.get(pk=reached)
+
+
+def served_checkpoint() -> tuple[Checkpoint, str]:
+    """The checkpoint `GET checkpoint` serves and its note exactly as served:
+    the log's signature line first, then the active witnesses' cosignatures,
+    by witness name (DESIGN §11). With AUDIT_WITNESS_QUORUM = 0, the latest
+    checkpoint with whatever cosignatures it has; above, the latest that
+    reached the quorum, else a 503 `no_cosigned_checkpoint`."""
+    quorum = settings.AUDIT_LOG["WITNESS_QUORUM"]
+    checkpoint = latest_checkpoint() if quorum == 0 else _cosigned_checkpoint(quorum)
+    lines = (
+        Cosignature.objects.filter(checkpoint=checkpoint, witness__retired_at__isnull=True)
+        .order_by("witness__name")
+        .values_list("line", flat=True)
+    )
+    return checkpoint, checkpoint.note + "".join(lines)
+
+
+def _default_checkpoint() -> Checkpoint:
+    """What proofs are for when no size is asked: the served checkpoint
+    (with a quorum, the latest cosigned one), so that a proof and `GET
+    checkpoint` agree."""
+    quorum = settings.AUDIT_LOG["WITNESS_QUORUM"]
+    return latest_checkpoint() if quorum == 0 else _cosigned_checkpoint(quorum)
+
+
 def checkpoint_of(size: int | None) -> Checkpoint:
     """The checkpoint of `size`, or the latest when None."""
     if size is None:
-        return latest_checkpoint()
+        return _default_checkpoint()
     checkpoint = Checkpoint.objects.filter(size=size).first()
     if checkpoint is None:
         raise LogRefusal(400, "invalid_request", f"size: the log signed no checkpoint of size {size}")
@@ -54,11 +114,13 @@ def checkpoint_of(size: int | None) -> Checkpoint:
 
 def consistency(first: int, second: int) -> list[bytes]:
     """RFC 9162 §2.1.4 proof that the tree of `second` leaves extends that of
-    `first`, for 0 < first <= second <= the latest checkpoint's size."""
-    latest = latest_checkpoint().size
+    `first`, for 0 < first <= second <= the served checkpoint's size."""
+    latest = _default_checkpoint().size
     if not 0 < first <= second <= latest:
         raise LogRefusal(
-            400, "invalid_request", f"first and second must satisfy 0 < first <= second <= {latest} (the latest size)"
+            400,
+            "invalid_request",
+            f"first and second must satisfy 0 < first <= second <= {latest} (the latest served checkpoint's size)",
         )
     return tree.consistency_proof(first, second, TileCache().read)
 

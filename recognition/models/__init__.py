@@ -11,6 +11,7 @@ from recognition.models.agreements import (
 from recognition.models.audit import Verification
 from recognition.models.log import (
     AppendOnlyError,
+    ChangeRecord,
     Checkpoint,
     EntryKind,
     LogEntry,
@@ -19,11 +20,14 @@ from recognition.models.log import (
     LogTile,
 )
 from recognition.models.trust import RegistryKey, TrustListState
+from recognition.models.witness import Cosignature, Witness, WitnessEvent, WitnessOutcome
 
 __all__ = [
     "AgreementStatus",
     "AppendOnlyError",
+    "ChangeRecord",
     "Checkpoint",
+    "Cosignature",
     "EntryKind",
     "LogEntry",
     "LogPublicKey",
@@ -34,5 +38,8 @@ __all__ = [
     "RegistryKey",
     "TrustListState",
     "Verification",
+    "Witness",
+    "WitnessEvent",
+    "WitnessOutcome",
     "agreement_history",
 ]

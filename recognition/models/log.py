@@ -119,6 +119,28 @@ class LogEntry(AppendOnlyModel):
         return f"{self.kind} {self.id} (leaf {self.seq if self.seq is not None else 'pending'})"
 
 
+class ChangeRecord(AppendOnlyModel):
+    """Which entry holds a history record: (model, history id) -> the change
+    entry written with it, in the same transaction. Dispute evidence finds the
+    entries of an agreement version and of a key through it in one indexed
+    read; without it, the only way from a history record to its entry would be
+    to read every entry's bytes. Append-only like the entries it points to."""
+
+    model = models.CharField(max_length=100, help_text="The tracked model, e.g. identity.authoritykey.")
+    history_id = models.BigIntegerField()
+    # No database constraint: an entry deleted behind the application's back
+    # must stay a finding of verify_audit_log, not an error of the deletion.
+    entry = models.OneToOneField(LogEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "history_id"], name="changerecord_one_per_record")]
+
+    def __str__(self) -> str:
+        return f"{self.model} history {self.history_id} -> entry {self.entry_id}"
+
+
 class LogTile(models.Model):
     """A C2SP tlog-tiles hash tile, as far as the tree has grown: the hashes
     at tile level `level` (binary level 8 x level), index `index`, up to 256

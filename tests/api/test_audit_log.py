@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from recognition.log.integrator import integrate_all
 from recognition.models import (
     AppendOnlyError,
+    ChangeRecord,
     Checkpoint,
     LogEntry,
     LogTile,
@@ -314,6 +315,35 @@ def test_database_refuses_updates_and_deletes_of_decisions_entries_and_checkpoin
         assert snapshot() == before, sql
 
 
+def test_database_refuses_updates_and_deletes_of_cosignatures_witness_events_and_change_records(
+    postgres_only, world, api
+):
+    from recognition.models import Cosignature, WitnessEvent, WitnessOutcome
+    from recognition.services.witnesses import witness_add
+    from tests.recognition.services.test_witnesses import witness_vkey
+
+    the_log(world, api)
+    witness = witness_add(
+        name="witness.test/w1", country="CL", url="http://127.0.0.1:9", vkey=witness_vkey("witness.test/w1")
+    )
+    checkpoint, now = Checkpoint.objects.order_by("-size").first(), timezone.now()
+    Cosignature.objects.create(checkpoint=checkpoint, witness=witness, line="\u2014 w x\n", timestamp=1, created_at=now)
+    WitnessEvent.objects.create(
+        witness=witness, size=checkpoint.size, outcome=WitnessOutcome.REFUSED, reason="HTTP 500", created_at=now
+    )
+    counts = (Cosignature.objects.count(), WitnessEvent.objects.count(), ChangeRecord.objects.count())
+    for sql in [
+        "UPDATE recognition_cosignature SET line = 'forged'",
+        "DELETE FROM recognition_cosignature",
+        "UPDATE recognition_witnessevent SET reason = 'forged'",
+        "DELETE FROM recognition_witnessevent",
+        "UPDATE recognition_changerecord SET history_id = history_id + 1",
+        "DELETE FROM recognition_changerecord",
+    ]:
+        refused(sql)
+    assert counts == (1, 1, ChangeRecord.objects.count()) and counts[2] > 0
+
+
 def test_database_lets_a_leaf_index_be_given_once_to_an_entry_that_has_none(postgres_only, world, api):
     the_log(world, api)
     api.verify(sign(world.cl), "CN")
@@ -377,7 +407,12 @@ def test_database_refuses_truncate_on_postgresql(postgres_only, world, api):
         # Reaches the decisions through their foreign key to the agreements.
         "TRUNCATE recognition_recognitionagreement CASCADE",
         "TRUNCATE recognition_logentry",
-        "TRUNCATE recognition_checkpoint",
+        # A cosignature refers to its checkpoint: both at once, or the foreign key refuses first.
+        "TRUNCATE recognition_checkpoint, recognition_cosignature",
+        "TRUNCATE recognition_checkpoint CASCADE",
+        "TRUNCATE recognition_cosignature",
+        "TRUNCATE recognition_witnessevent",
+        "TRUNCATE recognition_changerecord",
         "TRUNCATE recognition_logtile",
     ]:
         refused(sql, match="append-only: TRUNCATE refused")
@@ -390,7 +425,9 @@ class RolledBack(Exception):
     pass
 
 
-@pytest.mark.parametrize("table", ["recognition_verification", "recognition_logentry", "recognition_checkpoint"])
+@pytest.mark.parametrize(
+    "table", ["recognition_verification", "recognition_logentry", "recognition_checkpoint, recognition_cosignature"]
+)
 def test_truncate_setting_helps_only_a_role_that_could_drop_the_trigger_anyway(postgres_only, world, api, table):
     """The test runner's flush sets recognition.allow_audit_truncate (tests/
     conftest.py). Any role may SET a custom setting; it counts only for a role

@@ -140,6 +140,7 @@ LOG_ENDPOINTS = {
     "key": ("text/plain", {200, 400, 503}, "public"),
     "consistency": ("application/json", {200, 400, 503}, "public"),
     "entries/{entry_id}/proof": ("application/json", {200, 400, 401, 404, 409, 429, 503}, "keyed"),
+    "entries/{entry_id}/evidence": ("application/json", {200, 400, 401, 404, 409, 429, 503}, "keyed"),
     "tile/{path}": ("application/octet-stream", {200, 400, 401, 403, 404, 429, 503}, "public or keyed"),
 }
 

@@ -114,6 +114,15 @@ def test_an_empty_secret_key_is_missing(production_env):
     assert "SECRET_KEY" in result.stderr
 
 
+def test_the_witness_a_partner_runs_needs_no_secret_key(production_env):
+    del production_env["SECRET_KEY"]
+    result = manage("run_witness", "--help", env=production_env)
+    assert result.returncode == 0, result.stderr
+    assert "--reset-state" in result.stdout
+    # Only that command: the registry's own still refuses.
+    assert manage("check", env=production_env).returncode != 0
+
+
 def test_debug_allows_a_missing_secret_key_for_development(production_env):
     del production_env["SECRET_KEY"]
     result = manage("check", env={**production_env, "DEBUG": "1"})
@@ -134,6 +143,9 @@ def test_debug_allows_a_missing_secret_key_for_development(production_env):
         ("SECURE_HSTS_PRELOAD", "perhaps"),
         ("API_THROTTLE_RATE", "lots"),
         ("THROTTLE_REDIS_URL", "127.0.0.1:6379"),
+        ("AUDIT_WITNESS_QUORUM", "two"),
+        ("AUDIT_WITNESS_QUORUM", "-1"),
+        ("AUDIT_WITNESS_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(production_env, name, value):

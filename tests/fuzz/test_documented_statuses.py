@@ -126,6 +126,7 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
         not_found=Send(url="/api/v1/agreements/999999/history/"), regulator_only=True
     ),
     ("GET", "/api/v1/audit/integrity/"): read_statuses(regulator_only=True),
+    ("GET", f"{LOG}witnesses"): read_statuses(regulator_only=True),
     ("GET", "/api/v1/audit/verifications/"): {
         **read_statuses(regulator_only=True),
         200: (Send(), Send(query="format=csv"), Send(query="format=jsonl")),
@@ -144,6 +145,15 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
         409: Send(url=f"{LOG}entries/{{pending}}/proof"),
         429: Send(repeat=2),
         503: Send(database_down=True),
+    },
+    ("GET", f"{LOG}entries/{{entry_id}}/evidence"): {
+        200: Send(url=f"{LOG}entries/{{decision}}/evidence"),
+        400: Send(url=f"{LOG}entries/{{decision}}/evidence", query="nonsense=1"),
+        401: (Send(key="unknown"), Send(key="none")),
+        404: (Send(), Send(url=NO_ENTRY.replace("/proof", "/evidence"))),  # a change's entry, an unknown id
+        409: Send(url=f"{LOG}entries/{{pending}}/evidence"),
+        429: Send(url=f"{LOG}entries/{{decision}}/evidence", repeat=2),
+        503: Send(url=f"{LOG}entries/{{decision}}/evidence", database_down=True),
     },
     ("GET", f"{LOG}tile/{{path}}"): {
         200: (Send(), Send(url=ENTRY_BUNDLE)),
@@ -254,11 +264,12 @@ def caller(keys, world, settings):
         kind = path.split("/")[3] if path.startswith("/api/v1/") else ""
         log = {}
         if path.startswith(LOG):
+            decision = record_decisions([entry(client="fuzz-platform")], at=timezone.now())[0]
             if path != f"{LOG}checkpoint":
                 integrate_all()
             pending = record_decisions([entry(client="fuzz-platform")], at=timezone.now())[0]
             leaf_0 = LogEntry.objects.filter(seq=0).values_list("id", flat=True).first()
-            log = {"entry_id": leaf_0, "pending": pending.id, "path": "0/000.p/1"}
+            log = {"entry_id": leaf_0, "pending": pending.id, "path": "0/000.p/1", "decision": decision.id}
         url = (send.url or path).format(id=ids.get(kind), country="CN", kind=kind, **log)
         arguments = {"method": send.method or method, "headers": headers, "query_string": send.query}
         if send.body is not None:

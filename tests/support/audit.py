@@ -24,6 +24,7 @@ LOG_TRIGGERS = {
     "recognition_logentry": "recognition_logentry_append_only",
     "recognition_logtile": "recognition_logtile_append_only",
     "recognition_checkpoint": "recognition_checkpoint_append_only",
+    "recognition_cosignature": "recognition_cosignature_append_only",
     "recognition_verification": AUDIT_TRIGGER,
 }
 # The one setting that lets a TRUNCATE of the audit log through on PostgreSQL,

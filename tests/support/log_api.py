@@ -12,10 +12,11 @@ from rest_framework.test import APIClient
 from recognition.log import tree
 from recognition.log.integrator import integrate_all
 from recognition.log.notes import parse_checkpoint, parse_vkey, verify_note
-from recognition.models import Checkpoint, LogEntry
+from recognition.log.tiles import TileCache
+from recognition.models import Checkpoint, LogEntry, LogState
 from recognition.services.audit import record_decisions
 from tests.recognition.log import readme_example
-from tests.support.audit import entry, leaf_hash
+from tests.support.audit import entry, leaf_hash, tamper
 
 LOG = "/api/v1/audit/log/"
 
@@ -124,3 +125,29 @@ def check_inclusion(proof: dict, vkey: str) -> int:
     assert tree.verify_inclusion(proof["seq"], size, leaf, path, root)
     assert readme_example.root_from_inclusion(proof["seq"], size, leaf, path) == root
     return proof["seq"]
+
+
+def restore_to(size: int) -> None:
+    """The log as a backup taken at `size` would restore it: the entries
+    from leaf `size` on, the checkpoints beyond it and their cosignatures
+    gone, the hash tile cut back and the integrator's state with it (the
+    append-only guards lifted as tests/support/audit.py's tamper does). The
+    tree must fit in one tile (under 256 leaves)."""
+    tiles = TileCache()
+    assert LogState.objects.get().size < tree.TILE_WIDTH
+    kept = tiles.read(0, 0)[: size * tree.HASH_SIZE]
+    tamper(
+        "DELETE FROM recognition_cosignature WHERE checkpoint_id IN "
+        "(SELECT id FROM recognition_checkpoint WHERE size > %s)",
+        [size],
+        table="recognition_cosignature",
+    )
+    tamper("DELETE FROM recognition_checkpoint WHERE size > %s", [size], table="recognition_checkpoint")
+    tamper("DELETE FROM recognition_logentry WHERE seq >= %s", [size], table="recognition_logentry")
+    tamper(
+        'UPDATE recognition_logtile SET hashes = %s WHERE level = 0 AND "index" = 0',
+        [kept],
+        table="recognition_logtile",
+    )
+    root = tree.tree_root(size, TileCache().read)
+    LogState.objects.filter(id=1).update(size=size, root=root)

@@ -1,0 +1,17 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from core.commands import RegistryCommand
+from recognition.services.witnesses import witness_by_name, witness_retire
+
+
+class Command(RegistryCommand):
+    help = "Take a witness out of service: no more checkpoints are sent to it and its cosignatures no longer count."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", metavar="NAME")
+
+    def run(self, **options: Any) -> None:
+        witness = witness_retire(witness=witness_by_name(options["name"]))
+        self.confirm(f"witness {witness.name} retired at {witness.retired_at.isoformat()}")
