@@ -162,12 +162,7 @@ def split_note(note: str | bytes) -> tuple[str, list[Signature]]:
     its final newline) from at most 100 lines "— <name> <base64>", each ending
     in a newline. Signatures are not checked here; see verify_note."""
     if isinstance(note, bytes):
-        if len(note) > MAX_NOTE_BYTES:
-            raise NoteError(f"the note is {len(note)} bytes, over the limit of {MAX_NOTE_BYTES}")
-        try:
-            decoded = note.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise NoteError(f"the note is not UTF-8 (byte {exc.start})") from None
+        decoded = decode_utf8(note, MAX_NOTE_BYTES, "the note")
     elif isinstance(note, str):
         if len(note) > MAX_NOTE_BYTES or len(_utf8(note, "the note")) > MAX_NOTE_BYTES:
             raise NoteError(f"the note is over the limit of {MAX_NOTE_BYTES} bytes")
@@ -353,6 +348,16 @@ def _check_controls(text: str, what: str) -> None:
     found = _CONTROL.search(text)
     if found:
         raise NoteError(f"{what} has the control character U+{ord(found.group()):04X} at position {found.start()}")
+
+
+def decode_utf8(data: bytes, limit: int, what: str) -> str:
+    """Bytes received, refused over `limit` or when not UTF-8, as text."""
+    if len(data) > limit:
+        raise NoteError(f"{what} is {len(data)} bytes, over the limit of {limit}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NoteError(f"{what} is not UTF-8 (byte {exc.start})") from None
 
 
 def _utf8(text: str, what: str) -> bytes:

@@ -14,7 +14,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from recognition.log.notes import MAX_NOTE_BYTES, MAX_TREE_SIZE, NoteError, split_note
+from recognition.log.notes import MAX_NOTE_BYTES, MAX_TREE_SIZE, NoteError, decode_utf8, split_note
 
 PATH = "/add-checkpoint"
 SIZE_MEDIA_TYPE = "text/x.tlog.size"
@@ -60,12 +60,7 @@ def parse_request(body: bytes) -> AddCheckpoint:
     §add-checkpoint); a malformed one is a NoteError, answered 400."""
     if not isinstance(body, bytes):
         raise NoteError(f"a request body is bytes, not {type(body).__name__}")
-    if len(body) > MAX_REQUEST_BYTES:
-        raise NoteError(f"the request is {len(body)} bytes, over the limit of {MAX_REQUEST_BYTES}")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NoteError(f"the request is not UTF-8 (byte {exc.start})") from None
+    text = decode_utf8(body, MAX_REQUEST_BYTES, "the request")
     head, blank, note = text.partition("\n\n")
     if not blank:
         raise NoteError("the request has no empty line between the old size and proof and the checkpoint")
