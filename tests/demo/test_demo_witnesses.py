@@ -113,7 +113,7 @@ def test_a_demo_witness_registered_with_another_key_is_refused_with_what_to_do(d
     (directory / "cn-samr.pem").unlink()  # var/ removed, the database kept
     (directory / "cn-samr.sqlite3").unlink()
     second = run_witnesses(demo_database, directory, ports)
-    stdout, stderr = second.communicate(timeout=60)
+    stdout, stderr = second.communicate(timeout=180)  # three Django processes start and stop; slow under -n 2
     assert second.returncode != 0
     assert stderr.strip().splitlines()[-1].startswith("error: the demo witness witness.samr.cn.example is registered")
     assert "`make clean` starts the demo afresh" in stderr and "Traceback" not in stderr
