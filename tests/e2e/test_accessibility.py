@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from django.db.models import Model
 
-from identity.models import Authority, AuthorityKey, CredentialType, Merchant
+from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
 from recognition.models import RecognitionAgreement, Verification
 from recognition.services.verification import VerificationRequest, verify_credentials
 from tests.e2e.browser import WIDE, chromium, log_in, new_page
@@ -25,7 +25,7 @@ from tests.support.actors import World, build_world
 from tests.support.admin import add_url, change_url, changelist_url, history_url
 from tests.support.tokens import claims_for, sign
 
-REGISTRY_MODELS = [Authority, AuthorityKey, Merchant, RecognitionAgreement, Verification, CredentialType]
+pytestmark = pytest.mark.slow
 
 
 @dataclass
@@ -58,6 +58,7 @@ def scopes(world: World, verifications: dict[str, Verification]) -> dict[str, Sc
             RecognitionAgreement: agreement,
             Verification: verification,
             CredentialType: world.merchant_identity,
+            IssuedCredential: None,  # the actors have issued none: its list only
         }
 
     agreement = world.cn_recognizes_cl
@@ -88,9 +89,6 @@ def pages(scope: Scope) -> list[tuple[str, str]]:
         visits.append(("agreement-history", history_url(agreement)))
     visits.append(("recognition-matrix", "/recognition/matrix/"))
     return visits
-
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("role", ["superuser", "cn-admin", "cl-admin", "regulator"])
