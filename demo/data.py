@@ -357,6 +357,9 @@ AGREEMENTS = (
 ACCOUNTS = (
     AccountSpec("demo-admin", SUPERUSER, "", "Demo-Superuser-Silk-Road-2016"),
     AccountSpec("demo-cn-admin", Role.COUNTRY_ADMIN, "CN", "Demo-China-Admin-Silk-Road-2016"),
+    # A second administrator of the same country: one proposes a change of
+    # trust, the other approves it (two people for every widening of trust).
+    AccountSpec("demo-cn-admin2", Role.COUNTRY_ADMIN, "CN", "Demo-China-Second-Admin-Silk-Road-2016"),
     AccountSpec("demo-cl-admin", Role.COUNTRY_ADMIN, "CL", "Demo-Chile-Admin-Silk-Road-2016"),
     AccountSpec("demo-regulator", Role.REGULATOR, "", "Demo-Regulator-Silk-Road-2016"),
 )

@@ -27,36 +27,14 @@ from identity.models import AuthorityKey
 from identity.services.authorities import authority_create
 from identity.services.keys import key_register
 from recognition.models import RecognitionAgreement
-from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
-from tests.support.actors import PASSWORD, build_world
+from tests.e2e.browser import chromium, log_in
+from tests.support.actors import build_world
 
 pytestmark = pytest.mark.slow
 
 SECOND_CL_ISSUER = "https://sii-cl.test/issuer"
 SECOND_CL_NAME = "Servicio de Impuestos Internos de Prueba"
 LEGAL_BASIS = "CN-CL e-commerce cooperation memorandum (2016), tax registry annex"
-
-
-@pytest.fixture
-def plain_http_cookies(settings) -> None:
-    # Production cookies are Secure (HTTPS only); the live server speaks HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-def log_in(browser, base: str, username: str):
-    """A fresh browser context (its own cookies) logged in through the form."""
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert page.url == f"{base}/admin/", f"{username} was not logged in: {page.url}"
-    assert page.locator("#user-tools strong").text_content() == username
-    return page
 
 
 def success_messages(page) -> str:
@@ -68,7 +46,7 @@ def matrix_cell(page, destination: str, origin: str) -> str:
     return cell.get_attribute("data-state")
 
 
-def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, plain_http_cookies, request):
+def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, screenshots):
     world = build_world()
     second_cl = authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
     # With a key, or no credential of it could be accepted and no agreement would make it recognized.
@@ -77,8 +55,8 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
     before = iso(timezone.now())
     jwk = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
     kid = thumbprint(jwk)
-    shot = Screenshots(request.node.name)
-    base = live_server.url
+    shot = screenshots
+    base = live_site
 
     with chromium() as browser:
         # 1. alice, China's administrator, logs in through the login form.
