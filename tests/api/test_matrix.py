@@ -248,16 +248,20 @@ def cambodia_recognized_above_its_accreditation(world):
     asks `substantial`."""
     kh = make_actor("KH", "moc-kh", "Ministry of Commerce Test Registry")
     authority_update(authority=kh.authority, name=kh.authority.name, max_assurance="low")
+    china_asks_substantial_of(world, kh)
+    return kh
+
+
+def china_asks_substantial_of(world, actor) -> None:
     svc.agreement_create(
         destination="CN",
-        authority=kh.authority,
+        authority=actor.authority,
         credential_types=[world.merchant_identity],
         min_assurance="substantial",
         legal_basis="CN-KH memorandum",
         valid_from=timezone.now() - timedelta(days=10),
         activate=True,
     )
-    return kh
 
 
 def test_a_pair_whose_every_credential_is_rejected_cannot_succeed(world):
@@ -300,16 +304,7 @@ def test_recognition_at_and_trqp_still_answer_recognized_on_paper(world):
 
 def test_a_mixed_pair_is_partly_recognized(world):
     cambodia_recognized_above_its_accreditation(world)
-    second = make_actor("KH", "customs-kh", "Customs Test Registry")
-    svc.agreement_create(
-        destination="CN",
-        authority=second.authority,
-        credential_types=[world.merchant_identity],
-        min_assurance="substantial",
-        legal_basis="CN-KH memorandum",
-        valid_from=timezone.now() - timedelta(days=10),
-        activate=True,
-    )
+    china_asks_substantial_of(world, make_actor("KH", "customs-kh", "Customs Test Registry"))
     cell = json_cell("CN", "KH")
     assert cell["state"] == "partly_recognized"
     assert sorted(len(a["problems"]) for a in cell["authorities"]) == [0, 1]

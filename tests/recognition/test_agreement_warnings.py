@@ -14,6 +14,7 @@ from identity.services.authorities import authority_update
 from identity.services.keys import key_mark_compromised
 from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create
+from tests.recognition.test_admin import terms_post
 from tests.support.admin import add_url, change_url, client_for, split_datetime
 
 WARNING = (
@@ -46,20 +47,6 @@ def add_post(world, authority, min_assurance: str) -> dict:
         "legal_basis": "CN-KZ e-commerce memorandum",
         "reference_url": "",
         "notes": "",
-    }
-
-
-def terms_post(agreement: RecognitionAgreement, **extra: str) -> dict:
-    return {
-        "credential_types": [t.pk for t in agreement.credential_types.all()],
-        "min_assurance": agreement.min_assurance,
-        **split_datetime("valid_from", agreement.valid_from),
-        "valid_until_0": "",
-        "valid_until_1": "",
-        "legal_basis": agreement.legal_basis,
-        "reference_url": agreement.reference_url,
-        "notes": agreement.notes,
-        **extra,
     }
 
 
