@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from rest_framework.renderers import JSONRenderer
 
@@ -25,6 +26,7 @@ from recognition.log.proofs import LogRefusal
 from recognition.log.witnesses import witness_status
 from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification, Witness, WitnessEvent
 from recognition.services import agreements, witnesses
+from recognition.services.feasibility import problems_now, warning
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
 
@@ -94,9 +96,12 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             "Terms",
             {"fields": ("credential_types", "min_assurance", "valid_from", "valid_until", "legal_basis")},
         ),
+        ("Feasibility", {"fields": ("can_it_succeed",)}),
         ("Notes", {"fields": ("reference_url", "notes", "created_at", "updated_at")}),
     )
-    readonly_fields = ("destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at")
+    readonly_fields = (
+        "destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at", "can_it_succeed",
+    )  # fmt: skip
     filter_horizontal = ("credential_types",)
     list_display = ("id", "destination", "origin", "authority", "status", "valid_from", "valid_until", "reciprocal")
     list_display_links = ("id", "authority")
@@ -134,6 +139,16 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             origin=agreement.destination,
             status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
         ).exists()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if message := warning(problems_now(obj, timezone.now())):
+            messages.warning(request, message)
+
+    @admin.display(description="Can it succeed?")
+    def can_it_succeed(self, agreement: RecognitionAgreement) -> str:
+        found = warning(problems_now(agreement, timezone.now()))
+        return found or "Yes: nothing refuses every credential under it (a draft is judged as if it were active)."
 
     @manage_action("Activate the selected agreements")
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
