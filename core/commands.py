@@ -69,6 +69,11 @@ def parse_code_list(value: str) -> list[str]:
     return codes
 
 
+def add_reason_argument(parser: argparse.ArgumentParser) -> None:
+    """`--reason TEXT`: why, kept in the change's history."""
+    parser.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the history of the change)")
+
+
 # Files ---------------------------------------------------------------------
 
 

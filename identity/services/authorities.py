@@ -4,7 +4,7 @@ revoked (final)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.changes import User, change_status, locked, save_with_history
+from core.changes import User, change_status, locked, save_with_history, with_reason
 from identity.models import Assurance, Authority, AuthorityStatus
 
 AUTHORITY_TRANSITIONS = {
@@ -25,19 +25,21 @@ def authority_create(
 
 
 @transaction.atomic
-def authority_update(*, authority: Authority, name: str, max_assurance: str, user: User = None) -> Authority:
+def authority_update(
+    *, authority: Authority, name: str, max_assurance: str, user: User = None, reason: str = ""
+) -> Authority:
     """Change an authority's name or accreditation. The country and the issuer
     never change: agreements and issued credentials name them."""
     authority = locked(Authority, authority.pk)
     if authority.status == AuthorityStatus.REVOKED:
         raise ValidationError(f"authority {authority.issuer} is revoked; it is no longer changed")
     authority.name, authority.max_assurance = name, max_assurance
-    save_with_history(authority, user=user, reason="details changed")
+    save_with_history(authority, user=user, reason=with_reason("details changed", reason))
     return authority
 
 
 @transaction.atomic
-def authority_set_status(*, authority: Authority, status: str, user: User = None) -> Authority:
+def authority_set_status(*, authority: Authority, status: str, user: User = None, reason: str = "") -> Authority:
     return change_status(
         Authority,
         authority.pk,
@@ -45,16 +47,17 @@ def authority_set_status(*, authority: Authority, status: str, user: User = None
         allowed=AUTHORITY_TRANSITIONS,
         what=lambda row: f"authority {row.issuer}",
         user=user,
+        reason=reason,
     )
 
 
-def authority_suspend(*, authority: Authority, user: User = None) -> Authority:
-    return authority_set_status(authority=authority, status=AuthorityStatus.SUSPENDED, user=user)
+def authority_suspend(*, authority: Authority, user: User = None, reason: str = "") -> Authority:
+    return authority_set_status(authority=authority, status=AuthorityStatus.SUSPENDED, user=user, reason=reason)
 
 
-def authority_revoke(*, authority: Authority, user: User = None) -> Authority:
-    return authority_set_status(authority=authority, status=AuthorityStatus.REVOKED, user=user)
+def authority_revoke(*, authority: Authority, user: User = None, reason: str = "") -> Authority:
+    return authority_set_status(authority=authority, status=AuthorityStatus.REVOKED, user=user, reason=reason)
 
 
-def authority_reinstate(*, authority: Authority, user: User = None) -> Authority:
-    return authority_set_status(authority=authority, status=AuthorityStatus.ACTIVE, user=user)
+def authority_reinstate(*, authority: Authority, user: User = None, reason: str = "") -> Authority:
+    return authority_set_status(authority=authority, status=AuthorityStatus.ACTIVE, user=user, reason=reason)

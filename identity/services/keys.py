@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, locked, save_with_history, transition
+from core.changes import User, locked, save_with_history, transition, with_reason
 from identity.jose.jwk import KeyIntakeError, parse_public_jwk, thumbprint
 from identity.jose.key_files import generate_private_key, public_jwk_of, write_private_key
 from identity.models import Authority, AuthorityKey, KeyStatus
@@ -26,6 +26,7 @@ def key_register(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     user: User = None,
+    reason: str = "",
 ) -> AuthorityKey:
     """Register one public key after key intake (DESIGN §3). `not_before`
     defaults to the moment of registration."""
@@ -48,12 +49,12 @@ def key_register(
         not_before=not_before or timezone.now().replace(microsecond=0),
         not_after=not_after,
     )
-    save_with_history(key, user=user, reason="registered")
+    save_with_history(key, user=user, reason=with_reason("registered", reason))
     return key
 
 
 @transaction.atomic
-def key_register_many(*, authority: Authority, jwks: Any, user: User = None) -> list[AuthorityKey]:
+def key_register_many(*, authority: Authority, jwks: Any, user: User = None, reason: str = "") -> list[AuthorityKey]:
     """Register every key of a JWKS, or none of them."""
     if isinstance(jwks, dict) and "keys" in jwks:
         keys = jwks["keys"]
@@ -66,13 +67,15 @@ def key_register_many(*, authority: Authority, jwks: Any, user: User = None) -> 
     registered = []
     for index, jwk in enumerate(keys):
         try:
-            registered.append(key_register(authority=authority, jwk=jwk, user=user))
+            registered.append(key_register(authority=authority, jwk=jwk, user=user, reason=reason))
         except ValidationError as exc:
             raise ValidationError(f"key {index + 1} of {len(keys)}: {'; '.join(exc.messages)}") from None
     return registered
 
 
-def key_generate(*, authority: Authority, alg: str, private_key_out: Path, user: User = None) -> AuthorityKey:
+def key_generate(
+    *, authority: Authority, alg: str, private_key_out: Path, user: User = None, reason: str = ""
+) -> AuthorityKey:
     """Generate a key pair, write the private half to `private_key_out` (mode
     0600) and register the public half. Nothing is kept if either step fails,
     and a file this call did not create is never removed: an existing file is
@@ -82,7 +85,7 @@ def key_generate(*, authority: Authority, alg: str, private_key_out: Path, user:
     written = False
     try:
         with transaction.atomic():
-            key = key_register(authority=authority, jwk=public_jwk_of(private_key), alg=alg, user=user)
+            key = key_register(authority=authority, jwk=public_jwk_of(private_key), alg=alg, user=user, reason=reason)
             write_private_key(private_key, private_key_out)
             written = True
     except BaseException:
@@ -101,21 +104,23 @@ KEY_TRANSITIONS = {
 
 
 @transaction.atomic
-def key_retire(*, key: AuthorityKey, user: User = None, at: datetime | None = None) -> AuthorityKey:
+def key_retire(*, key: AuthorityKey, user: User = None, at: datetime | None = None, reason: str = "") -> AuthorityKey:
     """Stop issuing with a key; its earlier credentials stay valid until they
     expire (DESIGN §5 key_not_valid_at_issuance)."""
     key = locked(AuthorityKey, key.pk)
     transition(key, to=KeyStatus.RETIRED, allowed=KEY_TRANSITIONS, what=f"key {key.kid}")
     key.retired_at = at or timezone.now()
-    save_with_history(key, user=user, reason="retired")
+    save_with_history(key, user=user, reason=with_reason("retired", reason))
     return key
 
 
 @transaction.atomic
-def key_mark_compromised(*, key: AuthorityKey, user: User = None, at: datetime | None = None) -> AuthorityKey:
+def key_mark_compromised(
+    *, key: AuthorityKey, user: User = None, at: datetime | None = None, reason: str = ""
+) -> AuthorityKey:
     """Refuse every credential the key ever signed (DESIGN §5 key_compromised)."""
     key = locked(AuthorityKey, key.pk)
     transition(key, to=KeyStatus.COMPROMISED, allowed=KEY_TRANSITIONS, what=f"key {key.kid}")
     key.compromised_at = at or timezone.now()
-    save_with_history(key, user=user, reason="compromised")
+    save_with_history(key, user=user, reason=with_reason("compromised", reason))
     return key

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, change_status, locked
+from core.changes import User, change_status, locked, with_reason
 from identity.models import Assurance, Authority, AuthorityStatus, CredentialType
 from recognition.models import AgreementStatus, RecognitionAgreement, agreement_history
 
@@ -90,6 +90,7 @@ def agreement_create(
     notes: str = "",
     activate: bool = False,
     user: User = None,
+    reason: str = "",
 ) -> RecognitionAgreement:
     """Create an agreement as a draft (or activate it at once). The history
     gets one "created" version that already holds the credential types."""
@@ -114,7 +115,9 @@ def agreement_create(
     if activate:
         _check_activation(agreement)
         agreement.status = AgreementStatus.ACTIVE
-    _save_with_types(agreement, types, user=user, reason="created" + (" and activated" if activate else ""))
+    _save_with_types(
+        agreement, types, user=user, reason=with_reason("created" + (" and activated" if activate else ""), reason)
+    )
     return agreement
 
 
@@ -124,6 +127,7 @@ def agreement_update_terms(
     agreement: RecognitionAgreement,
     credential_types: Iterable[CredentialType],
     user: User = None,
+    reason: str = "",
     **terms: object,
 ) -> RecognitionAgreement:
     """Change the terms (types, assurance, window, legal basis, notes) of a
@@ -141,7 +145,7 @@ def agreement_update_terms(
     _check_terms(agreement, types)
     if agreement.status != AgreementStatus.DRAFT:
         _check_activation(agreement)
-    _save_with_types(agreement, types, user=user, reason="terms changed")
+    _save_with_types(agreement, types, user=user, reason=with_reason("terms changed", reason))
     return agreement
 
 
@@ -153,7 +157,9 @@ def _check_activation(agreement: RecognitionAgreement) -> None:
 
 
 @transaction.atomic
-def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: User = None) -> RecognitionAgreement:
+def agreement_set_status(
+    *, agreement: RecognitionAgreement, status: str, user: User = None, reason: str = ""
+) -> RecognitionAgreement:
     return change_status(
         RecognitionAgreement,
         agreement.pk,
@@ -162,19 +168,22 @@ def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: 
         what=lambda row: f"agreement {row.pk}",
         user=user,
         check=_check_activation if status == AgreementStatus.ACTIVE else None,
+        reason=reason,
     )
 
 
-def agreement_activate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user)
+def agreement_activate(*, agreement: RecognitionAgreement, user: User = None, reason: str = "") -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user, reason=reason)
 
 
-def agreement_suspend(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.SUSPENDED, user=user)
+def agreement_suspend(*, agreement: RecognitionAgreement, user: User = None, reason: str = "") -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.SUSPENDED, user=user, reason=reason)
 
 
-def agreement_terminate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.TERMINATED, user=user)
+def agreement_terminate(
+    *, agreement: RecognitionAgreement, user: User = None, reason: str = ""
+) -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.TERMINATED, user=user, reason=reason)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from core.commands import RegistryCommand, add_reason_argument
 from identity.management.arguments import add_issuer_argument, add_kid_argument
 from identity.selectors import authority_by_issuer, key_by_kid
 from identity.services.keys import key_mark_compromised
@@ -14,7 +14,10 @@ class Command(RegistryCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_issuer_argument(parser)
         add_kid_argument(parser)
+        add_reason_argument(parser)
 
     def run(self, **options: Any) -> None:
-        key = key_mark_compromised(key=key_by_kid(authority_by_issuer(options["issuer"]), options["kid"]))
+        key = key_mark_compromised(
+            key=key_by_kid(authority_by_issuer(options["issuer"]), options["kid"]), reason=options["reason"]
+        )
         self.confirm(f"key {key.kid} marked compromised")

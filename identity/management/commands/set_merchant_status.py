@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from core.commands import RegistryCommand, add_reason_argument
 from identity.management.arguments import add_issuer_argument
 from identity.models import MerchantStatus
 from identity.selectors import authority_by_issuer, merchant_by_number
@@ -16,8 +16,9 @@ class Command(RegistryCommand):
         add_issuer_argument(parser)
         parser.add_argument("registration_number", metavar="REGNO")
         parser.add_argument("status", choices=MerchantStatus.values)
+        add_reason_argument(parser)
 
     def run(self, **options: Any) -> None:
         merchant = merchant_by_number(authority_by_issuer(options["issuer"]), options["registration_number"])
-        merchant = merchant_set_status(merchant=merchant, status=options["status"])
+        merchant = merchant_set_status(merchant=merchant, status=options["status"], reason=options["reason"])
         self.confirm(f"merchant {merchant.registration_number} is now {merchant.status}")

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from core.commands import RegistryCommand, add_reason_argument
 from recognition.models import AgreementStatus
 from recognition.services.agreements import agreement_by_id, agreement_set_status
 
@@ -15,7 +15,10 @@ class Command(RegistryCommand):
         parser.add_argument(
             "status", choices=[status for status in AgreementStatus.values if status != AgreementStatus.DRAFT]
         )
+        add_reason_argument(parser)
 
     def run(self, **options: Any) -> None:
-        agreement = agreement_set_status(agreement=agreement_by_id(options["agreement_id"]), status=options["status"])
+        agreement = agreement_set_status(
+            agreement=agreement_by_id(options["agreement_id"]), status=options["status"], reason=options["reason"]
+        )
         self.confirm(f"agreement {agreement.pk} is now {agreement.status}")
