@@ -7,11 +7,9 @@ recognition.services.agreements): add and change forms are `ServiceForm`s
 whose submission is one service call, and status changes are admin actions.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
@@ -19,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_actions import ConfirmedActionsMixin
+from accounts.admin_actions import manage_action as manage_action  # the actions of every app import it from here
 from accounts.scope import Scope, country_code, scope_of
 from core.changes import integrity_error_message
 
@@ -92,9 +92,9 @@ class ServiceFormAdminMixin:
         """The service already set the relations."""
 
 
-class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Scoping by country, service-backed forms, state changes by actions only,
-    read-only history, and no deletion."""
+class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
+    """Scoping by country, service-backed forms, state changes by confirmed
+    actions only (accounts.admin_actions), read-only history, and no deletion."""
 
     country_lookup: str = ""  # ORM path from the model to the country owning a row
     country_field: str = ""  # the form field a country administrator may only set to their country
@@ -226,31 +226,6 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    def run_service(
-        self, request: HttpRequest, queryset: models.QuerySet, service: Callable[..., Any], done: str, **extra: Any
-    ) -> list[Any]:
-        """Call `service` on each selected row the user manages; a refusal is
-        reported and the other rows still proceed. Returns the results."""
-        results = []
-        for obj in queryset:
-            if not self.can_manage(request, obj):
-                messages.error(request, f"{obj}: not yours to change")
-                continue
-            try:
-                results.append(service(**{self.service_target: obj, "user": request.user, **extra}))
-            except ValidationError as exc:
-                messages.error(request, f"{obj}: {'; '.join(exc.messages)}")
-        if results:
-            opts = self.model._meta
-            name = opts.verbose_name if len(results) == 1 else opts.verbose_name_plural
-            messages.success(request, f"{done} {len(results)} {name}.")
-        return results
-
-
-def manage_action(description: str) -> Callable[[Callable], Callable]:
-    """An admin action that changes state: offered to those who may manage."""
-    return admin.action(description=description, permissions=["manage"])
 
 
 class SuperuserOnly:

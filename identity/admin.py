@@ -10,17 +10,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, ServiceFormAdminMixin, manage_action
 from accounts.scope import scope_of
 from identity.jose.algorithms import Alg
 from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
 from identity.services.authorities import (
+    AUTHORITY_TRANSITIONS,
     authority_create,
     authority_reinstate,
     authority_revoke,
@@ -28,8 +28,15 @@ from identity.services.authorities import (
     authority_update,
 )
 from identity.services.credentials import credential_revoke, credential_type_create
-from identity.services.keys import key_mark_compromised, key_register, key_register_many, key_retire
+from identity.services.keys import (
+    KEY_TRANSITIONS,
+    key_mark_compromised,
+    key_register,
+    key_register_many,
+    key_retire,
+)
 from identity.services.merchants import (
+    MERCHANT_TRANSITIONS,
     merchant_register,
     merchant_reinstate,
     merchant_revoke,
@@ -77,6 +84,7 @@ class AuthorityAdmin(CountryScopedAdmin):
     # Country administrators pick foreign authorities in their agreements.
     foreign_read_only = True
     service_target = "authority"
+    transitions = AUTHORITY_TRANSITIONS
     form = AuthorityChangeForm
     add_form = AuthorityAddForm
     add_fieldsets = ((None, {"fields": ("country", "name", "issuer", "max_assurance")}),)
@@ -94,17 +102,17 @@ class AuthorityAdmin(CountryScopedAdmin):
     def editable(self, obj: Authority | None) -> bool:
         return obj is None or obj.status != "revoked"
 
-    @manage_action("Suspend the selected authorities")
-    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, authority_suspend, "Suspended")
+    @manage_action("Suspend the selected authorities", to="suspended")
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, authority_suspend, "Suspended")
 
-    @manage_action("Reinstate the selected authorities")
-    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, authority_reinstate, "Reinstated")
+    @manage_action("Reinstate the selected authorities", to="active", widening=True)
+    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, authority_reinstate, "Reinstated")
 
-    @manage_action("Revoke the selected authorities (final)")
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, authority_revoke, "Revoked")
+    @manage_action("Revoke the selected authorities (final)", to="revoked")
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, authority_revoke, "Revoked")
 
 
 # Keys ---------------------------------------------------------------------------
@@ -171,6 +179,7 @@ class KeyAddForm(ServiceForm):
 class AuthorityKeyAdmin(CountryScopedAdmin):
     country_lookup = "authority__country"
     service_target = "key"
+    transitions = KEY_TRANSITIONS
     add_form = KeyAddForm
     add_fieldsets = (
         (None, {"fields": ("authority", "jwk")}),
@@ -202,13 +211,13 @@ class AuthorityKeyAdmin(CountryScopedAdmin):
             messages.info(request, f"Registered {len(form.registered)} keys: {kids}.")
         return key
 
-    @manage_action("Retire the selected keys (earlier credentials stay valid)")
-    def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, key_retire, "Retired")
+    @manage_action("Retire the selected keys (earlier credentials stay valid)", to="retired")
+    def retire(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, key_retire, "Retired")
 
-    @manage_action("Mark the selected keys compromised (every credential they signed is refused)")
-    def mark_compromised(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, key_mark_compromised, "Marked compromised")
+    @manage_action("Mark the selected keys compromised (every credential they signed is refused)", to="compromised")
+    def mark_compromised(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, key_mark_compromised, "Marked compromised")
 
 
 # Merchants ------------------------------------------------------------------------
@@ -253,6 +262,7 @@ class MerchantChangeForm(ServiceForm):
 class MerchantAdmin(CountryScopedAdmin):
     country_lookup = "authority__country"
     service_target = "merchant"
+    transitions = MERCHANT_TRANSITIONS
     form = MerchantChangeForm
     add_form = MerchantAddForm
     add_fieldsets = ((None, {"fields": ("authority", "registration_number", "legal_name", "lei", "assurance")}),)
@@ -284,17 +294,17 @@ class MerchantAdmin(CountryScopedAdmin):
     def editable(self, obj: Merchant | None) -> bool:
         return obj is None or obj.status != "revoked"
 
-    @manage_action("Suspend the selected merchants")
-    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, merchant_suspend, "Suspended")
+    @manage_action("Suspend the selected merchants", to="suspended")
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, merchant_suspend, "Suspended")
 
-    @manage_action("Reinstate the selected merchants")
-    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, merchant_reinstate, "Reinstated")
+    @manage_action("Reinstate the selected merchants", to="active")
+    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, merchant_reinstate, "Reinstated")
 
-    @manage_action("Revoke the selected merchants (final)")
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, merchant_revoke, "Revoked")
+    @manage_action("Revoke the selected merchants (final)", to="revoked")
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, merchant_revoke, "Revoked")
 
 
 # Credential types ---------------------------------------------------------------
@@ -347,10 +357,6 @@ class CredentialTypeAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 # Issued credentials -------------------------------------------------------------
 
 
-class RevokeActionForm(ActionForm):
-    reason = forms.CharField(max_length=500, required=False, label="Reason (for revocation)")
-
-
 @admin.register(IssuedCredential)
 class IssuedCredentialAdmin(CountryScopedAdmin):
     """Credentials are issued with the authority's private key by
@@ -358,7 +364,8 @@ class IssuedCredentialAdmin(CountryScopedAdmin):
 
     country_lookup = "merchant__authority__country"
     service_target = "credential"
-    action_form = RevokeActionForm
+    # credential_revoke: revocation is final.
+    transitions = {"valid": {"revoked"}, "revoked": set()}
     fields = (
         "jti",
         "merchant",
@@ -377,7 +384,7 @@ class IssuedCredentialAdmin(CountryScopedAdmin):
     list_select_related = ("merchant", "credential_type")
     actions = ["revoke"]
 
-    @manage_action("Revoke the selected credentials")
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        reason = request.POST.get("reason", "").strip()
-        self.run_service(request, queryset, credential_revoke, "Revoked", reason=reason)
+    @manage_action("Revoke the selected credentials (final)", to="revoked")
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # The reason is kept on the credential as well as in its history.
+        return self.confirm_and_run(request, queryset, credential_revoke, "Revoked")

@@ -56,6 +56,23 @@ def post_action(client: Client, model: type[Model], action: str, objs: list[Mode
     return client.post(changelist_url(model), data, follow=True)
 
 
+def confirm_action(
+    client: Client,
+    model: type[Model],
+    action: str,
+    objs: list[Model],
+    reason: str = "checked by the test",
+    **extra: Any,
+) -> HttpResponse:
+    """POST an admin action, then confirm it with a reason on its
+    confirmation page, as a person does."""
+    page = post_action(client, model, action, objs, **extra)
+    if page.templates and page.templates[0].name == "admin/confirm_action.html":
+        data = {"action": action, "_selected_action": [str(obj.pk) for obj in objs], "confirmed": "yes"}
+        return client.post(page.wsgi_request.get_full_path(), {**data, "reason": reason}, follow=True)
+    return page  # refused before any confirmation (no such action for this user)
+
+
 def messages_of(response: HttpResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
