@@ -13,6 +13,7 @@ from tests.support.admin import (
     changelist_url,
     client_for,
     confirm_action,
+    history_url,
     latest_history_user,
     messages_of,
     post_action,
@@ -179,3 +180,14 @@ def test_several_rows_are_each_named_in_the_messages(world, alice):
     assert f"authority {world.cl.authority}: not yours to change" in shown
     world.cl.authority.refresh_from_db()
     assert world.cl.authority.status == "active"
+
+
+def test_the_history_page_shows_who_changed_it_and_why(world, alice):
+    agreement = world.cn_recognizes_cl
+    confirm_action(alice, RecognitionAgreement, "suspend", [agreement], reason="partner audit pending")
+
+    html = alice.get(history_url(agreement)).content.decode()
+    assert "status suspended: partner audit pending" in html
+    assert ">alice<" in html.replace("\n", "").replace(" ", "")
+    record = agreement.history.order_by("history_id").last()
+    assert f"{record.history_date:%Y-%m-%d %H:%M:%S} UTC" in html
