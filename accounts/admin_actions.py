@@ -40,13 +40,20 @@ def manage_action(description: str, *, widening: bool = False, to: str = "") -> 
     return decorate
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
+def reason_field(
+    help_text: str = "Kept in history; a change that needs approval is proposed with it.",
+) -> forms.CharField:
+    """The required "Reason for this change" of every form that changes trust."""
+    return forms.CharField(
         label="Reason for this change",
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Kept in each row's history.",
+        help_text=help_text,
     )
+
+
+class ReasonForm(forms.Form):
+    reason = reason_field("Kept in each row's history, or given with the proposal where one is needed.")
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,15 @@ class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHis
         """Whether the change form edits anything; most rows change by actions only."""
         return False
 
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        """The form's "Reason for this change", where the user may submit it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        form = self.add_form if obj is None and self.add_form is not None else self.form
+        if "reason" not in getattr(form, "declared_fields", {}) or getattr(request, "showing_history_version", False):
+            return fieldsets
+        writable = self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
+        return (*fieldsets, (None, {"fields": ("reason",)})) if writable else fieldsets
+
     # Choices offered in forms ----------------------------------------------
 
     def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any) -> forms.Field | None:

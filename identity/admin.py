@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from accounts.admin_actions import reason_field
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, ServiceFormAdminMixin, manage_action
 from accounts.scope import scope_of
 from identity.jose.algorithms import Alg
@@ -65,6 +66,8 @@ class AuthorityAddForm(ServiceForm):
 
 
 class AuthorityChangeForm(ServiceForm):
+    reason = reason_field()
+
     class Meta:
         model = Authority
         fields = ["name", "max_assurance"]
@@ -73,7 +76,11 @@ class AuthorityChangeForm(ServiceForm):
         self.require_owned(self.instance.country)
         data = self.cleaned_data
         return authority_update(
-            authority=self.instance, name=data["name"], max_assurance=data["max_assurance"], user=self.acting_user
+            authority=self.instance,
+            name=data["name"],
+            max_assurance=data["max_assurance"],
+            user=self.acting_user,
+            reason=data["reason"],
         )
 
 
@@ -134,6 +141,7 @@ class KeyAddForm(ServiceForm):
         required=False, widget=AdminSplitDateTime, help_text="Default: now. Credentials issued earlier are refused."
     )
     not_after = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
+    reason = reason_field()
 
     class Meta:
         model = AuthorityKey
@@ -160,7 +168,9 @@ class KeyAddForm(ServiceForm):
                 raise ValidationError(
                     f"{', '.join(options)} apply to a single JWK; put alg and kid inside each key of the JWKS"
                 )
-            self.registered = key_register_many(authority=authority, jwks=data["jwk"], user=self.acting_user)
+            self.registered = key_register_many(
+                authority=authority, jwks=data["jwk"], user=self.acting_user, reason=data["reason"]
+            )
         else:
             key = key_register(
                 authority=authority,
@@ -170,6 +180,7 @@ class KeyAddForm(ServiceForm):
                 not_before=data["not_before"],
                 not_after=data["not_after"],
                 user=self.acting_user,
+                reason=data["reason"],
             )
             self.registered = [key]
         return self.registered[0]
@@ -386,5 +397,4 @@ class IssuedCredentialAdmin(CountryScopedAdmin):
 
     @manage_action("Revoke the selected credentials (final)", to="revoked")
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        # The reason is kept on the credential as well as in its history.
         return self.confirm_and_run(request, queryset, credential_revoke, "Revoked")

@@ -18,7 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from rest_framework.renderers import JSONRenderer
 
-from accounts.admin_actions import RowPlan
+from accounts.admin_actions import RowPlan, reason_field
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.scope import scope_of
 from recognition.log.disputes import evidence
@@ -59,6 +59,8 @@ class AgreementTermsForm(ServiceForm):
     """The change form: terms only; destination, authority and status are
     read-only (status moves by actions)."""
 
+    reason = reason_field()
+
     class Meta:
         model = RecognitionAgreement
         fields = ["credential_types", *TERMS]
@@ -71,6 +73,7 @@ class AgreementTermsForm(ServiceForm):
             agreement=self.instance,
             credential_types=data["credential_types"],
             user=self.acting_user,
+            reason=data["reason"],
             **{name: data[name] for name in TERMS if name in data},
         )
 

@@ -64,7 +64,7 @@ def merchant_post(authority: Authority, number: str) -> dict:
 
 
 def key_post(authority: Authority, jwk: object, **extra: str) -> dict:
-    return {"authority": authority.pk, "jwk": json.dumps(jwk), **extra}
+    return {"authority": authority.pk, "jwk": json.dumps(jwk), "reason": "new signing key", **extra}
 
 
 # Authorities --------------------------------------------------------------------

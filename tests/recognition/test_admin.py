@@ -26,6 +26,7 @@ from tests.support.admin import (
     messages_of,
     post_action,
     split_datetime,
+    terms_post,
 )
 
 Agreement = RecognitionAgreement
@@ -63,20 +64,6 @@ def agreement_post(world, *, destination: str, authority: Authority, **extra: st
         "legal_basis": "CN-KZ e-commerce memorandum",
         "reference_url": "",
         "notes": "",
-        **extra,
-    }
-
-
-def terms_post(agreement: RecognitionAgreement, **extra: str) -> dict:
-    return {
-        "credential_types": [t.pk for t in agreement.credential_types.all()],
-        "min_assurance": agreement.min_assurance,
-        **split_datetime("valid_from", agreement.valid_from),
-        "valid_until_0": "",
-        "valid_until_1": "",
-        "legal_basis": agreement.legal_basis,
-        "reference_url": agreement.reference_url,
-        "notes": agreement.notes,
         **extra,
     }
 

@@ -101,3 +101,19 @@ def latest_history_user(obj: Model) -> Any:
 def is_read_only_page(response: HttpResponse) -> bool:
     """A change page that offers no way to save."""
     return response.status_code == 200 and b'name="_save"' not in response.content
+
+
+def terms_post(agreement: Any, **extra: str) -> dict:
+    """The agreement change form's POST: its current terms, then `extra`."""
+    return {
+        "credential_types": [t.pk for t in agreement.credential_types.all()],
+        "min_assurance": agreement.min_assurance,
+        **split_datetime("valid_from", agreement.valid_from),
+        "valid_until_0": "",
+        "valid_until_1": "",
+        "legal_basis": agreement.legal_basis,
+        "reference_url": agreement.reference_url,
+        "notes": agreement.notes,
+        "reason": "terms reviewed",
+        **extra,
+    }
