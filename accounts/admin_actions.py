@@ -18,6 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.models import Proposal
+from accounts.proposals import needs_second_person
+from accounts.scope import country_code, scope_of
 
 CONFIRMED = "confirmed"  # the POST field that only the confirmation page sends
 # History keeps 100 characters of change reason, "status terminated: " included.
@@ -116,6 +122,9 @@ class ConfirmedActionsMixin:
         return f"{self.model._meta.verbose_name} {obj}"
 
     def report_result(self, request: HttpRequest, obj: models.Model, result: Any, done: str) -> None:
+        if isinstance(result, Proposal):
+            messages.warning(request, proposed_message(result))
+            return
         changed = result if isinstance(result, type(obj)) else obj  # named as it is now
         messages.success(request, f"{done} {self.row_name(changed)}.")
 
@@ -129,6 +138,10 @@ class ConfirmedActionsMixin:
         if to and status is not None and to not in self.transitions.get(status, set()):
             refusal = f"already {current}" if to == status else f"cannot go from {current} to {status_label(obj, to)}"
             return RowPlan(obj, current, change, refusal=refusal)
+        if getattr(action, "widening", False) and needs_second_person(request.user):
+            note = (
+                f"needs approval by a second administrator of {scope_of(request.user).country}: it becomes a proposal"
+            )
         return RowPlan(obj, current, change, note=note)
 
     def describe_change(self, obj: models.Model, action: Callable) -> tuple[str, str, str]:
@@ -173,3 +186,18 @@ def status_label(obj: models.Model, status: str) -> str:
     """The human label of a status value of `obj`'s model ("Suspended")."""
     choices = dict(type(obj)._meta.get_field("status").flatchoices)
     return str(choices.get(status, status))
+
+
+def proposal_url(proposal: Proposal) -> str:
+    return reverse("admin:accounts_proposal_change", args=[proposal.pk])
+
+
+def proposed_message(proposal: Proposal) -> str:
+    """What the proposer is told: the change awaits a second administrator."""
+    return format_html(
+        'Proposed: {} — it awaits a second {} administrator (<a href="{}">proposal #{}</a>).',
+        proposal.summary,
+        country_code(proposal.country),
+        proposal_url(proposal),
+        proposal.pk,
+    )

@@ -74,7 +74,7 @@ class AgreementTermsForm(ServiceForm):
             credential_types=data["credential_types"],
             user=self.acting_user,
             reason=data["reason"],
-            **{name: data[name] for name in TERMS if name in data},
+            **{name: self.submitted(name) for name in TERMS if name in data},
         )
 
 

@@ -6,8 +6,10 @@ kept in history."""
 import pytest
 from django.test import Client
 
+from core.history import acting_operator
 from identity.models import Authority, AuthorityKey, IssuedCredential, Merchant
 from identity.services.credentials import credential_issue
+from identity.services.merchants import merchant_suspend
 from recognition.models import RecognitionAgreement
 from tests.support.admin import (
     changelist_url,
@@ -191,3 +193,12 @@ def test_the_history_page_shows_who_changed_it_and_why(world, alice):
     assert ">alice<" in html.replace("\n", "").replace(" ", "")
     record = agreement.history.order_by("history_id").last()
     assert f"{record.history_date:%Y-%m-%d %H:%M:%S} UTC" in html
+
+
+def test_the_history_page_names_the_command_line_operator_when_no_user_changed_it(world, alice):
+    with acting_operator("ops-jane"):
+        merchant_suspend(merchant=world.cn.merchant, reason="court order")
+
+    html = alice.get(history_url(world.cn.merchant)).content.decode()
+    assert "ops-jane (command line)" in html
+    assert "status suspended: court order" in html
