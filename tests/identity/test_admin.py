@@ -14,6 +14,7 @@ from identity.services.keys import key_mark_compromised
 from identity.services.merchants import merchant_suspend
 from tests.support.admin import (
     add_url,
+    approve_in_admin,
     change_url,
     changelist_url,
     client_for,
@@ -113,10 +114,14 @@ def test_cn_admin_suspends_and_reinstates_chinese_authority(world, alice):
     confirm_action(alice, Authority, "suspend", [cn])
     cn.refresh_from_db()
     assert cn.status == "suspended"
+    # Reinstating widens trust: alice proposes it, a second CN administrator approves.
     confirm_action(alice, Authority, "reinstate", [cn])
     cn.refresh_from_db()
+    assert cn.status == "suspended"
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
+    cn.refresh_from_db()
     assert cn.status == "active"
-    assert latest_history_user(cn) == world.alice
+    assert latest_history_user(cn) == world.alice2
 
 
 # Keys -----------------------------------------------------------------------------
@@ -126,17 +131,22 @@ def test_cn_admin_registers_key_by_pasting_a_jwk(world, alice):
     jwk = new_public_jwk()
     response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk, kid="cn-2026"))
     assert response.status_code == 302
+    # Registering a key widens trust: proposed by alice, approved by a second CN administrator.
+    assert not AuthorityKey.objects.filter(kid="cn-2026").exists()
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     key = AuthorityKey.objects.get(authority=world.cn.authority, kid="cn-2026")
     assert key.public_jwk["x"] == jwk["x"] and key.alg == "EdDSA"
-    assert latest_history_user(key) == world.alice
+    assert latest_history_user(key) == world.alice2
 
 
 def test_cn_admin_registers_keys_by_pasting_a_jwks(world, alice):
     jwks = {"keys": [new_public_jwk(), new_public_jwk()]}
     response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwks))
     assert response.status_code == 302
+    assert world.cn.authority.keys.count() == 1  # one proposal for the lot, until approved
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     assert world.cn.authority.keys.count() == 3
-    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.alice}
+    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.alice2}
 
 
 def test_pasted_jwk_with_private_member_is_a_form_error(world, alice):

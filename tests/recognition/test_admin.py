@@ -13,6 +13,7 @@ from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create
 from tests.support.admin import (
     add_url,
+    approve_in_admin,
     change_url,
     changelist_url,
     client_for,
@@ -127,7 +128,15 @@ def test_superuser_creates_agreement_for_any_destination(world, root):
 
 def test_cn_admin_activates_suspends_and_terminates_agreement(world, alice):
     agreement = kz_draft(world)
-    for action, status in [("activate", "active"), ("suspend", "suspended"), ("terminate", "terminated")]:
+    # Activating widens trust: alice proposes it, a second CN administrator approves.
+    confirm_action(alice, Agreement, "activate", [agreement])
+    agreement.refresh_from_db()
+    assert agreement.status == "draft"
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+    assert latest_history_user(agreement) == world.alice2
+    for action, status in [("suspend", "suspended"), ("terminate", "terminated")]:
         confirm_action(alice, Agreement, action, [agreement])
         agreement.refresh_from_db()
         assert agreement.status == status
@@ -203,12 +212,17 @@ def test_cn_admin_edits_terms_through_the_service(world, alice):
     post = terms_post(agreement, legal_basis="Amended memorandum (2026)", min_assurance="high", status="terminated")
     post["credential_types"] = [world.merchant_identity.pk, world.export_licence.pk]
     assert alice.post(change_url(agreement), post).status_code == 302
+    # Adding a credential type widens trust: the whole change is proposed,
+    # and applies when a second CN administrator approves it.
+    agreement.refresh_from_db()
+    assert agreement.credential_types.count() == 1
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     agreement.refresh_from_db()
     assert (agreement.legal_basis, agreement.min_assurance) == ("Amended memorandum (2026)", "high")
     assert agreement.credential_types.count() == 2
     # Status moves by actions only; a posted status is ignored.
     assert agreement.status == "active"
-    assert latest_history_user(agreement) == world.alice
+    assert latest_history_user(agreement) == world.alice2
 
 
 def test_terms_refused_by_service_are_a_form_error(world, alice):

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Proposal
 from identity.jose.key_files import public_jwk_of
 
 
@@ -71,6 +72,17 @@ def confirm_action(
         data = {"action": action, "_selected_action": [str(obj.pk) for obj in objs], "confirmed": "yes"}
         return client.post(page.wsgi_request.get_full_path(), {**data, "reason": reason}, follow=True)
     return page  # refused before any confirmation (no such action for this user)
+
+
+def approve_in_admin(
+    client: Client, proposal: Proposal | None = None, reason: str = "checked by a second administrator"
+) -> Any:
+    """Approve `proposal` (default: the latest) on its page, as a second
+    administrator does; returns the proposal as it is afterwards."""
+    proposal = proposal or Proposal.objects.order_by("-pk").first()
+    client.post(reverse("admin:accounts_proposal_approve", args=[proposal.pk]), {"reason": reason})
+    proposal.refresh_from_db()
+    return proposal
 
 
 def messages_of(response: HttpResponse) -> list[str]:
