@@ -9,13 +9,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as UnusedLibraryApiKey
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import proposals
 from accounts.admin_actions import REASON_MAX_LENGTH, proposal_url
@@ -120,7 +121,7 @@ DECISIONS = {
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(SimpleHistoryAdmin):
     """Proposals to widen trust (README, Four-eyes approval): a country's
     administrators see their country's, regulators and the superuser read
     all; another administrator of the country approves or refuses, the
@@ -194,6 +195,28 @@ class ProposalAdmin(admin.ModelAdmin):
     def what_will_change(self, proposal: Proposal) -> str:
         return changes_table(proposal)
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # A revert would save an old version directly, bypassing the proposal services.
+        if request.method != "GET":
+            raise PermissionDenied
+        self._visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def _visible(self, request: HttpRequest, object_id: str) -> Proposal:
+        proposal = self.get_object(request, unquote(object_id))
+        if proposal is None or not self.has_view_permission(request, proposal):
+            raise Http404("no such proposal among those you may see")
+        return proposal
+
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         proposal = self.get_object(request, unquote(object_id))
         context = {**(extra_context or {})}
@@ -212,9 +235,7 @@ class ProposalAdmin(admin.ModelAdmin):
     def decide_view(self, request: HttpRequest, object_id: str, decision: str) -> HttpResponse:
         """A decision's confirmation page; its POST calls the service, which
         checks again who may decide (a refusal is shown, never a 500)."""
-        proposal = self.get_object(request, unquote(object_id))
-        if proposal is None or not self.has_view_permission(request, proposal):
-            raise Http404("no such proposal among those you may see")
+        proposal = self._visible(request, object_id)
         action = DECISIONS[decision]
         refusal = action.refusal(proposal, request.user)
         if refusal:

@@ -15,10 +15,12 @@ from recognition.models import RecognitionAgreement
 from recognition.services.agreements import agreement_create, agreement_update_terms
 from tests.support.admin import (
     add_url,
+    approve_in_admin,
     change_url,
     changelist_url,
     client_for,
     confirm_action,
+    history_url,
     latest_history_user,
     messages_of,
     new_public_jwk,
@@ -250,3 +252,20 @@ def test_saving_the_form_untouched_is_no_widening(world, alice):
     agreement.refresh_from_db()
     assert (agreement.notes, agreement.valid_from) == ("wording only", valid_from)
     assert not Proposal.objects.exists()
+
+
+def test_the_proposals_history_shows_who_proposed_and_who_approved(world, alice, alice2, proposal):
+    approve_in_admin(alice2, proposal, reason="memorandum checked")
+
+    html = alice.get(history_url(proposal)).content.decode()
+    assert "proposed: memorandum signed" in html and "approved: memorandum checked" in html
+    assert client_for(world.bob).get(history_url(proposal)).status_code == 404
+
+
+def test_an_old_version_of_a_proposal_cannot_be_saved_back(world, alice, proposal):
+    version = proposal.history.order_by("history_id").first()
+    url = reverse("admin:accounts_proposal_simple_history", args=[proposal.pk, version.history_id])
+    assert alice.get(url).status_code == 200
+    assert alice.post(url, {}).status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.status == "pending"

@@ -76,7 +76,7 @@ def confirm_action(
 
 def approve_in_admin(
     client: Client, proposal: Proposal | None = None, reason: str = "checked by a second administrator"
-) -> Any:
+) -> Proposal:
     """Approve `proposal` (default: the latest) on its page, as a second
     administrator does; returns the proposal as it is afterwards."""
     proposal = proposal or Proposal.objects.order_by("-pk").first()
