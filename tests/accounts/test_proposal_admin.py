@@ -269,3 +269,21 @@ def test_an_old_version_of_a_proposal_cannot_be_saved_back(world, alice, proposa
     assert alice.post(url, {}).status_code == 403
     proposal.refresh_from_db()
     assert proposal.status == "pending"
+
+
+def test_raising_an_authoritys_maximum_assurance_is_proposed_and_lowering_is_not(world, alice):
+    authority = world.cn.authority
+    post = {"name": authority.name, "max_assurance": "substantial", "reason": "accreditation narrowed"}
+    assert alice.post(change_url(authority), post).status_code == 302
+    authority.refresh_from_db()
+    assert authority.max_assurance == "substantial" and not Proposal.objects.exists()
+
+    response = alice.post(change_url(authority), {**post, "max_assurance": "high", "reason": "re-accredited"})
+
+    proposal = Proposal.objects.get()
+    assert response.url == change_url(proposal)
+    authority.refresh_from_db()
+    assert authority.max_assurance == "substantial"
+    page = alice.get(change_url(proposal)).content.decode()
+    assert "Substantial" in page and "High" in page
+    assert any(f"proposal #{proposal.pk}" in message for message in messages_of(alice.get(change_url(authority))))
