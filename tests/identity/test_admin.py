@@ -7,8 +7,9 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.proposals import approve
 from identity.models import Authority, AuthorityKey, CredentialType, IssuedCredential, Merchant
-from identity.services.authorities import authority_create
+from identity.services.authorities import authority_create, authority_reinstate
 from identity.services.credentials import credential_issue
 from identity.services.keys import key_mark_compromised
 from identity.services.merchants import merchant_suspend
@@ -112,30 +113,33 @@ def test_cn_admin_suspends_and_reinstates_chinese_authority(world, alice):
     post_action(alice, Authority, "suspend", [cn])
     cn.refresh_from_db()
     assert cn.status == "suspended"
-    post_action(alice, Authority, "reinstate", [cn])
+    # Reinstating widens trust: alice proposes it, alice2 approves (four-eyes).
+    approve(proposal=authority_reinstate(authority=cn, user=world.alice, reason="audit closed"), user=world.alice2)
     cn.refresh_from_db()
     assert cn.status == "active"
-    assert latest_history_user(cn) == world.alice
+    assert latest_history_user(cn) == world.alice2
 
 
 # Keys -----------------------------------------------------------------------------
 
 
-def test_cn_admin_registers_key_by_pasting_a_jwk(world, alice):
+# A country administrator's registration is a proposal (tests/identity/test_widening.py):
+# the superuser registers directly.
+def test_superuser_registers_key_by_pasting_a_jwk(world, root):
     jwk = new_public_jwk()
-    response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk, kid="cn-2026"))
+    response = root.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk, kid="cn-2026"))
     assert response.status_code == 302
     key = AuthorityKey.objects.get(authority=world.cn.authority, kid="cn-2026")
     assert key.public_jwk["x"] == jwk["x"] and key.alg == "EdDSA"
-    assert latest_history_user(key) == world.alice
+    assert latest_history_user(key) == world.root
 
 
-def test_cn_admin_registers_keys_by_pasting_a_jwks(world, alice):
+def test_superuser_registers_keys_by_pasting_a_jwks(world, root):
     jwks = {"keys": [new_public_jwk(), new_public_jwk()]}
-    response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwks))
+    response = root.post(add_url(AuthorityKey), key_post(world.cn.authority, jwks))
     assert response.status_code == 302
     assert world.cn.authority.keys.count() == 3
-    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.alice}
+    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.root}
 
 
 def test_pasted_jwk_with_private_member_is_a_form_error(world, alice):

@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CountryRole
+from accounts.proposals import approve
 from identity.models import Authority
 from recognition.models import RecognitionAgreement
-from recognition.services.agreements import agreement_create
+from recognition.services.agreements import agreement_activate, agreement_create, agreement_update_terms
 from tests.support.admin import (
     add_url,
     change_url,
@@ -139,7 +140,12 @@ def test_superuser_creates_agreement_for_any_destination(world, root):
 
 def test_cn_admin_activates_suspends_and_terminates_agreement(world, alice):
     agreement = kz_draft(world)
-    for action, status in [("activate", "active"), ("suspend", "suspended"), ("terminate", "terminated")]:
+    # Activation widens trust: alice proposes it, alice2 approves (four-eyes).
+    approve(proposal=agreement_activate(agreement=agreement, user=world.alice, reason="signed"), user=world.alice2)
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+    assert latest_history_user(agreement) == world.alice2
+    for action, status in [("suspend", "suspended"), ("terminate", "terminated")]:
         post_action(alice, Agreement, action, [agreement])
         agreement.refresh_from_db()
         assert agreement.status == status
@@ -213,14 +219,23 @@ def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chil
 def test_cn_admin_edits_terms_through_the_service(world, alice):
     agreement = world.cn_recognizes_cl
     post = terms_post(agreement, legal_basis="Amended memorandum (2026)", min_assurance="high", status="terminated")
-    post["credential_types"] = [world.merchant_identity.pk, world.export_licence.pk]
     assert alice.post(change_url(agreement), post).status_code == 302
     agreement.refresh_from_db()
     assert (agreement.legal_basis, agreement.min_assurance) == ("Amended memorandum (2026)", "high")
-    assert agreement.credential_types.count() == 2
     # Status moves by actions only; a posted status is ignored.
     assert agreement.status == "active"
     assert latest_history_user(agreement) == world.alice
+    # Adding a type widens trust: alice proposes it, alice2 approves (four-eyes).
+    proposal = agreement_update_terms(
+        agreement=agreement,
+        credential_types=[world.merchant_identity, world.export_licence],
+        user=world.alice,
+        reason="export licences too",
+    )
+    approve(proposal=proposal, user=world.alice2)
+    agreement.refresh_from_db()
+    assert agreement.credential_types.count() == 2
+    assert latest_history_user(agreement) == world.alice2
 
 
 def test_terms_refused_by_service_are_a_form_error(world, alice):
