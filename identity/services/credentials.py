@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, locked, save_with_history, with_reason
+from core.changes import User, locked, save_with_history
 from identity.jose.algorithms import CREDENTIAL_TYP
 from identity.jose.jwk import thumbprint
 from identity.jose.key_files import public_jwk_of
@@ -141,5 +141,6 @@ def credential_revoke(*, credential: IssuedCredential, reason: str = "", user: U
     credential.status = CredentialStatus.REVOKED
     credential.revoked_at = timezone.now()
     credential.reason = reason
-    save_with_history(credential, user=user, reason=with_reason("revoked", reason))
+    # The reason is kept in the row itself (its `reason` field, in history too).
+    save_with_history(credential, user=user, reason="revoked")
     return credential

@@ -18,6 +18,11 @@ def _when(value: datetime | None) -> str:
     return "open-ended" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def _second(value: datetime) -> datetime:
+    # Forms show instants to the second: the microseconds a form drops are no change.
+    return value.replace(microsecond=0)
+
+
 def widened_terms(
     before: RecognitionAgreement, before_types: set[str], after: RecognitionAgreement, after_types: set[str]
 ) -> list[str]:
@@ -29,9 +34,11 @@ def widened_terms(
     added = sorted(after_types - before_types)
     if added:
         widened.append(f"adds credential types {', '.join(added)}")
-    if after.valid_from < before.valid_from:
+    if _second(after.valid_from) < _second(before.valid_from):
         widened.append(f"starts earlier ({_when(before.valid_from)} → {_when(after.valid_from)})")
-    if before.valid_until is not None and (after.valid_until is None or after.valid_until > before.valid_until):
+    if before.valid_until is not None and (
+        after.valid_until is None or _second(after.valid_until) > _second(before.valid_until)
+    ):
         widened.append(f"ends later ({_when(before.valid_until)} → {_when(after.valid_until)})")
     return widened
 

@@ -127,26 +127,23 @@ def test_cn_admin_suspends_and_reinstates_chinese_authority(world, alice):
 # Keys -----------------------------------------------------------------------------
 
 
-def test_cn_admin_registers_key_by_pasting_a_jwk(world, alice):
+# A country administrator's registration is a proposal (tests/identity/test_widening.py):
+# the superuser registers directly.
+def test_superuser_registers_key_by_pasting_a_jwk(world, root):
     jwk = new_public_jwk()
-    response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk, kid="cn-2026"))
+    response = root.post(add_url(AuthorityKey), key_post(world.cn.authority, jwk, kid="cn-2026"))
     assert response.status_code == 302
-    # Registering a key widens trust: proposed by alice, approved by a second CN administrator.
-    assert not AuthorityKey.objects.filter(kid="cn-2026").exists()
-    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     key = AuthorityKey.objects.get(authority=world.cn.authority, kid="cn-2026")
     assert key.public_jwk["x"] == jwk["x"] and key.alg == "EdDSA"
-    assert latest_history_user(key) == world.alice2
+    assert latest_history_user(key) == world.root
 
 
-def test_cn_admin_registers_keys_by_pasting_a_jwks(world, alice):
+def test_superuser_registers_keys_by_pasting_a_jwks(world, root):
     jwks = {"keys": [new_public_jwk(), new_public_jwk()]}
-    response = alice.post(add_url(AuthorityKey), key_post(world.cn.authority, jwks))
+    response = root.post(add_url(AuthorityKey), key_post(world.cn.authority, jwks))
     assert response.status_code == 302
-    assert world.cn.authority.keys.count() == 1  # one proposal for the lot, until approved
-    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     assert world.cn.authority.keys.count() == 3
-    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.alice2}
+    assert {latest_history_user(key) for key in world.cn.authority.keys.exclude(pk=world.cn.key.pk)} == {world.root}
 
 
 def test_pasted_jwk_with_private_member_is_a_form_error(world, alice):

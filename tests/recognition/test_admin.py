@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CountryRole
+from accounts.proposals import approve
 from identity.models import Authority
 from recognition.models import RecognitionAgreement
-from recognition.services.agreements import agreement_create
+from recognition.services.agreements import agreement_create, agreement_update_terms
 from tests.support.admin import (
     add_url,
     approve_in_admin,
@@ -210,18 +211,22 @@ def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chil
 def test_cn_admin_edits_terms_through_the_service(world, alice):
     agreement = world.cn_recognizes_cl
     post = terms_post(agreement, legal_basis="Amended memorandum (2026)", min_assurance="high", status="terminated")
-    post["credential_types"] = [world.merchant_identity.pk, world.export_licence.pk]
     assert alice.post(change_url(agreement), post).status_code == 302
-    # Adding a credential type widens trust: the whole change is proposed,
-    # and applies when a second CN administrator approves it.
-    agreement.refresh_from_db()
-    assert agreement.credential_types.count() == 1
-    assert approve_in_admin(client_for(world.alice2)).status == "approved"
     agreement.refresh_from_db()
     assert (agreement.legal_basis, agreement.min_assurance) == ("Amended memorandum (2026)", "high")
-    assert agreement.credential_types.count() == 2
     # Status moves by actions only; a posted status is ignored.
     assert agreement.status == "active"
+    assert latest_history_user(agreement) == world.alice
+    # Adding a type widens trust: alice proposes it, alice2 approves (four-eyes).
+    proposal = agreement_update_terms(
+        agreement=agreement,
+        credential_types=[world.merchant_identity, world.export_licence],
+        user=world.alice,
+        reason="export licences too",
+    )
+    approve(proposal=proposal, user=world.alice2)
+    agreement.refresh_from_db()
+    assert agreement.credential_types.count() == 2
     assert latest_history_user(agreement) == world.alice2
 
 

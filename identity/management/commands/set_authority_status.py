@@ -2,14 +2,15 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand, add_reason_argument
+from accounts.commands import ActingCommand
+from core.commands import add_reason_argument
 from identity.management.arguments import add_issuer_argument
 from identity.models import AuthorityStatus
 from identity.selectors import authority_by_issuer
 from identity.services.authorities import authority_set_status
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Activate, suspend or revoke an authority (revocation is final)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -18,7 +19,10 @@ class Command(RegistryCommand):
         add_reason_argument(parser)
 
     def run(self, **options: Any) -> None:
-        authority = authority_set_status(
-            authority=authority_by_issuer(options["issuer"]), status=options["status"], reason=options["reason"]
+        authority = authority_by_issuer(options["issuer"])
+        self.require_owned(authority.country)
+        result = authority_set_status(
+            authority=authority, status=options["status"], user=self.user, reason=options["reason"]
         )
-        self.confirm(f"authority {authority.issuer} is now {authority.status}")
+        if not self.proposed(result):
+            self.confirm(f"authority {result.issuer} is now {result.status}")

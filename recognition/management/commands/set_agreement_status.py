@@ -2,12 +2,13 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand, add_reason_argument
+from accounts.commands import ActingCommand
+from core.commands import add_reason_argument
 from recognition.models import AgreementStatus
 from recognition.services.agreements import agreement_by_id, agreement_set_status
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Activate, suspend or terminate a recognition agreement (termination is final)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -18,7 +19,10 @@ class Command(RegistryCommand):
         add_reason_argument(parser)
 
     def run(self, **options: Any) -> None:
-        agreement = agreement_set_status(
-            agreement=agreement_by_id(options["agreement_id"]), status=options["status"], reason=options["reason"]
+        agreement = agreement_by_id(options["agreement_id"])
+        self.require_owned(agreement.destination)
+        result = agreement_set_status(
+            agreement=agreement, status=options["status"], user=self.user, reason=options["reason"]
         )
-        self.confirm(f"agreement {agreement.pk} is now {agreement.status}")
+        if not self.proposed(result):
+            self.confirm(f"agreement {result.pk} is now {result.status}")
