@@ -26,8 +26,7 @@ from accounts.proposals import needs_second_person
 from accounts.scope import country_code, scope_of
 
 CONFIRMED = "confirmed"  # the POST field that only the confirmation page sends
-# History keeps 100 characters of change reason, "status terminated: " included.
-REASON_MAX_LENGTH = 80
+REASON_MAX_LENGTH = 500  # a sentence or two, kept whole in history and the log
 
 
 def manage_action(description: str, *, widening: bool = False, to: str = "") -> Callable[[Callable], Callable]:

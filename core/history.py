@@ -29,8 +29,11 @@ class OperatorRecorded(models.Model):
 
 
 def history_records(**kwargs: Any) -> HistoricalRecords:
-    """`HistoricalRecords` whose records keep the operator's name."""
-    return HistoricalRecords(bases=[OperatorRecorded], **kwargs)
+    """`HistoricalRecords` whose records keep the operator's name, and a
+    change reason of any length (a person's reason after "status <to>: ")."""
+    return HistoricalRecords(
+        bases=[OperatorRecorded], history_change_reason_field=models.TextField(null=True), **kwargs
+    )
 
 
 def operator_login() -> str:

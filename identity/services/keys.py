@@ -28,7 +28,9 @@ def _intake(authority: Authority, jwk: Any, *, alg: str | None, kid: str | None,
         public = parse_public_jwk(jwk, alg=alg, kid=kid)
     except KeyIntakeError as exc:
         raise ValidationError(str(exc)) from None
-    if public.kid in lot or AuthorityKey.objects.filter(authority=authority, kid=public.kid).exists():
+    if public.kid in lot:
+        raise ValidationError(f"kid {public.kid!r} is already in the lot")
+    if AuthorityKey.objects.filter(authority=authority, kid=public.kid).exists():
         raise ValidationError(f"authority {authority.issuer} already has a key with kid {public.kid!r}")
     known = [(existing.kid, existing.public_jwk) for existing in authority.keys.only("kid", "public_jwk")]
     for existing_kid, existing_jwk in known:

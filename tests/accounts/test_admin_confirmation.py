@@ -99,11 +99,11 @@ def test_the_reason_is_required(world, alice):
     assert agreement.status == "active"
 
 
-def test_a_reason_longer_than_history_keeps_is_refused(world, alice):
+def test_an_overlong_reason_is_refused(world, alice):
     agreement = world.cn_recognizes_cl
-    page = alice.post(changelist_url(RecognitionAgreement), confirmed_post(agreement, "suspend", reason="x" * 81))
+    page = alice.post(changelist_url(RecognitionAgreement), confirmed_post(agreement, "suspend", reason="x" * 501))
 
-    assert "at most 80 characters" in page.content.decode()
+    assert "at most 500 characters" in page.content.decode()
     agreement.refresh_from_db()
     assert agreement.status == "active"
 
