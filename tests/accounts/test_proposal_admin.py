@@ -287,3 +287,15 @@ def test_raising_an_authoritys_maximum_assurance_is_proposed_and_lowering_is_not
     page = alice.get(change_url(proposal)).content.decode()
     assert "Substantial" in page and "High" in page
     assert any(f"proposal #{proposal.pk}" in message for message in messages_of(alice.get(change_url(authority))))
+
+
+def test_a_long_reason_is_kept_whole_through_the_approval(world, alice, alice2, draft):
+    reason = "the memorandum of 2016 was renewed on 2026-11-30; " * 9  # the form allows 500 characters
+    confirm_action(alice, RecognitionAgreement, "activate", [draft], reason=reason.strip())
+
+    approve_in_admin(alice2, Proposal.objects.get())
+
+    draft.refresh_from_db()
+    record = draft.history.order_by("history_id").last()
+    assert draft.status == "active"
+    assert record.history_change_reason.endswith(f"proposed by alice: {reason.strip()}")
