@@ -203,3 +203,9 @@ def test_the_history_page_names_the_command_line_operator_when_no_user_changed_i
     html = alice.get(history_url(world.cn.merchant)).content.decode()
     assert "ops-jane (command line)" in html
     assert "status suspended: court order" in html
+
+
+def test_an_action_that_records_no_reason_is_confirmed_without_one(world, alice):
+    page = post_action(alice, RecognitionAgreement, "propose_reciprocal", [world.cn_recognizes_cl]).content.decode()
+    assert 'name="confirmed" value="yes"' in page
+    assert 'name="reason"' not in page and "Reason for this change" not in page
