@@ -12,6 +12,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from accounts.admin_actions import proposal_url
 from accounts.models import Proposal, ProposalStatus
@@ -94,7 +95,7 @@ def changes(proposal: Proposal) -> list[tuple[str, str, str]]:
         before, after = _shown(target, name, _current(target, name)), _shown(target, name, value)
         if before != after:
             field = _field(target, name)
-            rows.append((str(field.verbose_name) if field else name.replace("_", " "), before, after))
+            rows.append((capfirst(str(field.verbose_name) if field else name.replace("_", " ")), before, after))
     return rows
 
 
@@ -103,7 +104,7 @@ def _new_key(key: dict[str, Any]) -> tuple[str, str, str]:
     kind = "/".join(str(jwk[member]) for member in ("kty", "crv") if member in jwk)
     start = utc(datetime.fromisoformat(key["not_before"])) if key.get("not_before") else "its approval"
     end = f" until {utc(datetime.fromisoformat(key['not_after']))}" if key.get("not_after") else ""
-    return f"new key {key.get('kid')}", "not registered", f"{key.get('alg')} {kind}, valid from {start}{end}"
+    return f"New key {key.get('kid')}", "not registered", f"{key.get('alg')} {kind}, valid from {start}{end}"
 
 
 def changes_table(proposal: Proposal) -> str:

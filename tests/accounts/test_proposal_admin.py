@@ -210,7 +210,7 @@ def test_widening_terms_in_the_change_form_redirects_to_the_proposal(world, alic
     assert response.status_code == 302 and response.url == change_url(proposal)
     assert set(agreement.credential_types.values_list("code", flat=True)) == {"merchant-identity"}
     page = alice.get(change_url(proposal)).content.decode()
-    assert "merchant-identity" in page and "export-licence, merchant-identity" in page
+    assert "Credential types" in page and "export-licence, merchant-identity" in page
 
 
 def test_narrowing_terms_in_the_change_form_applies_at_once(world, alice):
@@ -231,7 +231,7 @@ def test_registering_a_key_in_the_admin_is_proposed(world, alice):
     assert response.redirect_chain[-1][0] == change_url(proposal)
     assert any("awaits a second CN administrator" in message for message in messages_of(response))
     assert not AuthorityKey.objects.filter(kid="cn-next").exists()
-    assert "new key cn-next" in response.content.decode()
+    assert "New key cn-next" in response.content.decode()
 
 
 def test_the_targets_page_links_its_pending_proposals(world, alice, draft, proposal):
