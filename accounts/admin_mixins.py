@@ -7,18 +7,22 @@ recognition.services.agreements): add and change forms are `ServiceForm`s
 whose submission is one service call, and status changes are admin actions.
 """
 
-from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_actions import ConfirmedActionsMixin, proposal_url, proposed_message
+from accounts.admin_actions import manage_action as manage_action  # the actions of every app import it from here
+from accounts.admin_proposals import pending_proposals_notice
+from accounts.models import Proposal
 from accounts.scope import Scope, country_code, scope_of
 from core.changes import integrity_error_message
 
@@ -49,6 +53,15 @@ class ServiceForm(forms.ModelForm):
             self.add_error(None, exc.messages)
         except IntegrityError as exc:
             self.add_error(None, integrity_error_message(exc))
+
+    def submitted(self, name: str) -> Any:
+        """The cleaned value of `name`; an instant the form showed to the
+        second and got back unchanged keeps its stored microseconds, so that
+        saving an untouched form is not a change of trust."""
+        value, initial = self.cleaned_data.get(name), self.initial.get(name)
+        if isinstance(value, datetime) and isinstance(initial, datetime) and value == initial.replace(microsecond=0):
+            return initial
+        return value
 
     def require_owned(self, country: object) -> None:
         # Second line of defence: the choices offered are already scoped.
@@ -91,10 +104,34 @@ class ServiceFormAdminMixin:
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         """The service already set the relations."""
 
+    # A country administrator's widening of trust is a proposal, not the row:
+    # the user is told so on the proposal's page, and the admin's own log
+    # records nothing (the proposal's history holds it).
 
-class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Scoping by country, service-backed forms, state changes by actions only,
-    read-only history, and no deletion."""
+    def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        return None if isinstance(obj, Proposal) else super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        return None if isinstance(obj, Proposal) else super().log_change(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: models.Model, post_url_continue: str | None = None) -> Any:
+        if isinstance(obj, Proposal):
+            return self._proposed(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: models.Model) -> Any:
+        if isinstance(obj, Proposal):
+            return self._proposed(request, obj)
+        return super().response_change(request, obj)
+
+    def _proposed(self, request: HttpRequest, proposal: Proposal) -> HttpResponseRedirect:
+        messages.warning(request, proposed_message(proposal))
+        return HttpResponseRedirect(proposal_url(proposal))
+
+
+class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
+    """Scoping by country, service-backed forms, state changes by confirmed
+    actions only (accounts.admin_actions), read-only history, and no deletion."""
 
     country_lookup: str = ""  # ORM path from the model to the country owning a row
     country_field: str = ""  # the form field a country administrator may only set to their country
@@ -155,6 +192,15 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         """Whether the change form edits anything; most rows change by actions only."""
         return False
 
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        """The form's "Reason for this change", where the user may submit it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        form = self.add_form if obj is None and self.add_form is not None else self.form
+        if "reason" not in getattr(form, "declared_fields", {}) or getattr(request, "showing_history_version", False):
+            return fieldsets
+        writable = self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
+        return (*fieldsets, (None, {"fields": ("reason",)})) if writable else fieldsets
+
     # Choices offered in forms ----------------------------------------------
 
     def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
@@ -180,6 +226,11 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         if scope.country:
             return authorities.filter(country=scope.country)
         return authorities.none()
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        if request.method == "GET":
+            pending_proposals_notice(request, self.model, unquote(object_id))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # History ---------------------------------------------------------------
 
@@ -226,31 +277,6 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    def run_service(
-        self, request: HttpRequest, queryset: models.QuerySet, service: Callable[..., Any], done: str, **extra: Any
-    ) -> list[Any]:
-        """Call `service` on each selected row the user manages; a refusal is
-        reported and the other rows still proceed. Returns the results."""
-        results = []
-        for obj in queryset:
-            if not self.can_manage(request, obj):
-                messages.error(request, f"{obj}: not yours to change")
-                continue
-            try:
-                results.append(service(**{self.service_target: obj, "user": request.user, **extra}))
-            except ValidationError as exc:
-                messages.error(request, f"{obj}: {'; '.join(exc.messages)}")
-        if results:
-            opts = self.model._meta
-            name = opts.verbose_name if len(results) == 1 else opts.verbose_name_plural
-            messages.success(request, f"{done} {len(results)} {name}.")
-        return results
-
-
-def manage_action(description: str) -> Callable[[Callable], Callable]:
-    """An admin action that changes state: offered to those who may manage."""
-    return admin.action(description=description, permissions=["manage"])
 
 
 class SuperuserOnly:

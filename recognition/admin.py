@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from rest_framework.renderers import JSONRenderer
 
+from accounts.admin_actions import RowPlan, reason_field
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.scope import scope_of
 from recognition.log.disputes import evidence
@@ -60,6 +61,8 @@ class AgreementTermsForm(ServiceForm):
     """The change form: terms only; destination, authority and status are
     read-only (status moves by actions)."""
 
+    reason = reason_field()
+
     class Meta:
         model = RecognitionAgreement
         fields = ["credential_types", *TERMS]
@@ -72,7 +75,8 @@ class AgreementTermsForm(ServiceForm):
             agreement=self.instance,
             credential_types=data["credential_types"],
             user=self.acting_user,
-            **{name: data[name] for name in TERMS if name in data},
+            reason=data["reason"],
+            **{name: self.submitted(name) for name in TERMS if name in data},
         )
 
 
@@ -81,6 +85,7 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
     country_lookup = "destination"
     country_field = "destination"
     service_target = "agreement"
+    transitions = agreements.AGREEMENT_TRANSITIONS
     form = AgreementTermsForm
     add_form = AgreementAddForm
     add_fieldsets = (
@@ -142,7 +147,8 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if message := warning(problems_now(obj, timezone.now())):
+        # A widening proposed instead of saved is judged when it is approved.
+        if isinstance(obj, RecognitionAgreement) and (message := warning(problems_now(obj, timezone.now()))):
             messages.warning(request, message)
 
     @admin.display(description="Can it succeed?")
@@ -150,28 +156,36 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
         found = warning(problems_now(agreement, timezone.now()))
         return found or "Yes: nothing refuses every credential under it (a draft is judged as if it were active)."
 
-    @manage_action("Activate the selected agreements")
-    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_activate, "Activated")
+    @manage_action("Activate the selected agreements", to=AgreementStatus.ACTIVE, widening=True)
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_activate, "Activated")
 
-    @manage_action("Suspend the selected agreements")
-    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_suspend, "Suspended")
+    @manage_action("Suspend the selected agreements", to=AgreementStatus.SUSPENDED)
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_suspend, "Suspended")
 
-    @manage_action("Terminate the selected agreements (final)")
-    def terminate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_terminate, "Terminated")
+    @manage_action("Terminate the selected agreements (final)", to=AgreementStatus.TERMINATED)
+    def terminate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_terminate, "Terminated")
 
     @manage_action("Propose the reciprocal agreement as a draft")
-    def propose_reciprocal(self, request: HttpRequest, queryset: QuerySet) -> None:
-        proposals = self.run_service(
-            request, queryset, agreements.agreement_propose_reciprocal, "Proposed the reciprocal of"
+    def propose_reciprocal(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # Drafts recognize nothing and are the other country's to review: no
+        # trust changes here, so there is no reason to record.
+        return self.confirm_and_run(
+            request,
+            queryset,
+            agreements.agreement_propose_reciprocal,
+            "Proposed the reciprocal of",
+            takes_reason=False,
+            report=self.report_drafts,
         )
-        for drafts in proposals:
-            listed = ", ".join(f"#{draft.pk} ({draft.authority})" for draft in drafts)
-            # The drafts' destination is the other country: its administrators
-            # review them, and this user cannot change them.
-            messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
+
+    def report_drafts(self, request: HttpRequest, agreement: RecognitionAgreement, drafts: list) -> None:
+        listed = ", ".join(f"#{draft.pk} ({draft.authority})" for draft in drafts)
+        # The drafts' destination is the other country: its administrators
+        # review them, and this user cannot change them.
+        messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
 
 
 @admin.register(Verification)
@@ -376,5 +390,16 @@ class WitnessAdmin(CountryScopedAdmin):
         )
 
     @manage_action("Retire the selected witnesses (no more pushes; their cosignatures stop counting)")
-    def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, witnesses.witness_retire, "Retired")
+    def retire(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # witness_retire records no reason: the retirement's time is its record.
+        return self.confirm_and_run(request, queryset, witnesses.witness_retire, "Retired", takes_reason=False)
+
+    def describe_change(self, witness: Witness, action: Any) -> tuple[str, str, str]:
+        current = "retired" if witness.retired_at else "active"
+        return current, f"{current} → retired", "final: cannot be undone"
+
+    def plan_row(self, request: HttpRequest, witness: Witness, action: Any) -> RowPlan:
+        plan = super().plan_row(request, witness, action)
+        if witness.retired_at and not plan.refusal:
+            return RowPlan(witness, plan.current, plan.change, refusal="retired already")
+        return plan

@@ -5,9 +5,9 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from core.changes import SavedWithItsHistory
+from core.history import history_records
 from identity.models import Assurance, Authority, CredentialType
 
 
@@ -37,7 +37,7 @@ class RecognitionAgreementQuerySet(models.QuerySet):
 # Kept as a name so that services can write the single "created" history row
 # after the many-to-many credential types are set (simple-history copies them
 # at save time).
-agreement_history = HistoricalRecords(m2m_fields=["credential_types"])
+agreement_history = history_records(m2m_fields=["credential_types"])
 
 
 class RecognitionAgreement(SavedWithItsHistory, models.Model):

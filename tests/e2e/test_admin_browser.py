@@ -1,11 +1,12 @@
 """The admin in a real browser (DESIGN §7).
 
-The China administrator (alice) logs in through the login form, registers a
+The China administrator (alice) logs in through the login form, proposes a
 key by pasting a public JWK, creates a draft agreement recognizing a second
-Chilean authority, activates it with the admin action and finds herself in
-its history; the Chile administrator (bob) cannot open it for change; the
-regulator (rita) sees the China-Chile cell of the recognition matrix go from
-partly recognized (before) to recognized (now).
+Chilean authority and proposes its activation with the admin action,
+confirmed with a reason; China's second administrator (alice2) approves
+both, and the history names each of them; the Chile administrator (bob)
+cannot open it for change; the regulator (rita) sees the China-Chile cell of
+the recognition matrix go from partly recognized (before) to recognized (now).
 
 The server is pytest-django's `live_server` (a thread of this process, data
 committed: the test is transactional). Every step waits for its navigation or
@@ -41,6 +42,17 @@ def success_messages(page) -> str:
     return " ".join(page.locator("ul.messagelist li").all_inner_texts())
 
 
+def approve(page, proposal_url: str, reason: str) -> None:
+    """A second administrator approves the proposal on its page."""
+    page.goto(proposal_url)
+    with page.expect_navigation():
+        page.click("#approve-proposal")
+    page.fill("#id_reason", reason)
+    with page.expect_navigation():
+        page.click("#decide-proposal-form input[type=submit]")
+    assert "Approved proposal #" in success_messages(page), success_messages(page)
+
+
 def matrix_cell(page, destination: str, origin: str) -> str:
     cell = page.locator(f'td[data-destination="{destination}"][data-origin="{origin}"]')
     return cell.get_attribute("data-state")
@@ -63,17 +75,25 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, scre
         alice = log_in(browser, base, "alice")
         shot(alice, "cn-admin-logged-in")
 
-        # 2. She registers a key of China's authority by pasting a public JWK.
+        # 2. She proposes a key of China's authority by pasting a public JWK:
+        # registering a key widens trust, so a second administrator approves it.
         alice.goto("/admin/identity/authoritykey/add/")
         alice.select_option("#id_authority", label=str(world.cn.authority))
         alice.fill("#id_jwk", json.dumps(jwk, indent=2))
+        alice.fill("#id_reason", "China's signing key for 2026")
         shot(alice, "cn-admin-pastes-jwk")
         with alice.expect_navigation():
             alice.click("input[name=_save]")
-        assert alice.url == f"{base}/admin/identity/authoritykey/", success_messages(alice)
-        assert "was added successfully" in success_messages(alice)
-        assert alice.locator("#result_list").get_by_text(kid, exact=True).count() == 1
-        shot(alice, "cn-admin-key-registered")
+        assert re.fullmatch(rf"{base}/admin/accounts/proposal/\d+/change/", alice.url), success_messages(alice)
+        assert "awaits a second CN administrator" in success_messages(alice)
+        assert "Awaiting approval by another CN administrator." in alice.locator("#proposal-decision").inner_text()
+        key_proposal = alice.url
+        shot(alice, "cn-admin-key-proposed")
+        alice2 = log_in(browser, base, "alice2")
+        approve(alice2, key_proposal, "thumbprint checked with the bureau")
+        alice2.goto("/admin/identity/authoritykey/")
+        assert alice2.locator("#result_list").get_by_text(kid, exact=True).count() == 1
+        shot(alice2, "cn-admin2-key-approved")
 
         # 3. She creates a draft agreement recognizing Chile's second authority.
         alice.goto("/admin/recognition/recognitionagreement/add/")
@@ -98,21 +118,32 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, scre
         assert row.locator("td.field-status").inner_text() == "Draft"
         shot(alice, "cn-admin-agreement-draft")
 
-        # 4. She activates it with the admin action.
+        # 4. She proposes its activation with the admin action, confirmed with a reason.
         row.locator("input.action-select").check()
         alice.select_option("select[name=action]", "activate")
         with alice.expect_navigation():
             alice.click("button[name=index]")
-        assert "Activated 1 recognition agreement." in success_messages(alice)
-        assert row.locator("td.field-status").inner_text() == "Active"
-        shot(alice, "cn-admin-agreement-activated")
+        confirmation = alice.locator("#action-rows").inner_text()
+        assert "Draft → Active" in confirmation and "needs approval by a second administrator of CN" in confirmation
+        alice.fill("#id_reason", "tax registry annex signed")
+        shot(alice, "cn-admin-confirms-activation")
+        with alice.expect_navigation():
+            alice.click("#confirm-action-form input[type=submit]")
+        assert "awaits a second CN administrator" in success_messages(alice)
+        assert row.locator("td.field-status").inner_text() == "Draft"
+        activation_proposal = alice.locator("ul.messagelist a").first.get_attribute("href")
+        approve(alice2, activation_proposal, "annex checked")
+        alice2.goto("/admin/recognition/recognitionagreement/")
+        assert alice2.locator(f'input.action-select[value="{agreement_id}"]').count() == 1
+        shot(alice2, "cn-admin2-agreement-activated")
 
-        # 5. The history lists both versions, each made by alice.
+        # 5. The history names who did what and why: alice created it, alice2 activated it.
         alice.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/history/")
         versions = alice.locator("#change-history tbody tr")
         assert versions.count() == 2
-        for version in versions.all():
-            assert re.search(r"\balice\b", version.inner_text()), version.inner_text()
+        assert re.search(r"\balice2\b", versions.first.inner_text()), versions.first.inner_text()
+        assert "proposed by alice: tax registry annex signed" in versions.first.inner_text()
+        assert re.search(r"\balice\b", versions.last.inner_text()), versions.last.inner_text()
         assert "draft" in versions.first.inner_text() and "active" in versions.first.inner_text()
         shot(alice, "cn-admin-agreement-history")
 
@@ -140,8 +171,8 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, scre
 
     # What the browser did, as the database recorded it.
     key = AuthorityKey.objects.get(kid=kid)
-    assert key.authority == world.cn.authority and key.history.latest().history_user == world.alice
+    assert key.authority == world.cn.authority and key.history.latest().history_user == world.alice2
     agreement = RecognitionAgreement.objects.get(pk=agreement_id)
     assert (agreement.destination, agreement.authority, agreement.status) == ("CN", second_cl, "active")
-    assert [version.history_user for version in agreement.history.all()] == [world.alice, world.alice]
-    assert len(shot.taken) == 11 and all(path.stat().st_size > 0 for path in shot.taken)
+    assert [version.history_user for version in agreement.history.all()] == [world.alice2, world.alice]
+    assert len(shot.taken) == 13 and all(path.stat().st_size > 0 for path in shot.taken)
