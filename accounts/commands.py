@@ -48,9 +48,8 @@ class ActingCommand(RegistryCommand):
         )
         return parser
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def prepare(self, **options: Any) -> None:
         self.user = acting_user(options.get("as_user"))
-        super().handle(*args, **options)
 
     def require_owned(self, country: object) -> None:
         """Refuse a change of another country's rows when acting as a user."""

@@ -162,6 +162,7 @@ class RegistryCommand(BaseCommand):
             # The person at the shell is the operator of every change made
             # here (history_operator), whatever user the change is made as.
             with acting_operator(operator_login()), transaction.atomic():
+                self.prepare(**options)
                 self.run(**options)
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from None
@@ -173,6 +174,9 @@ class RegistryCommand(BaseCommand):
             raise CommandError(database_error_message(exc)) from None
         except OSError as exc:
             raise CommandError(f"{exc.filename or 'file'}: {exc.strerror}") from None
+
+    def prepare(self, **options: Any) -> None:
+        """What subclasses of a kind read before `run` (e.g. the acting user)."""
 
     def run(self, **options: Any) -> None:
         raise NotImplementedError

@@ -97,7 +97,7 @@ def authority_revoke(*, authority: Authority, user: User = None, reason: str = "
     return authority_set_status(authority=authority, status=AuthorityStatus.REVOKED, user=user, reason=reason)
 
 
-def authority_reinstate(*, authority: Authority, user: User = None, reason: str = "") -> Authority:
+def authority_reinstate(*, authority: Authority, user: User = None, reason: str = "") -> Authority | Proposal:
     return authority_set_status(authority=authority, status=AuthorityStatus.ACTIVE, user=user, reason=reason)
 
 

@@ -222,7 +222,9 @@ def _propose_activation(agreement: RecognitionAgreement, *, user: User, reason: 
     )
 
 
-def agreement_activate(*, agreement: RecognitionAgreement, user: User = None, reason: str = "") -> RecognitionAgreement:
+def agreement_activate(
+    *, agreement: RecognitionAgreement, user: User = None, reason: str = ""
+) -> RecognitionAgreement | Proposal:
     return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user, reason=reason)
 
 
