@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_rows import OwnRowsMixin, with_ownership
 from accounts.scope import Scope, country_code, scope_of
 from core.changes import integrity_error_message
 
@@ -92,9 +93,9 @@ class ServiceFormAdminMixin:
         """The service already set the relations."""
 
 
-class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Scoping by country, service-backed forms, state changes by actions only,
-    read-only history, and no deletion."""
+class CountryScopedAdmin(OwnRowsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
+    """Scoping by country, own and foreign rows told apart, service-backed
+    forms, state changes by actions only, read-only history, and no deletion."""
 
     country_lookup: str = ""  # ORM path from the model to the country owning a row
     country_field: str = ""  # the form field a country administrator may only set to their country
@@ -115,8 +116,10 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
         scope = self.scope(request)
-        if scope.reads_everything or (scope.country and self.foreign_read_only):
+        if scope.reads_everything:
             return queryset
+        if scope.country and self.foreign_read_only:
+            return with_ownership(queryset, scope, self.country_lookup)
         if scope.country:
             return queryset.filter(**{self.country_lookup: scope.country})
         return queryset.none()
@@ -130,7 +133,7 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             return True
         if not scope.country:
             return False
-        return obj is None or self.foreign_read_only or scope.owns(self.owner_country(obj))
+        return obj is None or scope.owns(self.owner_country(obj)) or self.readable(scope, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.add_form is not None and self.scope(request).writes
@@ -214,9 +217,13 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         return True
 
     def _require_visible(self, request: HttpRequest, object_id: str) -> models.Model:
-        # The history of a row out of scope is as absent as the row itself.
+        # The history of a row out of scope is as absent as the row itself; a
+        # foreign row opened read-only (`readable_queryset`) keeps its history
+        # (who changed it) to its country, unless listed (`get_queryset`).
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        if not self.get_queryset(request).filter(pk=obj.pk).exists():
             raise Http404
         return obj
 

@@ -18,8 +18,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from rest_framework.renderers import JSONRenderer
 
+from accounts.admin_display import country_filter
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
-from accounts.scope import scope_of
+from accounts.models import Role
+from accounts.scope import Scope, scope_of
+from recognition.admin_lists import AgreementColumns, CredentialTypeFilter, InForceFilter
 from recognition.log.disputes import evidence
 from recognition.log.proofs import LogRefusal
 from recognition.log.witnesses import witness_status
@@ -75,7 +78,7 @@ class AgreementTermsForm(ServiceForm):
 
 
 @admin.register(RecognitionAgreement)
-class RecognitionAgreementAdmin(CountryScopedAdmin):
+class RecognitionAgreementAdmin(AgreementColumns, CountryScopedAdmin):
     country_lookup = "destination"
     country_field = "destination"
     service_target = "agreement"
@@ -98,15 +101,39 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
     )
     readonly_fields = ("destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at")
     filter_horizontal = ("credential_types",)
-    list_display = ("id", "destination", "origin", "authority", "status", "valid_from", "valid_until", "reciprocal")
-    list_display_links = ("id", "authority")
-    list_filter = ("status", ("destination", admin.AllValuesFieldListFilter))
+    list_display = (
+        "id", "in_force", "destination_country", "origin_country", "authority_name", "credential_type_names",
+        "minimum_assurance", "status", "window", "reciprocal",
+    )  # fmt: skip
+    list_display_links = ("id", "authority_name")
+    list_filter = (
+        "status", InForceFilter, country_filter("origin", "origin"), country_filter("destination", "destination"),
+        CredentialTypeFilter, "min_assurance",
+    )  # fmt: skip
     search_fields = ("authority__issuer", "authority__name", "legal_basis")
     actions = ["activate", "suspend", "terminate", "propose_reciprocal"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request).select_related("authority")
+        queryset = super().get_queryset(request).select_related("authority").prefetch_related("credential_types")
         return queryset.with_reciprocal("has_reciprocal")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        if self.scope(request).role == Role.COUNTRY_ADMIN:
+            # Their own country is the destination of every row listed.
+            return [column for column in columns if column != "destination_country"]
+        return columns
+
+    def readable(self, scope: Scope, obj: RecognitionAgreement) -> bool:
+        # DESIGN §10: agreements are public, drafts excepted.
+        return obj.status != AgreementStatus.DRAFT
+
+    def readable_queryset(self, request: HttpRequest) -> QuerySet:
+        scope = self.scope(request)
+        if scope.reads_everything or not scope.country:
+            return self.get_queryset(request)
+        agreements = RecognitionAgreement.objects.visible_to_country(scope.country)
+        return agreements.select_related("authority").with_reciprocal("has_reciprocal")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Destination and authority are chosen once, on creation.
