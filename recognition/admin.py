@@ -1,4 +1,5 @@
-"""Admin of recognition agreements, country roles and witnesses (DESIGN §7, §11).
+"""Admin of recognition agreements and witnesses (DESIGN §7, §11); the audit
+log's in admin_audit.py, the authority page's agreements in admin_authorities.py.
 
 A country administrator manages the agreements in which their country is the
 destination: creates them (recognizing a foreign authority), edits their terms
@@ -6,27 +7,22 @@ through `agreement_update_terms`, and moves them through their statuses with
 the actions. Scoping rules live in accounts/scope.py and accounts/admin_mixins.py.
 """
 
-import base64
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
-from rest_framework.renderers import JSONRenderer
 
 from accounts.admin_display import country_filter
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.models import Role
-from accounts.scope import Scope, scope_of
+from accounts.scope import Scope
+from recognition import admin_audit, admin_authorities  # noqa: F401 (each registers its admin: the audit log, authorities)
 from recognition.admin_lists import AgreementColumns, CredentialTypeFilter, InForceFilter
-from recognition.log.disputes import evidence
-from recognition.log.proofs import LogRefusal
 from recognition.log.witnesses import witness_status
-from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification, Witness, WitnessEvent
+from recognition.models import AgreementStatus, RecognitionAgreement, Witness, WitnessEvent
 from recognition.services import agreements, witnesses
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
@@ -184,113 +180,6 @@ class RecognitionAgreementAdmin(AgreementColumns, CountryScopedAdmin):
             # The drafts' destination is the other country: its administrators
             # review them, and this user cannot change them.
             messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
-
-
-@admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
-    """The audit log (DESIGN §6), read-only for everyone, the superuser
-    included: rows are append-only. Regulators and the superuser see every
-    row; a country administrator sees the decisions taken for their country
-    (destination = their country), nothing else; other staff see nothing.
-    Regulators and the superuser download a decision's dispute evidence
-    from its page (the document of GET audit/log/entries/{id}/evidence); a
-    country administrator, who has no API key's view of the log, does not."""
-
-    list_display = ("created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
-    list_display_links = ("created_at",)
-    list_filter = ("decision", "destination", "origin", "client")
-    search_fields = ("issuer", "subject", "jti", "=token_sha256")
-    search_help_text = "Search by issuer, subject (registration number), jti, or the exact SHA-256 of a token."
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    show_full_result_count = False  # no second COUNT(*) over a large log
-    fieldsets = (
-        (None, {"fields": ("created_at", "client", "decision", "reasons")}),
-        ("Border pair", {"fields": ("destination", "origin", "declared_origin")}),
-        ("What was presented (claimed; a fact only if accepted)", {"fields": ("issuer", "kid", "subject", "jti")}),
-        ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
-        ("Transparency log", {"fields": ("id", "token_sha256", "leaf_index", "leaf_hash")}),
-    )
-    readonly_fields = ("leaf_index", "leaf_hash", "evidence")
-
-    def get_fieldsets(self, request: HttpRequest, obj: Verification | None = None) -> Any:
-        if not scope_of(request.user).reads_everything:
-            return self.fieldsets
-        *others, (name, options) = self.fieldsets
-        return (*others, (name, {"fields": (*options["fields"], "evidence")}))
-
-    @admin.display(description="dispute evidence")
-    def evidence(self, row: Verification) -> str:
-        url = reverse("admin:recognition_verification_evidence", args=[row.pk])
-        return format_html('<a href="{}">Download evidence</a> (check it with manage.py verify_evidence)', url)
-
-    def get_urls(self) -> list[URLPattern]:
-        download = path(
-            "<path:object_id>/evidence/",
-            self.admin_site.admin_view(self.evidence_download),
-            name="recognition_verification_evidence",
-        )
-        return [download, *super().get_urls()]
-
-    def evidence_download(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The evidence document as a file: for the rows this user may see,
-        and only for regulators and the superuser."""
-        row = self.get_object(request, object_id)
-        if row is None:
-            raise Http404("no such decision among those you may see")
-        if not scope_of(request.user).reads_everything:
-            raise PermissionDenied("dispute evidence is for regulators")
-        try:
-            document = evidence(row.pk)
-        except LogRefusal as refusal:
-            self.message_user(request, f"No evidence yet: {refusal.detail}", messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:recognition_verification_change", args=[row.pk]))
-        response = HttpResponse(JSONRenderer().render(document), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="evidence-{row.pk}.json"'
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    @admin.display(description="leaf index")
-    def leaf_index(self, row: Verification) -> str:
-        seq = LogEntry.objects.filter(id=row.id).values_list("seq", flat=True).first()
-        return "not yet in the log's tree (the integrator places it within seconds)" if seq is None else str(seq)
-
-    @admin.display(description="leaf hash (base64)")
-    def leaf_hash(self, row: Verification) -> str:
-        found = LogEntry.objects.filter(id=row.id).values_list("leaf_hash", flat=True).first()
-        return base64.b64encode(bytes(found)).decode("ascii") if found is not None else "-"
-
-    @admin.display(description="reasons")
-    def reason_codes(self, row: Verification) -> str:
-        return ", ".join(row.reasons) or "-"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        scope = scope_of(request.user)
-        if scope.reads_everything:
-            return queryset
-        if scope.country:
-            return queryset.filter(destination=scope.country)
-        return queryset.none()
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        scope = scope_of(request.user)
-        return scope.reads_everything or bool(scope.country)
-
-    def has_view_permission(self, request: HttpRequest, obj: Verification | None = None) -> bool:
-        scope = scope_of(request.user)
-        if scope.reads_everything:
-            return True
-        return bool(scope.country) and (obj is None or obj.destination == scope.country)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # rows are written by decisions only
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # append-only
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # append-only
 
 
 class WitnessAddForm(ServiceForm):
