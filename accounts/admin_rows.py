@@ -108,4 +108,7 @@ class OwnRowsMixin(HonestRefusalsMixin):
         if obj is not None and scope.country and not scope.owns(self.owner_country(obj)) and request.method == "GET":
             name = self.model._meta.verbose_name
             messages.info(request, f"This {name} {self.owner_phrase(obj)}: you view it read-only.")
+        if obj is not None and not self.get_queryset(request).filter(pk=obj.pk).exists():
+            # Opened read-only beyond the list: its history stays its country's.
+            extra_context = {**(extra_context or {}), "history_hidden": True}
         return super().change_view(request, object_id, form_url, extra_context)
