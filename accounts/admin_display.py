@@ -44,6 +44,19 @@ def country_label(value: object) -> str:
     return f"{name} ({code})" if name else code
 
 
+def country_column(path: str, description: str = "country") -> Any:
+    """A list column showing the country at `path` ("authority__country") by name."""
+
+    @admin.display(description=description, ordering=path)
+    def column(model_admin: Any, obj: Any) -> str:
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part)
+        return country_label(value)
+
+    return column
+
+
 def country_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
     """A list filter on a country column, offering the countries present by
     name. Its parameter is the field's own name, as Django's filter on all

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.admin_display import country_label, display_instant
-from identity.models import Authority, AuthorityKey, IssuedCredential, KeyStatus, Merchant
+from accounts.admin_display import country_column, display_instant
+from identity.models import Authority, AuthorityKey, IssuedCredential, KeyStatus
 
 
 def key_status_html(key: AuthorityKey) -> SafeString | str:
@@ -49,9 +49,7 @@ def keys_table(authority: Authority) -> SafeString | str:
 
 
 class AuthorityColumns:
-    @admin.display(description="country", ordering="country")
-    def country_name(self, authority: Authority) -> str:
-        return country_label(authority.country)
+    country_name = country_column("country")
 
     @admin.display(description="keys")
     def keys(self, authority: Authority) -> SafeString | str:
@@ -59,9 +57,7 @@ class AuthorityColumns:
 
 
 class MerchantColumns:
-    @admin.display(description="country", ordering="authority__country")
-    def country(self, merchant: Merchant) -> str:
-        return country_label(merchant.authority.country)
+    country = country_column("authority__country")
 
 
 class KeyColumns:
@@ -69,9 +65,7 @@ class KeyColumns:
     def authority_name(self, key: AuthorityKey) -> str:
         return key.authority.name
 
-    @admin.display(description="country", ordering="authority__country")
-    def authority_country(self, key: AuthorityKey) -> str:
-        return country_label(key.authority.country)
+    authority_country = country_column("authority__country")
 
     @admin.display(description="status", ordering="status")
     def key_status(self, key: AuthorityKey) -> SafeString | str:

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from rest_framework.renderers import JSONRenderer
 
-from accounts.admin_display import country_filter, country_label, display_instant
+from accounts.admin_display import country_column, country_filter, country_label, display_instant
 from accounts.admin_rows import HonestRefusalsMixin
 from accounts.scope import scope_of
 from identity.reasons import Reason, reason_label
@@ -119,13 +119,8 @@ class VerificationAdmin(HonestRefusalsMixin, admin.ModelAdmin):
     def when(self, row: Verification) -> SafeString | str:
         return display_instant(row.created_at)
 
-    @admin.display(description="destination", ordering="destination")
-    def destination_country(self, row: Verification) -> str:
-        return country_label(row.destination)
-
-    @admin.display(description="origin", ordering="origin")
-    def origin_country(self, row: Verification) -> str:
-        return country_label(row.origin) if row.origin else "-"
+    destination_country = country_column("destination", "destination")
+    origin_country = country_column("origin", "origin")
 
     @admin.display(description="reasons")
     def reason_labels(self, row: Verification) -> SafeString | str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.admin_display import country_label, display_instant, instant_text
+from accounts.admin_display import country_column, country_label, display_instant, instant_text
 from identity.models import Authority, CredentialType
 from recognition.models import AgreementStatus, RecognitionAgreement
 from recognition.snapshots import AgreementSnapshot
@@ -83,13 +83,8 @@ class AgreementColumns:
     def in_force(self, agreement: RecognitionAgreement) -> str:
         return in_force_text(agreement, timezone.now())
 
-    @admin.display(description="origin", ordering="origin")
-    def origin_country(self, agreement: RecognitionAgreement) -> str:
-        return country_label(agreement.origin)
-
-    @admin.display(description="destination", ordering="destination")
-    def destination_country(self, agreement: RecognitionAgreement) -> str:
-        return country_label(agreement.destination)
+    origin_country = country_column("origin", "origin")
+    destination_country = country_column("destination", "destination")
 
     @admin.display(description="recognized authority", ordering="authority__name")
     def authority_name(self, agreement: RecognitionAgreement) -> str:

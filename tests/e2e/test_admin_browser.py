@@ -3,7 +3,7 @@
 The China administrator (alice) logs in through the login form, registers a
 key by pasting a public JWK, creates a draft agreement recognizing a second
 Chilean authority, activates it with the admin action and finds herself in
-its history; the Chile administrator (bob) cannot open it for change; the
+its history; the Chile administrator (bob) opens it read-only only; the
 regulator (rita) sees the China-Chile cell of the recognition matrix go from
 partly recognized (before) to recognized (now).
 
@@ -138,12 +138,12 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
         assert "draft" in versions.first.inner_text() and "active" in versions.first.inner_text()
         shot(alice, "cn-admin-agreement-history")
 
-        # 6. bob, Chile's administrator, cannot open it for change: the admin
-        # treats a row out of his scope as absent and sends him back.
+        # 6. bob, Chile's administrator, cannot change it: agreements are
+        # public (DESIGN §10), so it opens read-only and says whose it is.
         bob = log_in(browser, base, "bob")
         bob.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/change/")
-        assert bob.url == f"{base}/admin/"
-        assert f"ID “{agreement_id}” doesn’t exist" in success_messages(bob)
+        assert bob.url == f"{base}/admin/recognition/recognitionagreement/{agreement_id}/change/"
+        assert "belongs to China (CN)'s administrators" in success_messages(bob)
         assert bob.locator("input[name=_save]").count() == 0
         shot(bob, "cl-admin-change-refused")
         bob.goto("/admin/recognition/recognitionagreement/")

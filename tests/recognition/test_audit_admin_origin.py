@@ -82,7 +82,6 @@ def test_reason_filter_finds_the_rows_whose_reasons_include_the_code(world, deci
     assert listed(bob.get(changelist_url(Verification), {"reason": Reason.NO_AGREEMENT})) == ids(decisions, "cl_in_kz")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_reason_filter_on_the_database_in_use(world, decisions):
     """Run with DATABASE_URL=postgres://... too: there it is jsonb containment."""
     agreement_create(
