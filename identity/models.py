@@ -160,7 +160,8 @@ class CredentialType(SavedWithItsHistory, models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.code
+        # Pages show the name; the code is what tokens and the API carry.
+        return f"{self.name} ({self.code})"
 
 
 class IssuedCredential(SavedWithItsHistory, models.Model):

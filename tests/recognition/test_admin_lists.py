@@ -167,3 +167,9 @@ def test_authority_page_hides_other_countries_drafts(world, cl_draft):
     kz_page = client_for(world.alice).get(change_url(world.kz.authority)).content.decode()
     assert f">#{cl_draft.pk}</a>" not in kz_page and "No country recognizes this authority." in kz_page
     assert f">#{cl_draft.pk}</a>" in client_for(world.rita).get(change_url(world.kz.authority)).content.decode()
+
+
+def test_credential_types_are_offered_by_name(world):
+    page = client_for(world.alice).get(change_url(world.cn_recognizes_cl)).content.decode()
+    assert ">Merchant identity (merchant-identity)</option>" in page
+    assert ">Export licence (export-licence)</option>" in page
