@@ -1,5 +1,5 @@
 """How every admin of the registry shows what it lists: instants with seconds
-and zone, countries by name, and which rows are the user's own.
+and zone, countries by name (own and foreign rows: accounts/admin_rows.py).
 
 One formatter for instants, used by every list and page: an audit log read
 across eight time zones must not say "5 p.m.". The browser adds the reader's
@@ -18,21 +18,22 @@ from django_countries import countries
 
 from accounts.scope import country_code
 
-INSTANT_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def instant_text(value: datetime) -> str:
-    """2026-12-06 17:00:05 UTC"""
-    return f"{value.astimezone(UTC).strftime(INSTANT_FORMAT)} UTC"
-
 
 def display_instant(value: datetime | None, empty: str = "-") -> SafeString | str:
     """An instant in UTC with seconds, marked (data-instant, the ISO instant)
     for the local time the browser adds beside it."""
     if value is None:
         return empty
-    marked = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return format_html('<time datetime="{}" data-instant="{}">{}</time>', marked, marked, instant_text(value))
+    utc = value.astimezone(UTC)
+    marked = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The date never breaks at its hyphens when a narrow column wraps.
+    return format_html(
+        '<time datetime="{}" data-instant="{}"><span class="nowrap">{}</span> {} UTC</time>',
+        marked,
+        marked,
+        utc.strftime("%Y-%m-%d"),
+        utc.strftime("%H:%M:%S"),
+    )
 
 
 def country_label(value: object) -> str:

@@ -102,6 +102,7 @@ class RecognitionAgreementAdmin(AgreementColumns, CountryScopedAdmin):
         "minimum_assurance", "status", "window", "reciprocal",
     )  # fmt: skip
     list_display_links = ("id", "authority_name")
+    ordering = ("-created_at",)  # newest first, by no listed column: no header widened by sort marks
     list_filter = (
         "status", InForceFilter, country_filter("origin", "origin"), country_filter("destination", "destination"),
         CredentialTypeFilter, "min_assurance",
@@ -148,7 +149,7 @@ class RecognitionAgreementAdmin(AgreementColumns, CountryScopedAdmin):
             return authorities.exclude(country=scope.country)
         return authorities.none()
 
-    @admin.display(boolean=True, description="reciprocal", ordering="has_reciprocal")
+    @admin.display(boolean=True, description="both ways", ordering="has_reciprocal")
     def reciprocal(self, agreement: RecognitionAgreement) -> bool:
         if hasattr(agreement, "has_reciprocal"):
             return agreement.has_reciprocal

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.admin_display import country_column, country_label, display_instant, instant_text
+from accounts.admin_display import country_column, country_label, display_instant
 from identity.models import Authority, CredentialType
 from recognition.models import AgreementStatus, RecognitionAgreement
 from recognition.snapshots import AgreementSnapshot
@@ -24,7 +24,7 @@ def in_force_now(agreement: RecognitionAgreement, now: datetime) -> bool:
     return AgreementSnapshot.of(agreement).in_force(now)
 
 
-def in_force_text(agreement: RecognitionAgreement, now: datetime) -> str:
+def in_force_text(agreement: RecognitionAgreement, now: datetime) -> SafeString | str:
     """Yes, or why not: "No, ended 2025-01-01 00:00:00 UTC"."""
     if in_force_now(agreement, now):
         return "Yes"
@@ -32,13 +32,16 @@ def in_force_text(agreement: RecognitionAgreement, now: datetime) -> str:
         return f"No, {agreement.get_status_display().lower()}"
     # Active and not in force: outside its window.
     if agreement.valid_from > now:
-        return f"No, starts {instant_text(agreement.valid_from)}"
-    return f"No, ended {instant_text(agreement.valid_until)}"
+        return format_html("No, starts {}", display_instant(agreement.valid_from))
+    return format_html("No, ended {}", display_instant(agreement.valid_until))
 
 
 def window_html(agreement: RecognitionAgreement) -> SafeString:
+    # One bound a line: the list stays narrow enough not to clip a column.
     return format_html(
-        "{} &ndash; {}", display_instant(agreement.valid_from), display_instant(agreement.valid_until, "open")
+        '<span class="registry-window">from {}</span><span class="registry-window">until {}</span>',
+        display_instant(agreement.valid_from),
+        display_instant(agreement.valid_until, "open"),
     )
 
 
@@ -80,7 +83,7 @@ class AgreementColumns:
     """The columns of the agreements list."""
 
     @admin.display(description="in force")
-    def in_force(self, agreement: RecognitionAgreement) -> str:
+    def in_force(self, agreement: RecognitionAgreement) -> SafeString | str:
         return in_force_text(agreement, timezone.now())
 
     origin_country = country_column("origin", "origin")

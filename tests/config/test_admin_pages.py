@@ -37,7 +37,8 @@ def test_display_instant_is_utc_with_seconds_and_marked_for_local_time():
     east = timezone(timedelta(hours=8))
     shown = display_instant(datetime(2026, 12, 7, 1, 0, 5, 123456, tzinfo=east))
     assert shown == (
-        '<time datetime="2026-12-06T17:00:05Z" data-instant="2026-12-06T17:00:05Z">2026-12-06 17:00:05 UTC</time>'
+        '<time datetime="2026-12-06T17:00:05Z" data-instant="2026-12-06T17:00:05Z">'
+        '<span class="nowrap">2026-12-06</span> 17:00:05 UTC</time>'
     )
     assert display_instant(None) == "-"
 
@@ -48,9 +49,10 @@ def test_lists_show_instants_with_seconds_utc_and_the_data_attribute(world):
     key = world.cn.key
     marked = key.not_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     keys = rita.get(changelist_url(AuthorityKey)).content.decode()
-    assert f'data-instant="{marked}">{key.not_before.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC</time>' in keys
+    utc = key.not_before.astimezone(UTC)
+    assert f'data-instant="{marked}"><span class="nowrap">{utc:%Y-%m-%d}</span> {utc:%H:%M:%S} UTC</time>' in keys
     audit = rita.get(changelist_url(Verification)).content.decode()
-    assert re.search(r'data-instant="[0-9T:-]+Z">' + INSTANT.pattern + "</time>", audit)
+    assert re.search(r'data-instant="[0-9T:-]+Z"><span class="nowrap">[0-9-]{10}</span> [0-9:]{8} UTC</time>', audit)
     agreements = rita.get(changelist_url(RecognitionAgreement)).content.decode()
     assert "data-instant=" in agreements
 

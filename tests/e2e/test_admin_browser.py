@@ -102,9 +102,11 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
         assert alice.locator("#id_destination option").all_inner_texts() == ["China"]
         alice.select_option("#id_authority", label=str(second_cl))
         # The filter_horizontal widget (JavaScript): move the type to "Chosen".
-        alice.select_option("#id_credential_types_from", label="merchant-identity")
+        alice.select_option("#id_credential_types_from", label="Merchant identity (merchant-identity)")
         alice.click("#id_credential_types_add")
-        assert alice.locator("#id_credential_types_to option").all_inner_texts() == ["merchant-identity"]
+        assert alice.locator("#id_credential_types_to option").all_inner_texts() == [
+            "Merchant identity (merchant-identity)"
+        ]
         alice.select_option("#id_min_assurance", "substantial")
         alice.fill("#id_valid_from_0", (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%d"))
         alice.fill("#id_valid_from_1", "00:00:00")

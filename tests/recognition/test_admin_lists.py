@@ -63,7 +63,7 @@ def test_list_shows_in_force_origin_types_minimum_assurance_status_and_window(wo
     row = listed_row(listing, ended)
     assert "Active" in row and "No, ended 2025-01-01 00:00:00 UTC" in row
     assert "Kazakhstan (KZ)" in row and "Export licence" in row and "High" in row
-    assert "2023-01-01 00:00:00 UTC – 2025-01-01 00:00:00 UTC" in row
+    assert "from 2023-01-01 00:00:00 UTC until 2025-01-01 00:00:00 UTC" in row
     current = listed_row(listing, world.cn_recognizes_cl)
     assert current.split()[1] == "Yes" and "Chile (CL)" in current and "Merchant identity" in current
     assert "Registro de Empresas de Prueba" in current and "https://" not in current
