@@ -217,9 +217,9 @@ class CountryScopedAdmin(OwnRowsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin
         return True
 
     def _require_visible(self, request: HttpRequest, object_id: str) -> models.Model:
-        # The history of a row out of scope is as absent as the row itself; a
-        # foreign row opened read-only (`readable_queryset`) keeps its history
-        # (who changed it) to its country, unless listed (`get_queryset`).
+        # The history of a row out of scope is as absent as the row itself. A
+        # foreign row that opens read-only beyond the list (`readable_queryset`)
+        # shows no history either: who changed it is its country's business.
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_permission(request, obj):
             raise Http404

@@ -69,6 +69,8 @@ class OwnRowsMixin(HonestRefusalsMixin):
         return f"belongs to {country_label(self.owner_country(obj))}'s administrators"
 
     def describe_out_of_scope(self, obj: Model) -> str:
+        if not self.country_lookup:
+            return super().describe_out_of_scope(obj)  # a row of no country
         return f"this {self.model._meta.verbose_name} {self.owner_phrase(obj)}"
 
     def readable(self, scope: Scope, obj: Model) -> bool:

@@ -160,8 +160,7 @@ class CredentialType(SavedWithItsHistory, models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        # Pages show the name; the code is what tokens and the API carry.
-        return f"{self.name} ({self.code})"
+        return self.code
 
 
 class IssuedCredential(SavedWithItsHistory, models.Model):

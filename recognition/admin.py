@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_display import country_filter
+from accounts.admin_display import country_filter, display_instant
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
 from accounts.models import Role
 from accounts.scope import Scope
@@ -246,17 +246,18 @@ class WitnessAdmin(CountryScopedAdmin):
         if event is None:
             return "-"
         return format_html(
-            "<strong>SPLIT VIEW at size {} ({}): {}</strong>", event.size, event.created_at, event.reason
+            "<strong>SPLIT VIEW at size {} ({}): {}</strong>",
+            event.size,
+            display_instant(event.created_at),
+            event.reason,
         )
 
     @admin.display(description="last cosigned")
     def last_cosigned(self, witness: Witness) -> str:
         cosigned = witness_status(witness).last_cosignature
-        return (
-            "never"
-            if cosigned is None
-            else f"size {cosigned.checkpoint.size} at {cosigned.created_at:%Y-%m-%d %H:%M:%S}Z"
-        )
+        if cosigned is None:
+            return "never"
+        return format_html("size {} at {}", cosigned.checkpoint.size, display_instant(cosigned.created_at))
 
     @admin.display(description="last refusal")
     def last_refusal(self, witness: Witness) -> str:
@@ -264,7 +265,7 @@ class WitnessAdmin(CountryScopedAdmin):
         if event is None:
             return "-"
         status = event.http_status or "no answer"
-        return f"{event.outcome} ({status}) at {event.created_at:%Y-%m-%d %H:%M:%S}Z: {event.reason}"
+        return format_html("{} ({}) at {}: {}", event.outcome, status, display_instant(event.created_at), event.reason)
 
     @admin.display(description="recent events (last 20)")
     def recent_events(self, witness: Witness) -> str:
@@ -274,7 +275,7 @@ class WitnessAdmin(CountryScopedAdmin):
         return format_html_join(
             "\n",
             "<div>{} size {}: {} (HTTP {}) {}</div>",
-            ((e.created_at, e.size, e.outcome, e.http_status or "none", e.reason) for e in events),
+            ((display_instant(e.created_at), e.size, e.outcome, e.http_status or "none", e.reason) for e in events),
         )
 
     @manage_action("Retire the selected witnesses (no more pushes; their cosignatures stop counting)")

@@ -80,7 +80,15 @@ class CredentialTypeFilter(admin.SimpleListFilter):
 
 
 class AgreementColumns:
-    """The columns of the agreements list."""
+    """The columns of the agreements list, and credential types offered by
+    name in its forms (a type's str() stays its code: the transparency log's
+    change entries are written with it)."""
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name == "credential_types":
+            field.label_from_instance = lambda credential_type: f"{credential_type.name} ({credential_type.code})"
+        return field
 
     @admin.display(description="in force")
     def in_force(self, agreement: RecognitionAgreement) -> SafeString | str:
