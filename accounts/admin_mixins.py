@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin_actions import ConfirmedActionsMixin, proposal_url, proposed_message
 from accounts.admin_actions import manage_action as manage_action  # the actions of every app import it from here
 from accounts.admin_proposals import pending_proposals_notice
+from accounts.admin_rows import OwnRowsMixin, with_ownership
 from accounts.models import Proposal
 from accounts.scope import Scope, country_code, scope_of
 from core.changes import integrity_error_message
@@ -129,9 +130,10 @@ class ServiceFormAdminMixin:
         return HttpResponseRedirect(proposal_url(proposal))
 
 
-class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Scoping by country, service-backed forms, state changes by confirmed
-    actions only (accounts.admin_actions), read-only history, and no deletion."""
+class CountryScopedAdmin(ConfirmedActionsMixin, OwnRowsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
+    """Scoping by country, own and foreign rows told apart, service-backed
+    forms, state changes by confirmed actions only (accounts.admin_actions),
+    read-only history, and no deletion."""
 
     country_lookup: str = ""  # ORM path from the model to the country owning a row
     country_field: str = ""  # the form field a country administrator may only set to their country
@@ -152,8 +154,10 @@ class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHis
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
         scope = self.scope(request)
-        if scope.reads_everything or (scope.country and self.foreign_read_only):
+        if scope.reads_everything:
             return queryset
+        if scope.country and self.foreign_read_only:
+            return with_ownership(queryset, scope, self.country_lookup)
         if scope.country:
             return queryset.filter(**{self.country_lookup: scope.country})
         return queryset.none()
@@ -167,7 +171,7 @@ class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHis
             return True
         if not scope.country:
             return False
-        return obj is None or self.foreign_read_only or scope.owns(self.owner_country(obj))
+        return obj is None or scope.owns(self.owner_country(obj)) or self.readable(scope, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.add_form is not None and self.scope(request).writes
@@ -265,9 +269,13 @@ class CountryScopedAdmin(ConfirmedActionsMixin, ServiceFormAdminMixin, SimpleHis
         return True
 
     def _require_visible(self, request: HttpRequest, object_id: str) -> models.Model:
-        # The history of a row out of scope is as absent as the row itself.
+        # The history of a row out of scope is as absent as the row itself. A
+        # foreign row that opens read-only beyond the list (`readable_queryset`)
+        # shows no history either: who changed it is its country's business.
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        if not self.get_queryset(request).filter(pk=obj.pk).exists():
             raise Http404
         return obj
 

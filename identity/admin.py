@@ -12,9 +12,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from accounts.admin_display import country_filter
 from accounts.admin_mixins import CountryScopedAdmin, ServiceFormAdminMixin, manage_action
 from accounts.models import Proposal
 from accounts.scope import scope_of
+from identity.admin_display import AuthorityColumns, CredentialColumns, KeyColumns, MerchantColumns
 from identity.admin_forms import (
     AuthorityAddForm,
     AuthorityChangeForm,
@@ -47,7 +49,7 @@ from identity.services.merchants import (
 
 
 @admin.register(Authority)
-class AuthorityAdmin(CountryScopedAdmin):
+class AuthorityAdmin(AuthorityColumns, CountryScopedAdmin):
     country_lookup = "country"
     country_field = "country"
     # Country administrators pick foreign authorities in their agreements.
@@ -57,11 +59,11 @@ class AuthorityAdmin(CountryScopedAdmin):
     form = AuthorityChangeForm
     add_form = AuthorityAddForm
     add_fieldsets = ((None, {"fields": ("country", "name", "issuer", "max_assurance")}),)
-    fields = ("country", "name", "issuer", "status", "max_assurance", "created_at", "updated_at")
+    fields = ("country", "name", "issuer", "status", "max_assurance", "created_at", "updated_at", "keys")
     # The country and issuer are named by agreements and credentials; status moves by actions.
-    readonly_fields = ("country", "issuer", "status", "created_at", "updated_at")
-    list_display = ("name", "country", "issuer", "status", "max_assurance")
-    list_filter = ("status", ("country", admin.AllValuesFieldListFilter))
+    readonly_fields = ("country", "issuer", "status", "created_at", "updated_at", "keys")
+    list_display = ("name", "country_name", "issuer", "status", "max_assurance")
+    list_filter = ("status", country_filter("country", "country"), "max_assurance")
     search_fields = ("name", "issuer")
     actions = ["suspend", "reinstate", "revoke"]
 
@@ -88,8 +90,11 @@ class AuthorityAdmin(CountryScopedAdmin):
 
 
 @admin.register(AuthorityKey)
-class AuthorityKeyAdmin(CountryScopedAdmin):
+class AuthorityKeyAdmin(KeyColumns, CountryScopedAdmin):
     country_lookup = "authority__country"
+    # A country administrator sees which keys the authorities they recognize
+    # sign with, and which are compromised.
+    foreign_read_only = True
     service_target = "key"
     transitions = KEY_TRANSITIONS
     add_form = KeyAddForm
@@ -110,8 +115,8 @@ class AuthorityKeyAdmin(CountryScopedAdmin):
         "created_at",
     )
     readonly_fields = ("created_at",)
-    list_display = ("kid", "authority", "alg", "status", "not_before", "not_after")
-    list_filter = ("status", "alg", ("authority__country", admin.AllValuesFieldListFilter))
+    list_display = ("kid", "authority_name", "authority_country", "alg", "key_status", "valid_from", "valid_until")
+    list_filter = ("status", "alg", country_filter("authority__country", "country"))
     search_fields = ("kid", "authority__issuer", "authority__name")
     list_select_related = ("authority",)
     actions = ["retire", "mark_compromised"]
@@ -138,7 +143,7 @@ class AuthorityKeyAdmin(CountryScopedAdmin):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(CountryScopedAdmin):
+class MerchantAdmin(MerchantColumns, CountryScopedAdmin):
     country_lookup = "authority__country"
     service_target = "merchant"
     transitions = MERCHANT_TRANSITIONS
@@ -158,14 +163,10 @@ class MerchantAdmin(CountryScopedAdmin):
     # The registration number is the credentials' sub; status moves by actions.
     readonly_fields = ("authority", "registration_number", "status", "created_at", "updated_at")
     list_display = ("registration_number", "legal_name", "authority", "country", "status", "assurance")
-    list_filter = ("status", "assurance", ("authority__country", admin.AllValuesFieldListFilter))
+    list_filter = ("status", "assurance", country_filter("authority__country", "country"))
     search_fields = ("registration_number", "legal_name", "lei")
     list_select_related = ("authority",)
     actions = ["suspend", "reinstate", "revoke"]
-
-    @admin.display(description="country", ordering="authority__country")
-    def country(self, merchant: Merchant) -> str:
-        return merchant.authority.country.code
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else super().get_readonly_fields(request, obj)
@@ -225,7 +226,7 @@ class CredentialTypeAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(IssuedCredential)
-class IssuedCredentialAdmin(CountryScopedAdmin):
+class IssuedCredentialAdmin(CredentialColumns, CountryScopedAdmin):
     """Credentials are issued with the authority's private key by
     `issue_credential`, never in the admin; here they are read and revoked."""
 
@@ -245,8 +246,8 @@ class IssuedCredentialAdmin(CountryScopedAdmin):
         "revoked_at",
         "reason",
     )
-    list_display = ("jti", "merchant", "credential_type", "assurance", "issued_at", "expires_at", "status")
-    list_filter = ("status", "credential_type", ("merchant__authority__country", admin.AllValuesFieldListFilter))
+    list_display = ("jti", "merchant", "type_name", "assurance", "issued", "expires", "status")
+    list_filter = ("status", "credential_type", country_filter("merchant__authority__country", "country"))
     search_fields = ("jti", "merchant__registration_number", "merchant__legal_name")
     list_select_related = ("merchant", "credential_type")
     actions = ["revoke"]

@@ -22,6 +22,11 @@ class RecognitionAgreementQuerySet(models.QuerySet):
     def visible_publicly(self) -> "RecognitionAgreementQuerySet":
         return self.exclude(status=AgreementStatus.DRAFT)
 
+    def visible_to_country(self, country: str) -> "RecognitionAgreementQuerySet":
+        """What a country's administrators read (DESIGN §10): every agreement
+        but other countries' drafts."""
+        return self.filter(~Q(status=AgreementStatus.DRAFT) | Q(destination=country))
+
     def with_reciprocal(self, name: str = "reciprocal") -> "RecognitionAgreementQuerySet":
         """Annotate whether an agreement the other way exists: the origin
         recognizing an authority of the destination, active or suspended (a
@@ -89,4 +94,7 @@ class RecognitionAgreement(SavedWithItsHistory, models.Model):
         indexes = [models.Index(fields=["destination", "authority", "status"], name="agreement_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.destination.code} recognizes {self.authority.issuer} (#{self.pk}, {self.status})"
+        return (
+            f"{self.destination.name} recognizes {self.authority.name}, {self.authority.country.name} "
+            f"(agreement #{self.pk}, {self.status})"
+        )

@@ -5,7 +5,7 @@ key by pasting a public JWK, creates a draft agreement recognizing a second
 Chilean authority and proposes its activation with the admin action,
 confirmed with a reason; China's second administrator (alice2) approves
 both, and the history names each of them; the Chile administrator (bob)
-cannot open it for change; the regulator (rita) sees the China-Chile cell of
+opens it read-only only; the regulator (rita) sees the China-Chile cell of
 the recognition matrix go from partly recognized (before) to recognized (now).
 
 The server is pytest-django's `live_server` (a thread of this process, data
@@ -100,9 +100,11 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, scre
         assert alice.locator("#id_destination option").all_inner_texts() == ["China"]
         alice.select_option("#id_authority", label=str(second_cl))
         # The filter_horizontal widget (JavaScript): move the type to "Chosen".
-        alice.select_option("#id_credential_types_from", label="merchant-identity")
+        alice.select_option("#id_credential_types_from", label="Merchant identity (merchant-identity)")
         alice.click("#id_credential_types_add")
-        assert alice.locator("#id_credential_types_to option").all_inner_texts() == ["merchant-identity"]
+        assert alice.locator("#id_credential_types_to option").all_inner_texts() == [
+            "Merchant identity (merchant-identity)"
+        ]
         alice.select_option("#id_min_assurance", "substantial")
         alice.fill("#id_valid_from_0", (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%d"))
         alice.fill("#id_valid_from_1", "00:00:00")
@@ -147,12 +149,12 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, scre
         assert "draft" in versions.first.inner_text() and "active" in versions.first.inner_text()
         shot(alice, "cn-admin-agreement-history")
 
-        # 6. bob, Chile's administrator, cannot open it for change: the admin
-        # treats a row out of his scope as absent and sends him back.
+        # 6. bob, Chile's administrator, cannot change it: agreements are
+        # public (DESIGN §10), so it opens read-only and says whose it is.
         bob = log_in(browser, base, "bob")
         bob.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/change/")
-        assert bob.url == f"{base}/admin/"
-        assert f"ID “{agreement_id}” doesn’t exist" in success_messages(bob)
+        assert bob.url == f"{base}/admin/recognition/recognitionagreement/{agreement_id}/change/"
+        assert "belongs to China (CN)'s administrators" in success_messages(bob)
         assert bob.locator("input[name=_save]").count() == 0
         shot(bob, "cl-admin-change-refused")
         bob.goto("/admin/recognition/recognitionagreement/")

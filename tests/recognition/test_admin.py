@@ -247,7 +247,9 @@ def test_terminated_agreement_is_read_only(world, alice):
 
 def test_cl_admin_cannot_change_agreement_of_china_recognizing_chile(world, bob):
     agreement = world.cn_recognizes_cl
-    assert bob.get(change_url(agreement)).status_code == 302
+    # Agreements are public (DESIGN §10): Chile's administrator reads it, read-only, told whose it is.
+    page = bob.get(change_url(agreement))
+    assert is_read_only_page(page) and "belongs to China (CN)&#x27;s administrators" in page.content.decode()
     bob.post(change_url(agreement), terms_post(agreement, legal_basis="Rewritten by CL"))
     confirm_action(bob, Agreement, "terminate", [agreement])
     assert bob.post(delete_url(agreement), {"post": "yes"}).status_code in (302, 403)

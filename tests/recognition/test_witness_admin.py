@@ -3,6 +3,8 @@ retires them; a regulator views them and their status (last cosigned, last
 refusal, split view, recent events) and changes nothing; a country
 administrator sees nothing of them."""
 
+from datetime import UTC
+
 from django.urls import reverse
 
 from recognition.models import Witness, WitnessEvent, WitnessOutcome
@@ -53,6 +55,11 @@ def test_a_regulator_views_witnesses_and_their_split_view_and_changes_nothing(wo
     listing = client.get(changelist_url(Witness))
     assert listing.status_code == 200 and NAME in listing.content.decode()
     assert "SPLIT VIEW at size 7" in listing.content.decode()
+    # Its instant as every admin instant: UTC with seconds, marked for local time.
+    marked = witness.created_at.astimezone(UTC)
+    assert f'data-instant="{marked:%Y-%m-%dT%H:%M:%SZ}"><span class="nowrap">{marked:%Y-%m-%d}</span>' in (
+        listing.content.decode()
+    )
     page = client.get(change_url(witness))
     assert page.status_code == 200 and "beyond this log&#x27;s size 7" in page.content.decode()
     assert client.get(add_url(Witness)).status_code == 403

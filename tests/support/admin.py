@@ -1,6 +1,8 @@
 """Crafted admin requests for the admin tests: URLs, action POSTs, and what
 the user is told (form errors, messages)."""
 
+import html
+import re
 from datetime import datetime
 from typing import Any
 
@@ -129,3 +131,18 @@ def terms_post(agreement: Any, **extra: str) -> dict:
         "reason": "terms reviewed",
         **extra,
     }
+
+
+def listed_row(response: HttpResponse, obj: Model) -> str:
+    """The text of the changelist row that links to `obj`'s page, tags
+    stripped and spaces collapsed ("" when the row is not listed)."""
+    page = response.content.decode()
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S):
+        if f'href="{change_url(obj)}' in row:
+            return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+    return ""
+
+
+def row_is_selectable(response: HttpResponse, obj: Model) -> bool:
+    """Whether the changelist offers `obj` for an action (its checkbox)."""
+    return f'name="_selected_action" value="{obj.pk}"' in response.content.decode()
