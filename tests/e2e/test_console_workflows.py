@@ -102,16 +102,22 @@ def readme_image(page, name: str) -> None:
     page.screenshot(path=str(README_IMAGES / name), clip={"x": 0, "y": 0, "width": WIDE, "height": height})
 
 
+def make_agreement(world: World, destination: str, authority: Authority, min_assurance: str, **options):
+    """An agreement for merchant identity, in force since yesterday, made by the operator."""
+    return agreement_create(
+        destination=destination,
+        authority=authority,
+        credential_types=[world.merchant_identity],
+        min_assurance=min_assurance,
+        legal_basis=f"{destination}-{authority.country.code} e-commerce cooperation memorandum",
+        valid_from=timezone.now() - timedelta(days=1),
+        **options,
+    )
+
+
 def draft_agreement(world: World) -> RecognitionAgreement:
     """A draft in which China recognizes Kazakhstan's authority: activating it widens trust."""
-    return agreement_create(
-        destination="CN",
-        authority=world.kz.authority,
-        credential_types=[world.merchant_identity],
-        min_assurance="substantial",
-        legal_basis="CN-KZ e-commerce cooperation memorandum (2019)",
-        valid_from=timezone.now() - timedelta(days=1),
-    )
+    return make_agreement(world, "CN", world.kz.authority, "substantial")
 
 
 def low_assurance_authority() -> Authority:
@@ -281,15 +287,7 @@ def test_a_suspension_needs_a_reason_and_takes_effect_at_once(live_site, screens
 def test_saving_an_agreement_that_cannot_succeed_warns_and_the_matrix_says_so(live_site, screenshots):
     world = build_world()
     # Cambodia's authority may issue at most low; China recognizes it from low.
-    agreement = agreement_create(
-        destination="CN",
-        authority=low_assurance_authority(),
-        credential_types=[world.merchant_identity],
-        min_assurance="low",
-        legal_basis="CN-KH e-commerce cooperation memorandum (2021)",
-        valid_from=timezone.now() - timedelta(days=30),
-        activate=True,
-    )
+    agreement = make_agreement(world, "CN", low_assurance_authority(), "low", activate=True)
     with chromium() as browser:
         alice = log_in(browser, live_site, "alice", width=WIDE)
         screenshots.visit(alice, "/recognition/matrix/", "cn-admin-matrix-before")
@@ -315,24 +313,8 @@ def test_chinas_trust_list_shows_what_it_recognizes_and_who_recognizes_it(live_s
     world = build_world()
     compromised = key_register(authority=world.cl.authority, jwk=public_jwk_of(ed25519.Ed25519PrivateKey.generate()))
     key_mark_compromised(key=compromised, reason="leaked signing key")
-    cannot = agreement_create(
-        destination="CN",
-        authority=low_assurance_authority(),
-        credential_types=[world.merchant_identity],
-        min_assurance="substantial",
-        legal_basis="CN-KH e-commerce cooperation memorandum (2021)",
-        valid_from=timezone.now() - timedelta(days=30),
-        activate=True,
-    )
-    reciprocal = agreement_create(
-        destination="CL",
-        authority=world.cn.authority,
-        credential_types=[world.merchant_identity],
-        min_assurance="low",
-        legal_basis="CN-CL e-commerce cooperation memorandum (2016)",
-        valid_from=timezone.now() - timedelta(days=365),
-        activate=True,
-    )
+    cannot = make_agreement(world, "CN", low_assurance_authority(), "substantial", activate=True)
+    reciprocal = make_agreement(world, "CL", world.cn.authority, "low", activate=True)
     with chromium() as browser:
         alice = log_in(browser, live_site, "alice", width=WIDE)
         alice.click("text=Our trust list")
