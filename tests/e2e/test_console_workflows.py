@@ -99,7 +99,9 @@ def readme_image(page, name: str) -> None:
     box = page.locator("#content").bounding_box()
     README_IMAGES.mkdir(parents=True, exist_ok=True)
     height = box["y"] + box["height"] + 24
-    page.screenshot(path=str(README_IMAGES / name), clip={"x": 0, "y": 0, "width": WIDE, "height": height})
+    page.screenshot(
+        path=str(README_IMAGES / name), full_page=True, clip={"x": 0, "y": 0, "width": WIDE, "height": height}
+    )
 
 
 def make_agreement(world: World, destination: str, authority: Authority, min_assurance: str, **options):
