@@ -105,7 +105,7 @@ def readme_image(page, name: str) -> None:
 
 
 def make_agreement(world: World, destination: str, authority: Authority, min_assurance: str, **options):
-    """An agreement for merchant identity, in force since yesterday, made by the operator."""
+    """An agreement for merchant identity from yesterday on, made by the operator (a draft unless activate=True)."""
     return agreement_create(
         destination=destination,
         authority=authority,
