@@ -243,3 +243,14 @@ def test_the_admin_links_a_regulator_to_the_trust_lists(world):
     html = logged_in(world.rita).get("/admin/").content.decode()
     assert re.search(r'<a href="/recognition/trust/" id="trust-list-link">Trust lists</a>', html)
     assert "trust-list-index-link" not in html
+
+
+def test_the_page_is_styled_by_a_stylesheet_of_the_site_as_its_policy_allows(world):
+    # The Content-Security-Policy of HTML pages allows no <style> element: a
+    # style written in the page would be dropped, and long kids would push
+    # the tables off the page.
+    response = logged_in(world.alice).get(PAGE.format("CN"))
+    html = response.content.decode()
+    assert '<link rel="stylesheet" href="/static/registry/trust.css">' in html
+    assert "<style" not in html
+    assert "style-src 'self'" in response["Content-Security-Policy"]
