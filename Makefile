@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WITNESS_PORTS ?= 8101,8102
 
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
 .PHONY: run test lint format migrate demo clean bench bench-http bench-audit
 
 $(VENV)/.runtime: requirements.txt
@@ -18,6 +20,18 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-interop.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --ignore-requires-python --no-deps -r requirements-interop.txt
 	touch $@
 
+# axe-core for the browser tests' accessibility checks (tests/e2e/package.json,
+# pinned), where npm is installed; without it (or without the registry) those
+# tests are skipped, saying why, and `make test` goes on.
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "make: no npm: the browser tests' accessibility checks will be skipped"; \
+	elif npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; then \
+		touch $@; \
+	else \
+		echo "make: npm ci failed: the browser tests' accessibility checks will be skipped"; \
+	fi
+
 # Development server with demo data on the SQLite default (DEBUG on here only),
 # and the demo's two witnesses (China's and Chile's regulators) beside it.
 run: $(VENV)/.runtime
@@ -28,7 +42,7 @@ run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite against DATABASE_URL (SQLite when unset), then lint.
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(AXE)
 	$(PY) -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -58,7 +72,7 @@ bench-audit: $(VENV)/.runtime
 	$(PY) -m bench.audit_pages $(ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache tests/e2e/node_modules
 
 # Not in CI (README: Reliability checks). `make fault`: verifications
 # under load while the local PostgreSQL cluster is stopped and started again

@@ -7,18 +7,23 @@ recognition.services.agreements): add and change forms are `ServiceForm`s
 whose submission is one service call, and status changes are admin actions.
 """
 
-from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_actions import ConfirmedActionsMixin, proposal_url, proposed_message
+from accounts.admin_actions import manage_action as manage_action  # the actions of every app import it from here
+from accounts.admin_proposals import pending_proposals_notice
+from accounts.admin_rows import OwnRowsMixin, with_ownership
+from accounts.models import Proposal
 from accounts.scope import Scope, country_code, scope_of
 from core.changes import integrity_error_message
 
@@ -49,6 +54,15 @@ class ServiceForm(forms.ModelForm):
             self.add_error(None, exc.messages)
         except IntegrityError as exc:
             self.add_error(None, integrity_error_message(exc))
+
+    def submitted(self, name: str) -> Any:
+        """The cleaned value of `name`; an instant the form showed to the
+        second and got back unchanged keeps its stored microseconds, so that
+        saving an untouched form is not a change of trust."""
+        value, initial = self.cleaned_data.get(name), self.initial.get(name)
+        if isinstance(value, datetime) and isinstance(initial, datetime) and value == initial.replace(microsecond=0):
+            return initial
+        return value
 
     def require_owned(self, country: object) -> None:
         # Second line of defence: the choices offered are already scoped.
@@ -91,9 +105,34 @@ class ServiceFormAdminMixin:
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         """The service already set the relations."""
 
+    # A country administrator's widening of trust is a proposal, not the row:
+    # the user is told so on the proposal's page, and the admin's own log
+    # records nothing (the proposal's history holds it).
 
-class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Scoping by country, service-backed forms, state changes by actions only,
+    def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        return None if isinstance(obj, Proposal) else super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        return None if isinstance(obj, Proposal) else super().log_change(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: models.Model, post_url_continue: str | None = None) -> Any:
+        if isinstance(obj, Proposal):
+            return self._proposed(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: models.Model) -> Any:
+        if isinstance(obj, Proposal):
+            return self._proposed(request, obj)
+        return super().response_change(request, obj)
+
+    def _proposed(self, request: HttpRequest, proposal: Proposal) -> HttpResponseRedirect:
+        messages.warning(request, proposed_message(proposal))
+        return HttpResponseRedirect(proposal_url(proposal))
+
+
+class CountryScopedAdmin(ConfirmedActionsMixin, OwnRowsMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
+    """Scoping by country, own and foreign rows told apart, service-backed
+    forms, state changes by confirmed actions only (accounts.admin_actions),
     read-only history, and no deletion."""
 
     country_lookup: str = ""  # ORM path from the model to the country owning a row
@@ -115,8 +154,10 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
         scope = self.scope(request)
-        if scope.reads_everything or (scope.country and self.foreign_read_only):
+        if scope.reads_everything:
             return queryset
+        if scope.country and self.foreign_read_only:
+            return with_ownership(queryset, scope, self.country_lookup)
         if scope.country:
             return queryset.filter(**{self.country_lookup: scope.country})
         return queryset.none()
@@ -130,7 +171,7 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             return True
         if not scope.country:
             return False
-        return obj is None or self.foreign_read_only or scope.owns(self.owner_country(obj))
+        return obj is None or scope.owns(self.owner_country(obj)) or self.readable(scope, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.add_form is not None and self.scope(request).writes
@@ -154,6 +195,15 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def editable(self, obj: models.Model | None) -> bool:
         """Whether the change form edits anything; most rows change by actions only."""
         return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        """The form's "Reason for this change", where the user may submit it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        form = self.add_form if obj is None and self.add_form is not None else self.form
+        if "reason" not in getattr(form, "declared_fields", {}) or getattr(request, "showing_history_version", False):
+            return fieldsets
+        writable = self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
+        return (*fieldsets, (None, {"fields": ("reason",)})) if writable else fieldsets
 
     # Choices offered in forms ----------------------------------------------
 
@@ -180,6 +230,11 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         if scope.country:
             return authorities.filter(country=scope.country)
         return authorities.none()
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        if request.method == "GET":
+            pending_proposals_notice(request, self.model, unquote(object_id))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # History ---------------------------------------------------------------
 
@@ -214,9 +269,13 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         return True
 
     def _require_visible(self, request: HttpRequest, object_id: str) -> models.Model:
-        # The history of a row out of scope is as absent as the row itself.
+        # The history of a row out of scope is as absent as the row itself. A
+        # foreign row that opens read-only beyond the list (`readable_queryset`)
+        # shows no history either: who changed it is its country's business.
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        if not self.get_queryset(request).filter(pk=obj.pk).exists():
             raise Http404
         return obj
 
@@ -226,31 +285,6 @@ class CountryScopedAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    def run_service(
-        self, request: HttpRequest, queryset: models.QuerySet, service: Callable[..., Any], done: str, **extra: Any
-    ) -> list[Any]:
-        """Call `service` on each selected row the user manages; a refusal is
-        reported and the other rows still proceed. Returns the results."""
-        results = []
-        for obj in queryset:
-            if not self.can_manage(request, obj):
-                messages.error(request, f"{obj}: not yours to change")
-                continue
-            try:
-                results.append(service(**{self.service_target: obj, "user": request.user, **extra}))
-            except ValidationError as exc:
-                messages.error(request, f"{obj}: {'; '.join(exc.messages)}")
-        if results:
-            opts = self.model._meta
-            name = opts.verbose_name if len(results) == 1 else opts.verbose_name_plural
-            messages.success(request, f"{done} {len(results)} {name}.")
-        return results
-
-
-def manage_action(description: str) -> Callable[[Callable], Callable]:
-    """An admin action that changes state: offered to those who may manage."""
-    return admin.action(description=description, permissions=["manage"])
 
 
 class SuperuserOnly:

@@ -7,10 +7,16 @@ and 0009 of recognition move them in Django's state only).
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+from core.changes import SavedWithItsHistory
+from core.history import history_records
 
 
 class Role(models.TextChoices):
@@ -57,3 +63,54 @@ class ApiKey(AbstractAPIKey):
             models.CheckConstraint(condition=Q(role__in=KeyRole.values), name="apikey_role_valid"),
             models.UniqueConstraint(fields=["name"], name="apikey_name_unique"),
         ]
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    STALE = "stale", "Stale"
+
+
+class Proposal(SavedWithItsHistory, models.Model):
+    """A widening of trust proposed by a country administrator; it takes
+    effect only when another administrator of the same country approves it
+    (accounts.proposals). Never deleted: its history is the record of who
+    proposed, approved or refused what."""
+
+    country = CountryField(help_text="The country whose administrators decide.")
+    action = models.CharField(max_length=64, help_text="What the approval will do, e.g. agreement.activate.")
+    target_model = models.CharField(max_length=100, help_text="The changed row's model, e.g. identity.Authority.")
+    target_id = models.PositiveBigIntegerField()
+    target_version = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The target's latest history id when proposed: a change since makes it stale."
+    )
+    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="The change itself.")
+    summary = models.CharField(max_length=500)
+    reason = models.TextField(validators=[MaxLengthValidator(2000)])
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals_made")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals_decided",
+        help_text="Who approved, refused or withdrew it.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, default="", validators=[MaxLengthValidator(2000)])
+    result = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="What the approval made.")
+    history = history_records()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [models.Index(fields=["status", "country"], name="proposal_status_country")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ProposalStatus.values), name="proposal_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Proposal #{self.pk} ({self.get_status_display().lower()}): {self.summary}"

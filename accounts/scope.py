@@ -79,3 +79,17 @@ def is_regulator(user: Any) -> bool:
 def admin_country(user: Any) -> str | None:
     """The country a country administrator administers; None for anyone else."""
     return scope_of(user).country or None
+
+
+def what_the_role_allows(scope: Scope) -> str:
+    """One sentence a refusal shows: what this user may do (DESIGN §7)."""
+    if scope.is_superuser:
+        return "You are a superuser: you change every country's rows, through the services; nothing is deleted."
+    if scope.role == Role.REGULATOR:
+        return "Regulators read everything and change nothing."
+    if scope.role == Role.COUNTRY_ADMIN:
+        return (
+            f"You administer {scope.country}: you change {scope.country}'s rows only; foreign authorities, "
+            "their keys and other countries' public agreements you view read-only."
+        )
+    return "Your account has no role in the registry: a superuser gives you one (create_country_admin)."

@@ -74,7 +74,7 @@ class PageWorker:
             **{name: given[name] for name in ("destination", "origin", "issuer", "decision") if name in given}
         )
         if "reason" in given:
-            rows = filters._with_reason(rows, given["reason"])
+            rows = filters.with_reason(rows, given["reason"])
         if "since" in given:
             rows = rows.filter(created_at__gte=given["since"])
         if "until" in given:

@@ -212,8 +212,8 @@ def create_registry(authorities: list[Authority], *, now: datetime) -> None:
         )
         loader.load(
             "recognition_historicalrecognitionagreement",
-            ("id", *fields, "history_id", "history_date", "history_type"),
-            ((pk, *values(pk, d, a), pk, now, "+") for pk, d, a in agreements),
+            ("id", *fields, "history_id", "history_date", "history_type", "history_operator"),
+            ((pk, *values(pk, d, a), pk, now, "+", "bench data set") for pk, d, a in agreements),
         )
         loader.load(
             "recognition_historicalrecognitionagreement_credential_types",

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Its widget templates, for FORM_RENDERER below.
+    "django.forms",
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
@@ -140,6 +142,9 @@ TEMPLATES = [
         },
     },
 ]
+# Widgets render through TEMPLATES, so that templates/ can override one of the
+# admin's (admin/widgets/split_datetime.html: labelled date and time inputs).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 
 def _database() -> dict:
@@ -210,9 +215,13 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Instants with seconds and zone on every page (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own: the admin's accessibility fixes (static/registry/).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -9,6 +9,9 @@ from recognition.api.trust import RegistryJwksApi
 admin.site.site_header = "Merchant identity mutual-recognition registry"
 admin.site.site_title = "Recognition registry"
 admin.site.index_title = "Trust lists and recognition agreements"
+# "View site" leads to a page every staff user may open (the matrix is linked
+# beside it for those with a role), never to a path with no page.
+admin.site.site_url = reverse_lazy("admin:index")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,6 +34,8 @@ urlpatterns = [
 ]
 
 # Under /api/ a missing page or an unexpected error is JSON of the error shape
-# of DESIGN §10, never a traceback; elsewhere Django's own pages.
+# of DESIGN §10, never a traceback; elsewhere the registry's pages
+# (templates/404.html, 500.html, 403.html).
+handler403 = "config.views.permission_denied"
 handler404 = "recognition.api.errors.not_found"
 handler500 = "recognition.api.errors.server_error"

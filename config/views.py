@@ -1,8 +1,13 @@
 from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.scope import scope_of, what_the_role_allows
+from recognition.api.errors import API_PREFIX, error_response
 from recognition.log.proofs import oldest_unpublished
 
 
@@ -22,3 +27,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body = {"status": "unavailable", "database": "ok", "audit_log": "behind", "oldest_unpublished_seconds": waited}
         return JsonResponse(body, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "audit_log": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: under /api/ the error shape of DESIGN §10; elsewhere a page
+    in the admin's look saying what was refused and what the user's role
+    allows, instead of a bare "403 Forbidden"."""
+    if request.path.startswith(API_PREFIX):
+        return error_response("forbidden", "you may not do this", 403)
+    refusal = str(exception) if isinstance(exception, PermissionDenied) and exception.args else ""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Not allowed",
+        "refusal": refusal,
+        "allowed": what_the_role_allows(scope_of(request.user)),
+    }
+    return render(request, "403.html", context, status=403)

@@ -29,6 +29,13 @@ class SavedWithItsHistory:
             super().save(*args, **kwargs)  # type: ignore[misc]  # the model class after it in the MRO
 
 
+def with_reason(label: str, reason: str = "") -> str:
+    """A history change reason: what happened, then the person's why
+    ("status suspended: key leaked")."""
+    reason = " ".join((reason or "").split())
+    return f"{label}: {reason}" if reason else label
+
+
 def save_with_history(instance: models.Model, *, user: User, reason: str = "") -> None:
     """Validate and save one row, recording who changed it and why."""
     instance.full_clean()
@@ -64,14 +71,16 @@ def change_status(
     what: Callable[[Any], str],
     user: User,
     check: Callable[[Any], None] | None = None,
+    reason: str = "",
 ) -> Any:
     """Lock the row, move its status along `allowed` (`what(row)` names it in
-    a refusal), run `check` on the moved row, and save it with history."""
+    a refusal), run `check` on the moved row, and save it with history; the
+    change reason is "status <to>", then the person's `reason` if given."""
     row = locked(model, pk)
     transition(row, to=to, allowed=allowed, what=what(row))
     if check is not None:
         check(row)
-    save_with_history(row, user=user, reason=f"status {to}")
+    save_with_history(row, user=user, reason=with_reason(f"status {to}", reason))
     return row
 
 

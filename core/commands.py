@@ -24,6 +24,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
 from django_countries import countries
 
 from core.changes import integrity_error_message
+from core.history import acting_operator, operator_login
 
 MAX_JSON_BYTES = 1024 * 1024
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -67,6 +68,11 @@ def parse_code_list(value: str) -> list[str]:
     if not codes:
         raise argparse.ArgumentTypeError("give at least one code")
     return codes
+
+
+def add_reason_argument(parser: argparse.ArgumentParser) -> None:
+    """`--reason TEXT`: why, kept in the change's history."""
+    parser.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the history of the change)")
 
 
 # Files ---------------------------------------------------------------------
@@ -153,7 +159,10 @@ class RegistryCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options.get("verbosity", 1)
         try:
-            with transaction.atomic():
+            # The person at the shell is the operator of every change made
+            # here (history_operator), whatever user the change is made as.
+            with acting_operator(operator_login()), transaction.atomic():
+                self.prepare(**options)
                 self.run(**options)
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from None
@@ -165,6 +174,9 @@ class RegistryCommand(BaseCommand):
             raise CommandError(database_error_message(exc)) from None
         except OSError as exc:
             raise CommandError(f"{exc.filename or 'file'}: {exc.strerror}") from None
+
+    def prepare(self, **options: Any) -> None:
+        """What subclasses of a kind read before `run` (e.g. the acting user)."""
 
     def run(self, **options: Any) -> None:
         raise NotImplementedError

@@ -73,6 +73,15 @@ class AgreementSpec:
 
 
 @dataclass(frozen=True)
+class ProposalSpec:
+    proposer: str  # a country administrator of `destination`
+    destination: str
+    issuer: str
+    add_types: tuple[str, ...]  # widening: credential types the agreement would cover too
+    reason: str
+
+
+@dataclass(frozen=True)
 class AccountSpec:
     username: str
     role: str  # SUPERUSER or a recognition.models.Role value
@@ -357,9 +366,14 @@ AGREEMENTS = (
 ACCOUNTS = (
     AccountSpec("demo-admin", SUPERUSER, "", "Demo-Superuser-Silk-Road-2016"),
     AccountSpec("demo-cn-admin", Role.COUNTRY_ADMIN, "CN", "Demo-China-Admin-Silk-Road-2016"),
+    # A second administrator of the same country: one proposes a change of
+    # trust, the other approves it (two people for every widening of trust).
+    AccountSpec("demo-cn-admin2", Role.COUNTRY_ADMIN, "CN", "Demo-China-Second-Admin-Silk-Road-2016"),
     AccountSpec("demo-cl-admin", Role.COUNTRY_ADMIN, "CL", "Demo-Chile-Admin-Silk-Road-2016"),
     AccountSpec("demo-regulator", Role.REGULATOR, "", "Demo-Regulator-Silk-Road-2016"),
 )
+# Four-eyes on a first run: CN<-HU (export only) to cover merchant identity, awaiting demo-cn-admin2.
+PENDING_PROPOSAL = ProposalSpec("demo-cn-admin", "CN", HU, (MI,), "Hungary's registry now issues merchant identity")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_api_key.crypto import concatenate
 
-from accounts.models import ApiKey, Role
+from accounts.models import ApiKey, Proposal, Role
+from accounts.proposals import needs_second_person
 from accounts.services import user_create_with_role
 from demo.data import (
     ACCOUNTS,
@@ -34,11 +35,13 @@ from demo.data import (
     API_KEYS,
     AUTHORITIES,
     CREDENTIAL_TYPES,
+    PENDING_PROPOSAL,
     AccountSpec,
     AgreementSpec,
     ApiKeySpec,
     AuthoritySpec,
     CredentialSpec,
+    ProposalSpec,
 )
 from identity.jose.key_files import load_private_key, public_jwk_of
 from identity.lei import lei_with_check_digits
@@ -57,7 +60,7 @@ from identity.services.credentials import credential_issue, credential_type_crea
 from identity.services.keys import key_mark_compromised, key_register, key_retire
 from identity.services.merchants import merchant_register, merchant_set_status
 from recognition.models import AgreementStatus, RecognitionAgreement
-from recognition.services.agreements import agreement_create, agreement_set_status
+from recognition.services.agreements import agreement_create, agreement_set_status, agreement_update_terms
 
 DEMO_KEYS_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo-keys"
 
@@ -103,6 +106,7 @@ def load_demo() -> Report:
         _agreement(agreement, types, report)
     for account in ACCOUNTS:
         _account(account, report)
+    _pending_proposal(PENDING_PROPOSAL, types, report)
     for api_key in API_KEYS:
         _api_key(api_key, report)
     return report
@@ -219,6 +223,33 @@ def _agreement(spec: AgreementSpec, types: dict[str, CredentialType], report: Re
     )
     if spec.status in (AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED):
         agreement_set_status(agreement=agreement, status=spec.status)
+
+
+def _pending_proposal(spec: ProposalSpec, types: dict[str, CredentialType], report: Report) -> None:
+    """The demo's widening of trust awaiting a second administrator, proposed
+    through the service as its proposer would. Made once: not again once the
+    agreement has any proposal (pending, approved, refused, withdrawn,
+    stale), nor where a change in the admin made it moot."""
+    agreement = RecognitionAgreement.objects.filter(destination=spec.destination, authority__issuer=spec.issuer).first()
+    proposer = get_user_model().objects.filter(username=spec.proposer, is_active=True).first()
+    covered = set(agreement.credential_types.values_list("code", flat=True)) if agreement else set()
+    due = (
+        agreement is not None
+        and proposer is not None
+        and needs_second_person(proposer)  # a country administrator: proposes, never applies
+        and agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED)
+        and not covered >= set(spec.add_types)
+        and not Proposal.objects.filter(target_model=RecognitionAgreement._meta.label, target_id=agreement.pk).exists()
+    )
+    report.count("proposals", created=due)
+    if not due:
+        return
+    agreement_update_terms(
+        agreement=agreement,
+        credential_types=[types[code] for code in sorted(covered | set(spec.add_types))],
+        user=proposer,
+        reason=spec.reason,
+    )
 
 
 def _account(spec: AccountSpec, report: Report) -> None:

@@ -5,9 +5,9 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from core.changes import SavedWithItsHistory
+from core.history import history_records
 from identity.jose.algorithms import Alg
 from identity.lei import validate_lei
 
@@ -69,7 +69,7 @@ class Authority(SavedWithItsHistory, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         verbose_name_plural = "authorities"
@@ -94,7 +94,7 @@ class AuthorityKey(SavedWithItsHistory, models.Model):
     retired_at = models.DateTimeField(null=True, blank=True)
     compromised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["authority", "created_at"]
@@ -134,7 +134,7 @@ class Merchant(SavedWithItsHistory, models.Model):
     assurance = models.CharField(max_length=16, choices=Assurance.choices, default=Assurance.SUBSTANTIAL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["authority", "registration_number"]
@@ -154,7 +154,7 @@ class CredentialType(SavedWithItsHistory, models.Model):
     code = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="", validators=[MaxLengthValidator(10_000)])
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["code"]
@@ -174,7 +174,7 @@ class IssuedCredential(SavedWithItsHistory, models.Model):
     status = models.CharField(max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True, default="", help_text="Why it was revoked.")
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["-issued_at"]

@@ -31,3 +31,9 @@ class Reason(models.TextChoices):
     AGREEMENT_NOT_IN_FORCE = "agreement_not_in_force", "No agreement is active and inside its window now"
     CREDENTIAL_TYPE_NOT_RECOGNIZED = "credential_type_not_recognized", "The agreement does not cover this type"
     ASSURANCE_BELOW_MINIMUM = "assurance_below_minimum", "The agreement asks for a higher assurance"
+
+
+def reason_label(code: str) -> str:
+    """The human label of a code, for pages; an unknown code (a row older
+    than a code's retirement, say) is shown as it is."""
+    return Reason(code).label if code in Reason.values else code

@@ -1,4 +1,5 @@
-"""Admin of recognition agreements, country roles and witnesses (DESIGN §7, §11).
+"""Admin of recognition agreements and witnesses (DESIGN §7, §11); the audit
+log's in admin_audit.py, the authority page's agreements in admin_authorities.py.
 
 A country administrator manages the agreements in which their country is the
 destination: creates them (recognizing a foreign authority), edits their terms
@@ -6,25 +7,26 @@ through `agreement_update_terms`, and moves them through their statuses with
 the actions. Scoping rules live in accounts/scope.py and accounts/admin_mixins.py.
 """
 
-import base64
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from rest_framework.renderers import JSONRenderer
 
+from accounts.admin_actions import RowPlan, reason_field
+from accounts.admin_display import country_filter, display_instant
 from accounts.admin_mixins import CountryScopedAdmin, ServiceForm, manage_action
-from accounts.scope import scope_of
-from recognition.log.disputes import evidence
-from recognition.log.proofs import LogRefusal
+from accounts.models import Role
+from accounts.scope import Scope
+from recognition import admin_audit, admin_authorities  # noqa: F401 (each registers its admin: the audit log, authorities)
+from recognition.admin_lists import AgreementColumns, CredentialTypeFilter, InForceFilter
 from recognition.log.witnesses import witness_status
-from recognition.models import AgreementStatus, LogEntry, RecognitionAgreement, Verification, Witness, WitnessEvent
+from recognition.models import AgreementStatus, RecognitionAgreement, Witness, WitnessEvent
 from recognition.services import agreements, witnesses
+from recognition.services.feasibility import problems_now, warning
 
 TERMS = ("min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes")
 
@@ -58,6 +60,8 @@ class AgreementTermsForm(ServiceForm):
     """The change form: terms only; destination, authority and status are
     read-only (status moves by actions)."""
 
+    reason = reason_field()
+
     class Meta:
         model = RecognitionAgreement
         fields = ["credential_types", *TERMS]
@@ -70,15 +74,17 @@ class AgreementTermsForm(ServiceForm):
             agreement=self.instance,
             credential_types=data["credential_types"],
             user=self.acting_user,
-            **{name: data[name] for name in TERMS if name in data},
+            reason=data["reason"],
+            **{name: self.submitted(name) for name in TERMS if name in data},
         )
 
 
 @admin.register(RecognitionAgreement)
-class RecognitionAgreementAdmin(CountryScopedAdmin):
+class RecognitionAgreementAdmin(AgreementColumns, CountryScopedAdmin):
     country_lookup = "destination"
     country_field = "destination"
     service_target = "agreement"
+    transitions = agreements.AGREEMENT_TRANSITIONS
     form = AgreementTermsForm
     add_form = AgreementAddForm
     add_fieldsets = (
@@ -94,19 +100,47 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             "Terms",
             {"fields": ("credential_types", "min_assurance", "valid_from", "valid_until", "legal_basis")},
         ),
+        ("Feasibility", {"fields": ("can_it_succeed",)}),
         ("Notes", {"fields": ("reference_url", "notes", "created_at", "updated_at")}),
     )
-    readonly_fields = ("destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at")
+    readonly_fields = (
+        "destination", "origin", "authority", "status", "reciprocal", "created_at", "updated_at", "can_it_succeed",
+    )  # fmt: skip
     filter_horizontal = ("credential_types",)
-    list_display = ("id", "destination", "origin", "authority", "status", "valid_from", "valid_until", "reciprocal")
-    list_display_links = ("id", "authority")
-    list_filter = ("status", ("destination", admin.AllValuesFieldListFilter))
+    list_display = (
+        "id", "in_force", "destination_country", "origin_country", "authority_name", "credential_type_names",
+        "minimum_assurance", "status", "window", "reciprocal",
+    )  # fmt: skip
+    list_display_links = ("id", "authority_name")
+    ordering = ("-created_at",)  # newest first, by no listed column: no header widened by sort marks
+    list_filter = (
+        "status", InForceFilter, country_filter("origin", "origin"), country_filter("destination", "destination"),
+        CredentialTypeFilter, "min_assurance",
+    )  # fmt: skip
     search_fields = ("authority__issuer", "authority__name", "legal_basis")
     actions = ["activate", "suspend", "terminate", "propose_reciprocal"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request).select_related("authority")
+        queryset = super().get_queryset(request).select_related("authority").prefetch_related("credential_types")
         return queryset.with_reciprocal("has_reciprocal")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        if self.scope(request).role == Role.COUNTRY_ADMIN:
+            # Their own country is the destination of every row listed.
+            return [column for column in columns if column != "destination_country"]
+        return columns
+
+    def readable(self, scope: Scope, obj: RecognitionAgreement) -> bool:
+        # DESIGN §10: agreements are public, drafts excepted.
+        return obj.status != AgreementStatus.DRAFT
+
+    def readable_queryset(self, request: HttpRequest) -> QuerySet:
+        scope = self.scope(request)
+        if scope.reads_everything or not scope.country:
+            return self.get_queryset(request)
+        agreements = RecognitionAgreement.objects.visible_to_country(scope.country)
+        return agreements.select_related("authority").with_reciprocal("has_reciprocal")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Destination and authority are chosen once, on creation.
@@ -125,7 +159,7 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             return authorities.exclude(country=scope.country)
         return authorities.none()
 
-    @admin.display(boolean=True, description="reciprocal", ordering="has_reciprocal")
+    @admin.display(boolean=True, description="both ways", ordering="has_reciprocal")
     def reciprocal(self, agreement: RecognitionAgreement) -> bool:
         if hasattr(agreement, "has_reciprocal"):
             return agreement.has_reciprocal
@@ -135,135 +169,47 @@ class RecognitionAgreementAdmin(CountryScopedAdmin):
             status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
         ).exists()
 
-    @manage_action("Activate the selected agreements")
-    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_activate, "Activated")
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A widening proposed instead of saved is judged when it is approved.
+        if isinstance(obj, RecognitionAgreement) and (message := warning(problems_now(obj, timezone.now()))):
+            messages.warning(request, message)
 
-    @manage_action("Suspend the selected agreements")
-    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_suspend, "Suspended")
+    @admin.display(description="Can it succeed?")
+    def can_it_succeed(self, agreement: RecognitionAgreement) -> str:
+        found = warning(problems_now(agreement, timezone.now()))
+        return found or "Yes: nothing refuses every credential under it (a draft is judged as if it were active)."
 
-    @manage_action("Terminate the selected agreements (final)")
-    def terminate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, agreements.agreement_terminate, "Terminated")
+    @manage_action("Activate the selected agreements", to=AgreementStatus.ACTIVE, widening=True)
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_activate, "Activated")
+
+    @manage_action("Suspend the selected agreements", to=AgreementStatus.SUSPENDED)
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_suspend, "Suspended")
+
+    @manage_action("Terminate the selected agreements (final)", to=AgreementStatus.TERMINATED)
+    def terminate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, agreements.agreement_terminate, "Terminated")
 
     @manage_action("Propose the reciprocal agreement as a draft")
-    def propose_reciprocal(self, request: HttpRequest, queryset: QuerySet) -> None:
-        proposals = self.run_service(
-            request, queryset, agreements.agreement_propose_reciprocal, "Proposed the reciprocal of"
+    def propose_reciprocal(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # Drafts recognize nothing and are the other country's to review: no
+        # trust changes here, so there is no reason to record.
+        return self.confirm_and_run(
+            request,
+            queryset,
+            agreements.agreement_propose_reciprocal,
+            "Proposed the reciprocal of",
+            takes_reason=False,
+            report=self.report_drafts,
         )
-        for drafts in proposals:
-            listed = ", ".join(f"#{draft.pk} ({draft.authority})" for draft in drafts)
-            # The drafts' destination is the other country: its administrators
-            # review them, and this user cannot change them.
-            messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
 
-
-@admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
-    """The audit log (DESIGN §6), read-only for everyone, the superuser
-    included: rows are append-only. Regulators and the superuser see every
-    row; a country administrator sees the decisions taken for their country
-    (destination = their country), nothing else; other staff see nothing.
-    Regulators and the superuser download a decision's dispute evidence
-    from its page (the document of GET audit/log/entries/{id}/evidence); a
-    country administrator, who has no API key's view of the log, does not."""
-
-    list_display = ("created_at", "decision", "reason_codes", "destination", "origin", "client", "issuer")
-    list_display_links = ("created_at",)
-    list_filter = ("decision", "destination", "origin", "client")
-    search_fields = ("issuer", "subject", "jti", "=token_sha256")
-    search_help_text = "Search by issuer, subject (registration number), jti, or the exact SHA-256 of a token."
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    show_full_result_count = False  # no second COUNT(*) over a large log
-    fieldsets = (
-        (None, {"fields": ("created_at", "client", "decision", "reasons")}),
-        ("Border pair", {"fields": ("destination", "origin", "declared_origin")}),
-        ("What was presented (claimed; a fact only if accepted)", {"fields": ("issuer", "kid", "subject", "jti")}),
-        ("Agreement applied", {"fields": ("agreement", "agreement_version")}),
-        ("Transparency log", {"fields": ("id", "token_sha256", "leaf_index", "leaf_hash")}),
-    )
-    readonly_fields = ("leaf_index", "leaf_hash", "evidence")
-
-    def get_fieldsets(self, request: HttpRequest, obj: Verification | None = None) -> Any:
-        if not scope_of(request.user).reads_everything:
-            return self.fieldsets
-        *others, (name, options) = self.fieldsets
-        return (*others, (name, {"fields": (*options["fields"], "evidence")}))
-
-    @admin.display(description="dispute evidence")
-    def evidence(self, row: Verification) -> str:
-        url = reverse("admin:recognition_verification_evidence", args=[row.pk])
-        return format_html('<a href="{}">Download evidence</a> (check it with manage.py verify_evidence)', url)
-
-    def get_urls(self) -> list[URLPattern]:
-        download = path(
-            "<path:object_id>/evidence/",
-            self.admin_site.admin_view(self.evidence_download),
-            name="recognition_verification_evidence",
-        )
-        return [download, *super().get_urls()]
-
-    def evidence_download(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The evidence document as a file: for the rows this user may see,
-        and only for regulators and the superuser."""
-        row = self.get_object(request, object_id)
-        if row is None:
-            raise Http404("no such decision among those you may see")
-        if not scope_of(request.user).reads_everything:
-            raise PermissionDenied("dispute evidence is for regulators")
-        try:
-            document = evidence(row.pk)
-        except LogRefusal as refusal:
-            self.message_user(request, f"No evidence yet: {refusal.detail}", messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:recognition_verification_change", args=[row.pk]))
-        response = HttpResponse(JSONRenderer().render(document), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="evidence-{row.pk}.json"'
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    @admin.display(description="leaf index")
-    def leaf_index(self, row: Verification) -> str:
-        seq = LogEntry.objects.filter(id=row.id).values_list("seq", flat=True).first()
-        return "not yet in the log's tree (the integrator places it within seconds)" if seq is None else str(seq)
-
-    @admin.display(description="leaf hash (base64)")
-    def leaf_hash(self, row: Verification) -> str:
-        found = LogEntry.objects.filter(id=row.id).values_list("leaf_hash", flat=True).first()
-        return base64.b64encode(bytes(found)).decode("ascii") if found is not None else "-"
-
-    @admin.display(description="reasons")
-    def reason_codes(self, row: Verification) -> str:
-        return ", ".join(row.reasons) or "-"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        scope = scope_of(request.user)
-        if scope.reads_everything:
-            return queryset
-        if scope.country:
-            return queryset.filter(destination=scope.country)
-        return queryset.none()
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        scope = scope_of(request.user)
-        return scope.reads_everything or bool(scope.country)
-
-    def has_view_permission(self, request: HttpRequest, obj: Verification | None = None) -> bool:
-        scope = scope_of(request.user)
-        if scope.reads_everything:
-            return True
-        return bool(scope.country) and (obj is None or obj.destination == scope.country)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # rows are written by decisions only
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # append-only
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # append-only
+    def report_drafts(self, request: HttpRequest, agreement: RecognitionAgreement, drafts: list) -> None:
+        listed = ", ".join(f"#{draft.pk} ({draft.authority})" for draft in drafts)
+        # The drafts' destination is the other country: its administrators
+        # review them, and this user cannot change them.
+        messages.info(request, f"Drafts for {drafts[0].destination.code} to review: {listed}.")
 
 
 class WitnessAddForm(ServiceForm):
@@ -329,17 +275,18 @@ class WitnessAdmin(CountryScopedAdmin):
         if event is None:
             return "-"
         return format_html(
-            "<strong>SPLIT VIEW at size {} ({}): {}</strong>", event.size, event.created_at, event.reason
+            "<strong>SPLIT VIEW at size {} ({}): {}</strong>",
+            event.size,
+            display_instant(event.created_at),
+            event.reason,
         )
 
     @admin.display(description="last cosigned")
     def last_cosigned(self, witness: Witness) -> str:
         cosigned = witness_status(witness).last_cosignature
-        return (
-            "never"
-            if cosigned is None
-            else f"size {cosigned.checkpoint.size} at {cosigned.created_at:%Y-%m-%d %H:%M:%S}Z"
-        )
+        if cosigned is None:
+            return "never"
+        return format_html("size {} at {}", cosigned.checkpoint.size, display_instant(cosigned.created_at))
 
     @admin.display(description="last refusal")
     def last_refusal(self, witness: Witness) -> str:
@@ -347,7 +294,7 @@ class WitnessAdmin(CountryScopedAdmin):
         if event is None:
             return "-"
         status = event.http_status or "no answer"
-        return f"{event.outcome} ({status}) at {event.created_at:%Y-%m-%d %H:%M:%S}Z: {event.reason}"
+        return format_html("{} ({}) at {}: {}", event.outcome, status, display_instant(event.created_at), event.reason)
 
     @admin.display(description="recent events (last 20)")
     def recent_events(self, witness: Witness) -> str:
@@ -357,9 +304,20 @@ class WitnessAdmin(CountryScopedAdmin):
         return format_html_join(
             "\n",
             "<div>{} size {}: {} (HTTP {}) {}</div>",
-            ((e.created_at, e.size, e.outcome, e.http_status or "none", e.reason) for e in events),
+            ((display_instant(e.created_at), e.size, e.outcome, e.http_status or "none", e.reason) for e in events),
         )
 
     @manage_action("Retire the selected witnesses (no more pushes; their cosignatures stop counting)")
-    def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_service(request, queryset, witnesses.witness_retire, "Retired")
+    def retire(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # witness_retire records no reason: the retirement's time is its record.
+        return self.confirm_and_run(request, queryset, witnesses.witness_retire, "Retired", takes_reason=False)
+
+    def describe_change(self, witness: Witness, action: Any) -> tuple[str, str, str]:
+        current = "retired" if witness.retired_at else "active"
+        return current, f"{current} → retired", "final: cannot be undone"
+
+    def plan_row(self, request: HttpRequest, witness: Witness, action: Any) -> RowPlan:
+        plan = super().plan_row(request, witness, action)
+        if witness.retired_at and not plan.refusal:
+            return RowPlan(witness, plan.current, plan.change, refusal="retired already")
+        return plan

@@ -132,9 +132,16 @@ class AgreementSnapshot:
     credential_types: tuple[str, ...]  # sorted
     legal_basis: str
 
+    def started(self, at: datetime) -> bool:
+        """valid_from is inclusive."""
+        return self.valid_from <= at
+
+    def ended(self, at: datetime) -> bool:
+        """valid_until is exclusive; an open-ended window never ends."""
+        return self.valid_until is not None and at >= self.valid_until
+
     def in_window(self, at: datetime) -> bool:
-        """valid_from inclusive, valid_until exclusive."""
-        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+        return self.started(at) and not self.ended(at)
 
     def in_force(self, at: datetime) -> bool:
         """Active and inside its window at `at` (DESIGN §5 agreement_not_in_force)."""
@@ -168,6 +175,20 @@ class AuthoritySnapshot:
     status: str
     max_assurance: str
     keys: tuple[KeySnapshot, ...] = ()  # filled by the point-in-time reads; the decision looks keys up by kid
+
+    @classmethod
+    def of(cls, authority: Any, *, keys: tuple[KeySnapshot, ...] = ()) -> "AuthoritySnapshot":
+        """The snapshot of an authority row, current or historical, with the
+        keys given."""
+        return cls(
+            id=authority.id,
+            issuer=authority.issuer,
+            name=authority.name,
+            country=str(authority.country),
+            status=authority.status,
+            max_assurance=authority.max_assurance,
+            keys=keys,
+        )
 
     def has_usable_key(self, at: datetime, *, max_lifetime: timedelta) -> bool:
         return any(key.usable(at, max_lifetime=max_lifetime) for key in self.keys)

@@ -141,5 +141,6 @@ def credential_revoke(*, credential: IssuedCredential, reason: str = "", user: U
     credential.status = CredentialStatus.REVOKED
     credential.revoked_at = timezone.now()
     credential.reason = reason
+    # The reason is kept in the row itself (its `reason` field, in history too).
     save_with_history(credential, user=user, reason="revoked")
     return credential

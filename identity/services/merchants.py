@@ -60,7 +60,7 @@ def merchant_update(
 
 
 @transaction.atomic
-def merchant_set_status(*, merchant: Merchant, status: str, user: User = None) -> Merchant:
+def merchant_set_status(*, merchant: Merchant, status: str, user: User = None, reason: str = "") -> Merchant:
     return change_status(
         Merchant,
         merchant.pk,
@@ -68,16 +68,17 @@ def merchant_set_status(*, merchant: Merchant, status: str, user: User = None) -
         allowed=MERCHANT_TRANSITIONS,
         what=lambda row: f"merchant {row.registration_number}",
         user=user,
+        reason=reason,
     )
 
 
-def merchant_suspend(*, merchant: Merchant, user: User = None) -> Merchant:
-    return merchant_set_status(merchant=merchant, status=MerchantStatus.SUSPENDED, user=user)
+def merchant_suspend(*, merchant: Merchant, user: User = None, reason: str = "") -> Merchant:
+    return merchant_set_status(merchant=merchant, status=MerchantStatus.SUSPENDED, user=user, reason=reason)
 
 
-def merchant_revoke(*, merchant: Merchant, user: User = None) -> Merchant:
-    return merchant_set_status(merchant=merchant, status=MerchantStatus.REVOKED, user=user)
+def merchant_revoke(*, merchant: Merchant, user: User = None, reason: str = "") -> Merchant:
+    return merchant_set_status(merchant=merchant, status=MerchantStatus.REVOKED, user=user, reason=reason)
 
 
-def merchant_reinstate(*, merchant: Merchant, user: User = None) -> Merchant:
-    return merchant_set_status(merchant=merchant, status=MerchantStatus.ACTIVE, user=user)
+def merchant_reinstate(*, merchant: Merchant, user: User = None, reason: str = "") -> Merchant:
+    return merchant_set_status(merchant=merchant, status=MerchantStatus.ACTIVE, user=user, reason=reason)

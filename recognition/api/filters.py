@@ -9,7 +9,7 @@ own `format` (the renderer override) is tolerated where it is not declared.
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework import serializers
@@ -103,7 +103,7 @@ def readable_agreements(request: Request) -> QuerySet:
         return agreements
     country = None if isinstance(request.auth, ApiKey) else admin_country(request.user)
     if country:
-        return agreements.filter(~Q(status=AgreementStatus.DRAFT) | Q(destination=country))
+        return agreements.visible_to_country(country)
     return agreements.visible_publicly()
 
 
@@ -170,7 +170,7 @@ class AuditFilter(QueryParams):
         return data
 
 
-def _with_reason(queryset: QuerySet, code: str) -> QuerySet:
+def with_reason(queryset: QuerySet, code: str) -> QuerySet:
     if connections[queryset.db].vendor == "postgresql":
         # jsonb @>: the planner reads a rare code's rows through the GIN index
         # of migration 0008 (then sorts them by time) and walks the
@@ -193,7 +193,7 @@ def filter_audit(queryset: QuerySet, params: dict[str, Any], *, time_range: bool
         **{name: params[name] for name in ("destination", "origin", "issuer", "decision") if name in params}
     )
     if "reason" in params:
-        queryset = _with_reason(queryset, params["reason"])
+        queryset = with_reason(queryset, params["reason"])
     if time_range and "since" in params:
         queryset = queryset.filter(created_at__gte=params["since"])
     if time_range and "until" in params:

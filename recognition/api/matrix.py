@@ -21,11 +21,20 @@ from rest_framework.views import APIView
 from core.instants import describe, iso
 from recognition.api.schema import instant_schema
 from recognition.api.serializers import InstantField, RequestObjectSerializer, documented_error, query_object
+from recognition.services.feasibility import ProblemCode
 from recognition.services.matrix import AuthorityEntry, Cell, CellState, Matrix, recognition_matrix
 
 
 class MatrixQuerySerializer(RequestObjectSerializer):
     at = InstantField(allow_date=True, required=False)
+
+
+class MatrixProblemSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ProblemCode.choices)
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "MatrixProblem"
 
 
 class MatrixAuthoritySerializer(serializers.Serializer):
@@ -45,6 +54,11 @@ class MatrixAuthoritySerializer(serializers.Serializer):
     agreements = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids of the destination's agreements for this authority (any status but draft) at the instant",
+    )
+    problems = MatrixProblemSerializer(
+        many=True,
+        help_text="Why every credential under those agreements was rejected at the instant; empty when one of "
+        "them could succeed, or when there is none",
     )
 
     class Meta:
@@ -85,6 +99,7 @@ def _authority(entry: AuthorityEntry) -> dict[str, Any]:
         "has_usable_key": entry.has_usable_key,
         "credential_types": list(entry.credential_types),
         "agreements": [agreement.id for agreement in entry.agreements],
+        "problems": [{"code": problem.code.value, "detail": problem.detail} for problem in entry.problems],
     }
 
 
@@ -109,15 +124,20 @@ For destination ≠ origin, `state` is:
 
 - `recognized`: every active authority of the origin recognized under an agreement in force, all for the same
   credential types;
-- `partly_recognized`: some active authority recognized, but not every one, or not all for the same types;
+- `cannot_succeed`: recognized on paper, every credential rejected: some active authority recognized, but
+  every recognized one only under agreements that cannot succeed (in practice a minimum assurance above what the
+  authority is accredited to issue; each authority's `problems` say why);
+- `partly_recognized`: some active authority recognized and able to succeed, but not every one, or not all for
+  the same types;
 - `suspended`: none recognized, but one would be were it not for a suspension (an agreement suspended inside its
   validity window, or an authority suspended while its agreement is in force);
 - `none`: no agreement, or only drafts, terminated agreements, agreements outside their window, revoked
   authorities, or authorities with no usable key.
 
 An authority is recognized only while one of its keys was usable at `at` (`has_usable_key`: it could sign
-a credential accepted then), as in `GET recognition/` and TRQP. The diagonal is `domestic`. `reciprocal`
-marks pairs recognized (or partly) both ways. Drafts are left out."""
+a credential accepted then), as in `GET recognition/` and TRQP, which answer recognized-or-not and so still
+say recognized for a pair in `cannot_succeed`. The diagonal is `domestic`. `reciprocal` marks pairs recognized
+(or partly) both ways. Drafts are left out. Answered at `at` with the authorities' accreditation of that time."""
 
 
 class RecognitionMatrixApi(APIView):
@@ -167,12 +187,48 @@ class RecognitionMatrixApi(APIView):
                                     "has_usable_key": True,
                                     "credential_types": ["merchant-identity"],
                                     "agreements": [1],
+                                    "problems": [],
                                 }
                             ],
                         }
                     ],
                 },
-            )
+            ),
+            OpenApiExample(
+                "CN recognizes KH on paper, every credential rejected",
+                response_only=True,
+                value={
+                    "at": "2026-03-01T00:00:00Z",
+                    "countries": ["CN", "KH"],
+                    "cells": [
+                        {
+                            "destination": "CN",
+                            "origin": "KH",
+                            "state": "cannot_succeed",
+                            "reciprocal": False,
+                            "credential_types": ["merchant-identity"],
+                            "authorities": [
+                                {
+                                    "issuer": "https://demo-moc.kh.example/issuer",
+                                    "name": "Ministry of Commerce Business Registration (demo)",
+                                    "status": "active",
+                                    "recognized": True,
+                                    "has_usable_key": True,
+                                    "credential_types": ["merchant-identity"],
+                                    "agreements": [12],
+                                    "problems": [
+                                        {
+                                            "code": "assurance_above_accreditation",
+                                            "detail": "Cambodia's authority may issue at most low, this agreement "
+                                            "asks substantial",
+                                        }
+                                    ],
+                                }
+                            ],
+                        }
+                    ],
+                },
+            ),
         ],
         summary="The recognition matrix at an instant",
         description=MATRIX_DESCRIPTION,

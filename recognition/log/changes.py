@@ -14,6 +14,7 @@ from recognition.log.entries import change_entry
 from recognition.models import ChangeRecord, LogEntry
 
 TRACKED = (
+    "accounts.Proposal",
     "identity.Authority",
     "identity.AuthorityKey",
     "identity.Merchant",

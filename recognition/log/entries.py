@@ -106,17 +106,16 @@ def change_entry(history: models.Model) -> Entry:
     instant being the entry's."""
     model = history.instance_type._meta
     user = history.history_user
-    return make_entry(
-        "change",
-        uuid.uuid4(),
-        history.history_date,
-        {
-            "model": model.label_lower,
-            "object_id": str(getattr(history, model.pk.attname)),
-            "history_id": history.history_id,
-            "change_type": history.history_type,
-            "values": change_values(history),
-            "user": user.get_username() if user is not None else None,
-            "reason": history.history_change_reason or "",
-        },
-    )
+    fields = {
+        "model": model.label_lower,
+        "object_id": str(getattr(history, model.pk.attname)),
+        "history_id": history.history_id,
+        "change_type": history.history_type,
+        "values": change_values(history),
+        "user": user.get_username() if user is not None else None,
+        "reason": history.history_change_reason or "",
+    }
+    # The OS login of the operator, for a change made by a command.
+    if getattr(history, "history_operator", ""):
+        fields["operator"] = history.history_operator
+    return make_entry("change", uuid.uuid4(), history.history_date, fields)

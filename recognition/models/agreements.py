@@ -5,9 +5,9 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from core.changes import SavedWithItsHistory
+from core.history import history_records
 from identity.models import Assurance, Authority, CredentialType
 
 
@@ -21,6 +21,11 @@ class AgreementStatus(models.TextChoices):
 class RecognitionAgreementQuerySet(models.QuerySet):
     def visible_publicly(self) -> "RecognitionAgreementQuerySet":
         return self.exclude(status=AgreementStatus.DRAFT)
+
+    def visible_to_country(self, country: str) -> "RecognitionAgreementQuerySet":
+        """What a country's administrators read (DESIGN §10): every agreement
+        but other countries' drafts."""
+        return self.filter(~Q(status=AgreementStatus.DRAFT) | Q(destination=country))
 
     def with_reciprocal(self, name: str = "reciprocal") -> "RecognitionAgreementQuerySet":
         """Annotate whether an agreement the other way exists: the origin
@@ -37,7 +42,7 @@ class RecognitionAgreementQuerySet(models.QuerySet):
 # Kept as a name so that services can write the single "created" history row
 # after the many-to-many credential types are set (simple-history copies them
 # at save time).
-agreement_history = HistoricalRecords(m2m_fields=["credential_types"])
+agreement_history = history_records(m2m_fields=["credential_types"])
 
 
 class RecognitionAgreement(SavedWithItsHistory, models.Model):
@@ -89,4 +94,7 @@ class RecognitionAgreement(SavedWithItsHistory, models.Model):
         indexes = [models.Index(fields=["destination", "authority", "status"], name="agreement_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.destination.code} recognizes {self.authority.issuer} (#{self.pk}, {self.status})"
+        return (
+            f"{self.destination.name} recognizes {self.authority.name}, {self.authority.country.name} "
+            f"(agreement #{self.pk}, {self.status})"
+        )

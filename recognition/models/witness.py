@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from core.changes import SavedWithItsHistory
+from core.history import history_records
 from recognition.log.notes import COSIGNATURE_V1, NoteError, parse_vkey
 from recognition.models.log import AppendOnlyModel, AppendOnlyQuerySet, Checkpoint
 
@@ -67,7 +67,7 @@ class Witness(SavedWithItsHistory, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True, help_text="Out of service since (no longer counted).")
-    history = HistoricalRecords()
+    history = history_records()
 
     objects = WitnessQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 """Recognition agreements: create, activate, suspend, terminate, and propose
 the reciprocal (DESIGN §3, §7). Agreements are never deleted."""
 
+import copy
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -8,9 +9,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, change_status, locked
+from accounts.models import Proposal
+from accounts.proposals import proposal_needed, propose, register_executor
+from core.changes import User, change_status, locked, transition, with_reason
 from identity.models import Assurance, Authority, AuthorityStatus, CredentialType
 from recognition.models import AgreementStatus, RecognitionAgreement, agreement_history
+from recognition.services.widening import describe, terms_from_payload, terms_payload, widened_terms
+
+# The proposals a country administrator's widening becomes (accounts.proposals).
+ACTIVATE = "agreement.activate"
+CHANGE_TERMS = "agreement.terms"
 
 AGREEMENT_TRANSITIONS = {
     AgreementStatus.DRAFT: {AgreementStatus.ACTIVE, AgreementStatus.TERMINATED},
@@ -90,9 +98,12 @@ def agreement_create(
     notes: str = "",
     activate: bool = False,
     user: User = None,
-) -> RecognitionAgreement:
+    reason: str = "",
+) -> RecognitionAgreement | Proposal:
     """Create an agreement as a draft (or activate it at once). The history
-    gets one "created" version that already holds the credential types."""
+    gets one "created" version that already holds the credential types. A
+    country administrator's activation is proposed: the draft is made and
+    the proposal to activate it returned."""
     types = list(credential_types)
     # One creation at a time per authority, so that two identical requests
     # cannot both pass the duplicate check.
@@ -113,8 +124,14 @@ def agreement_create(
     _check_not_a_duplicate(agreement, types)
     if activate:
         _check_activation(agreement)
+        if proposal_needed(user):
+            # A draft recognizes nothing: it is made at once, its activation proposed.
+            _save_with_types(agreement, types, user=user, reason=with_reason("created", reason))
+            return _propose_activation(agreement, user=user, reason=reason)
         agreement.status = AgreementStatus.ACTIVE
-    _save_with_types(agreement, types, user=user, reason="created" + (" and activated" if activate else ""))
+    _save_with_types(
+        agreement, types, user=user, reason=with_reason("created" + (" and activated" if activate else ""), reason)
+    )
     return agreement
 
 
@@ -124,11 +141,16 @@ def agreement_update_terms(
     agreement: RecognitionAgreement,
     credential_types: Iterable[CredentialType],
     user: User = None,
+    reason: str = "",
     **terms: object,
-) -> RecognitionAgreement:
+) -> RecognitionAgreement | Proposal:
     """Change the terms (types, assurance, window, legal basis, notes) of a
-    non-terminated agreement; the destination and the authority never change."""
+    non-terminated agreement; the destination and the authority never change.
+    A country administrator's change that widens the trust of an active or
+    suspended agreement is proposed whole (README, Four-eyes approval)."""
     agreement = locked(RecognitionAgreement, agreement.pk)
+    before = copy.copy(agreement)
+    before_types = set(agreement.credential_types.values_list("code", flat=True))
     if agreement.status == AgreementStatus.TERMINATED:
         raise ValidationError("a terminated agreement cannot be changed")
     editable = {"min_assurance", "valid_from", "valid_until", "legal_basis", "reference_url", "notes"}
@@ -141,7 +163,18 @@ def agreement_update_terms(
     _check_terms(agreement, types)
     if agreement.status != AgreementStatus.DRAFT:
         _check_activation(agreement)
-    _save_with_types(agreement, types, user=user, reason="terms changed")
+        widened = widened_terms(before, before_types, agreement, {credential_type.code for credential_type in types})
+        if widened and proposal_needed(user):
+            return propose(
+                action=CHANGE_TERMS,
+                country=agreement.destination,
+                target=agreement,
+                payload=terms_payload(terms, types),
+                summary=f"Change the terms of agreement #{agreement.pk} ({describe(agreement)}): {'; '.join(widened)}",
+                reason=reason,
+                user=user,
+            )
+    _save_with_types(agreement, types, user=user, reason=with_reason("terms changed", reason))
     return agreement
 
 
@@ -153,7 +186,13 @@ def _check_activation(agreement: RecognitionAgreement) -> None:
 
 
 @transaction.atomic
-def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: User = None) -> RecognitionAgreement:
+def agreement_set_status(
+    *, agreement: RecognitionAgreement, status: str, user: User = None, reason: str = ""
+) -> RecognitionAgreement | Proposal:
+    """Move an agreement along its statuses; a country administrator's
+    activation (or reinstatement) is proposed instead."""
+    if status == AgreementStatus.ACTIVE and proposal_needed(user):
+        return _propose_activation(agreement, user=user, reason=reason)
     return change_status(
         RecognitionAgreement,
         agreement.pk,
@@ -162,19 +201,41 @@ def agreement_set_status(*, agreement: RecognitionAgreement, status: str, user: 
         what=lambda row: f"agreement {row.pk}",
         user=user,
         check=_check_activation if status == AgreementStatus.ACTIVE else None,
+        reason=reason,
     )
 
 
-def agreement_activate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user)
+def _propose_activation(agreement: RecognitionAgreement, *, user: User, reason: str) -> Proposal:
+    """Check all the activation would check, then propose it."""
+    row = locked(RecognitionAgreement, agreement.pk)
+    verb = "Reinstate" if row.status == AgreementStatus.SUSPENDED else "Activate"
+    transition(row, to=AgreementStatus.ACTIVE, allowed=AGREEMENT_TRANSITIONS, what=f"agreement {row.pk}")
+    _check_activation(row)
+    return propose(
+        action=ACTIVATE,
+        country=row.destination,
+        target=row,
+        payload={"status": AgreementStatus.ACTIVE},
+        summary=f"{verb} agreement #{row.pk}: {describe(row)}",
+        reason=reason,
+        user=user,
+    )
 
 
-def agreement_suspend(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.SUSPENDED, user=user)
+def agreement_activate(
+    *, agreement: RecognitionAgreement, user: User = None, reason: str = ""
+) -> RecognitionAgreement | Proposal:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user, reason=reason)
 
 
-def agreement_terminate(*, agreement: RecognitionAgreement, user: User = None) -> RecognitionAgreement:
-    return agreement_set_status(agreement=agreement, status=AgreementStatus.TERMINATED, user=user)
+def agreement_suspend(*, agreement: RecognitionAgreement, user: User = None, reason: str = "") -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.SUSPENDED, user=user, reason=reason)
+
+
+def agreement_terminate(
+    *, agreement: RecognitionAgreement, user: User = None, reason: str = ""
+) -> RecognitionAgreement:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.TERMINATED, user=user, reason=reason)
 
 
 @transaction.atomic
@@ -207,6 +268,25 @@ def agreement_propose_reciprocal(*, agreement: RecognitionAgreement, user: User 
             f"{origin_country} already has an agreement for every active authority of {agreement.destination.code}"
         )
     return drafts
+
+
+def _apply_activation(agreement: RecognitionAgreement, payload: dict, *, user: User, reason: str) -> object:
+    return agreement_set_status(agreement=agreement, status=AgreementStatus.ACTIVE, user=user, reason=reason)
+
+
+def _apply_terms(agreement: RecognitionAgreement, payload: dict, *, user: User, reason: str) -> object:
+    terms, types = terms_from_payload(payload)
+    return agreement_update_terms(agreement=agreement, credential_types=types, user=user, reason=reason, **terms)
+
+
+def _applied(agreement: RecognitionAgreement) -> dict:
+    return {"agreement": agreement.pk, "status": agreement.status}
+
+
+def register_executors() -> None:
+    """The approved proposals of agreements apply through these services (app ready())."""
+    register_executor(ACTIVATE, _apply_activation, _applied)
+    register_executor(CHANGE_TERMS, _apply_terms, _applied)
 
 
 def agreement_by_id(agreement_id: int) -> RecognitionAgreement:

@@ -6,8 +6,15 @@ A cell is one border pair (destination D, origin O). Its state, for D ≠ O:
 - `recognized`: O has at least one active authority; every active authority
   of O is recognized by D under an agreement in force, and all of them for
   the same set of credential types.
-- `partly_recognized`: at least one active authority of O is recognized, but
-  not every one, or not all of them for the same credential types.
+- `cannot_succeed`: recognized on paper, every credential rejected: some
+  active authority of O is recognized, and every recognized one is under
+  agreements none of which can succeed (`feasibility.recognition_problems`).
+  In practice the agreement's minimum assurance is above what the authority
+  is accredited to issue (the other problems, a window ended, a suspension,
+  no usable key, already make the authority unrecognized).
+- `partly_recognized`: at least one active authority of O is recognized and
+  can succeed, but not every active one, or not all of them for the same
+  credential types.
 - `suspended`: no authority of O is recognized, and at least one would be but
   for a suspension: an agreement suspended while its validity window contains
   the instant, or an agreement in force for an authority that is itself
@@ -28,6 +35,11 @@ authorities without an agreement (DESIGN §1); each is marked recognized
 under the same key condition. A pair is `reciprocal` when both directions
 are recognized or partly recognized.
 
+`GET recognition/` and TRQP keep answering "recognized" for a pair in
+`cannot_succeed` (DESIGN §7, §9: recognized or not at an instant, by the
+terms and the keys); the matrix alone says the recognition cannot succeed,
+and each authority of a cell carries its problems.
+
 Credential types are compared within the pair, not against every registered
 type: the CredentialType table keeps no history, so "every type registered at
 that date" could not be answered from history. The types a cell covers are
@@ -47,6 +59,7 @@ from datetime import datetime
 
 from django.db import models
 
+from recognition.services.feasibility import Problem, recognition_problems
 from recognition.services.point_in_time import agreements_at, authorities_at, recognize
 from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot
 
@@ -56,6 +69,7 @@ ACTIVE, SUSPENDED, DRAFT = "active", "suspended", "draft"
 class CellState(models.TextChoices):
     DOMESTIC = "domestic", "Domestic"
     RECOGNIZED = "recognized", "Recognized"
+    CANNOT_SUCCEED = "cannot_succeed", "Recognized on paper, every credential rejected"
     PARTLY_RECOGNIZED = "partly_recognized", "Partly recognized"
     SUSPENDED = "suspended", "Suspended"
     NONE = "none", "None"
@@ -74,6 +88,7 @@ class AuthorityEntry:
     held: bool  # not recognized only because of a suspension
     credential_types: tuple[str, ...]  # recognized for these (empty unless recognized)
     agreements: tuple[AgreementSnapshot, ...]  # every non-draft agreement of the destination for it
+    problems: tuple[Problem, ...] = ()  # why none of those agreements can succeed (empty if one can, or none)
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,7 @@ def authority_entry(
         held=held,
         credential_types=recognition.credential_types if recognition.recognized else (),
         agreements=mine,
+        problems=tuple(recognition_problems(mine, authority, at)),
     )
 
 
@@ -134,9 +150,12 @@ def classify(entries: Sequence[AuthorityEntry]) -> str:
     the module docstring for the definitions)."""
     active = [e for e in entries if e.authority.status == ACTIVE]
     recognized = [e for e in active if e.recognized]
-    if recognized:
-        same_types = len({e.credential_types for e in recognized}) == 1
-        return CellState.RECOGNIZED if len(recognized) == len(active) and same_types else CellState.PARTLY_RECOGNIZED
+    succeeding = [e for e in recognized if not e.problems]
+    if recognized and not succeeding:
+        return CellState.CANNOT_SUCCEED
+    if succeeding:
+        same_types = len({e.credential_types for e in succeeding}) == 1
+        return CellState.RECOGNIZED if len(succeeding) == len(active) and same_types else CellState.PARTLY_RECOGNIZED
     if any(e.held for e in entries):
         return CellState.SUSPENDED
     return CellState.NONE

@@ -71,15 +71,7 @@ def authorities_at(at: datetime, *, country: str | None = None, issuer: str | No
     for key in sorted(_latest(key_rows), key=lambda k: (k.not_before, k.kid)):
         keys[key.authority_id].append(KeySnapshot.of(key))
     return [
-        AuthoritySnapshot(
-            id=a.id,
-            issuer=a.issuer,
-            name=a.name,
-            country=a.country.code,
-            status=a.status,
-            max_assurance=a.max_assurance,
-            keys=tuple(keys[a.id]),
-        )
+        AuthoritySnapshot.of(a, keys=tuple(keys[a.id]))
         for a in sorted(authorities, key=lambda a: (a.country.code, a.name, a.id))
     ]
 

@@ -17,6 +17,13 @@ from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnaps
 LEVELS = tuple(Assurance.values)
 
 
+def above(level: str, ceiling: str) -> bool:
+    """Whether assurance `level` is higher than `ceiling` (DESIGN §2: low <
+    substantial < high): a credential above its authority's accreditation,
+    or an agreement's minimum above the credential's assurance."""
+    return LEVELS.index(level) > LEVELS.index(ceiling)
+
+
 @dataclass(frozen=True)
 class Subject:
     """What `decide` needs about the world, loaded for one token."""
@@ -186,7 +193,7 @@ def _check_parties(claims: dict[str, Any], subject: Subject, authority: Authorit
     if subject.credential_status == "revoked":
         reasons.append((Reason.CREDENTIAL_REVOKED, "the registry has revoked this credential"))
     assurance = claims.get("assurance")
-    if assurance in LEVELS and LEVELS.index(assurance) > LEVELS.index(authority.max_assurance):
+    if assurance in LEVELS and above(assurance, authority.max_assurance):
         reasons.append(
             (
                 Reason.ASSURANCE_EXCEEDS_ACCREDITATION,
@@ -231,8 +238,7 @@ def _check_agreements(
     assurance = claims.get("assurance")
     if assurance not in LEVELS:
         return None  # already an invalid_claim; no level to compare
-    rank = LEVELS.index(assurance)
-    sufficient = [a for a in covering if LEVELS.index(a.min_assurance) <= rank]
+    sufficient = [a for a in covering if not above(a.min_assurance, assurance)]
     if sufficient:
         return sufficient[0]
     lowest = min(covering, key=lambda a: LEVELS.index(a.min_assurance))

@@ -31,9 +31,17 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-
 LEGEND = (
     (CellState.RECOGNIZED, "✓", "every active authority of the origin recognized, all for the same credential types"),
     (
+        CellState.CANNOT_SUCCEED,
+        "⊘",
+        "some active authority recognized, but every recognized one only under agreements that cannot succeed: "
+        "in practice a minimum assurance above what the authority is accredited to issue, so every credential is "
+        "rejected (GET recognition/ and TRQP still answer recognized: the terms hold)",
+    ),
+    (
         CellState.PARTLY_RECOGNIZED,
         "◐",
-        "some active authority recognized, but not every one, or not all for the same credential types",
+        "some active authority recognized and able to succeed, but not every one, or not all for the same "
+        "credential types",
     ),
     (
         CellState.SUSPENDED,
@@ -94,9 +102,10 @@ def cell_title(cell: Cell, at: datetime) -> str:
             lines.append(f"{authority.name} ({authority.issuer}), {authority.status}: {verdict} (domestic)")
             continue
         types = f" for {', '.join(entry.credential_types)}" if entry.credential_types else ""
+        problems = "".join(f"; cannot succeed: {problem.detail}" for problem in entry.problems)
         lines.append(
             f"{authority.name} ({authority.issuer}), {authority.status}: {verdict}{types}; "
-            f"agreements: {_agreement_line(entry, at)}"
+            f"agreements: {_agreement_line(entry, at)}{problems}"
         )
     return "\n".join(lines)
 

@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.models import Proposal
+from accounts.proposals import approve
 from recognition.models import RecognitionAgreement
 from recognition.services.agreements import (
     agreement_activate,
@@ -43,9 +45,10 @@ def versions(agreement: RecognitionAgreement) -> list:
 @pytest.fixture
 def changed_by_alice(world) -> RecognitionAgreement:
     """CN←CL: created (by a command: no user), then alice widens the types and
-    raises the minimum assurance, then suspends it."""
+    raises the minimum assurance (a proposal, which alice2 approves), then
+    suspends it."""
     agreement = world.cn_recognizes_cl
-    agreement_update_terms(
+    proposal = agreement_update_terms(
         agreement=agreement,
         credential_types=[world.merchant_identity, world.export_licence],
         min_assurance="substantial",
@@ -53,7 +56,9 @@ def changed_by_alice(world) -> RecognitionAgreement:
         valid_until=agreement.valid_until,
         legal_basis=agreement.legal_basis,
         user=world.alice,
+        reason="export licences too",
     )
+    approve(proposal=proposal, user=world.alice2)
     agreement_suspend(agreement=agreement, user=world.alice)
     return agreement
 
@@ -67,10 +72,10 @@ def test_history_lists_every_version_oldest_first_with_who_changed_what(world, r
     rows = versions(changed_by_alice)
     assert [v["version"] for v in body["results"]] == [row.history_id for row in rows]
     assert [v["history_type"] for v in body["results"]] == ["created", "changed", "changed"]
-    assert [v["user"] for v in body["results"]] == [None, "alice", "alice"]
+    assert [v["user"] for v in body["results"]] == [None, "alice2", "alice"]
     assert [v["change_reason"] for v in body["results"]] == [
         "created and activated",
-        "terms changed",
+        f"terms changed: approved proposal #{Proposal.objects.get().pk} proposed by alice: export licences too",
         "status suspended",
     ]
     assert created["changed"] == []

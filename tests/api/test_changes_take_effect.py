@@ -27,7 +27,7 @@ from identity.services.merchants import merchant_reinstate, merchant_suspend
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements
 from tests.support.actors import World
-from tests.support.admin import client_for, latest_history_user, messages_of, post_action
+from tests.support.admin import client_for, confirm_action, latest_history_user, messages_of
 from tests.support.cli import call
 from tests.support.tokens import sign
 
@@ -82,7 +82,7 @@ def make(change: Change, world: World, how: str) -> None:
     target = change.target(world)
     if how == "admin action":
         admin = change.admin(world)
-        response = post_action(client_for(admin), change.model, change.action, [target])
+        response = confirm_action(client_for(admin), change.model, change.action, [target])
         assert response.status_code == 200
         assert not any("not yours" in message for message in messages_of(response))
         target.refresh_from_db()
@@ -121,7 +121,7 @@ def test_refused_admin_action_changes_no_answer(world, api, name, intruder):
     token = sign(world.cl)
     assert api.codes(token, "CN", "CL") == []
 
-    post_action(client_for(getattr(world, intruder)), change.model, change.action, [change.target(world)])
+    confirm_action(client_for(getattr(world, intruder)), change.model, change.action, [change.target(world)])
 
     assert api.codes(token, "CN", "CL") == []
 

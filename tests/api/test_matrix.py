@@ -17,8 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
-from identity.services.authorities import authority_create, authority_suspend
+from core.instants import iso
+from identity.services.authorities import authority_create, authority_suspend, authority_update
 from recognition.services import agreements as svc
+from tests.support.actors import make_actor
 from tests.support.clock import T0
 from tests.support.matrix import PAGE, logged_in, page_states
 
@@ -185,6 +187,7 @@ def test_json_has_the_documented_shape(world):
             "has_usable_key": True,
             "credential_types": ["merchant-identity"],
             "agreements": [world.cn_recognizes_cl.pk],
+            "problems": [],
         }
     ]
     assert json_cell("CN", "CN")["state"] == "domestic"
@@ -235,3 +238,94 @@ def test_matrix_endpoint_is_in_the_schema_and_validates(db):
     operation = schema["paths"][API]["get"]
     assert [p["name"] for p in operation["parameters"]] == ["at"]
     assert {"200", "400"} <= set(operation["responses"])
+
+
+# Recognized on paper, every credential rejected -----------------------------------------
+
+
+def cambodia_recognized_above_its_accreditation(world):
+    """The demo's CN <- KH: Cambodia's authority may issue at most `low`, China
+    asks `substantial`."""
+    kh = make_actor("KH", "moc-kh", "Ministry of Commerce Test Registry")
+    authority_update(authority=kh.authority, name=kh.authority.name, max_assurance="low")
+    china_asks_substantial_of(world, kh)
+    return kh
+
+
+def china_asks_substantial_of(world, actor) -> None:
+    svc.agreement_create(
+        destination="CN",
+        authority=actor.authority,
+        credential_types=[world.merchant_identity],
+        min_assurance="substantial",
+        legal_basis="CN-KH memorandum",
+        valid_from=timezone.now() - timedelta(days=10),
+        activate=True,
+    )
+
+
+def test_a_pair_whose_every_credential_is_rejected_cannot_succeed(world):
+    cambodia_recognized_above_its_accreditation(world)
+    cell = json_cell("CN", "KH")
+    assert (cell["state"], cell["reciprocal"]) == ("cannot_succeed", False)
+    (authority,) = cell["authorities"]
+    assert authority["recognized"] is True and authority["has_usable_key"] is True
+    assert authority["problems"] == [
+        {
+            "code": "assurance_above_accreditation",
+            "detail": "Cambodia's authority may issue at most low, this agreement asks substantial",
+        }
+    ]
+    html = logged_in(world.rita).get(PAGE).content.decode()
+    assert page_states(html)[("CN", "KH")] == "cannot_succeed"
+    assert "Recognized on paper, every credential rejected" in html
+    (title,) = re.findall(r'data-destination="CN" data-origin="KH" data-state="\w+" title="([^"]*)"', html)
+    assert "cannot succeed: Cambodia&#x27;s authority may issue at most low" in title
+
+
+def test_recognition_at_and_trqp_still_answer_recognized_on_paper(world):
+    """DESIGN §7, §9: they answer recognized-or-not at an instant."""
+    kh = cambodia_recognized_above_its_accreditation(world)
+    (answer,) = APIClient().get("/api/v1/recognition/", {"origin": "KH", "destination": "CN"}).json()["authorities"]
+    assert answer["recognized"] is True
+    trqp = APIClient().post(
+        "/trqp/recognition",
+        {
+            "entity_id": kh.authority.issuer,
+            "authority_id": "CN",
+            "action": "recognize",
+            "resource": "merchant-identity",
+            "context": {},
+        },
+        format="json",
+    )
+    assert trqp.json()["recognized"] is True
+
+
+def test_a_mixed_pair_is_partly_recognized(world):
+    cambodia_recognized_above_its_accreditation(world)
+    china_asks_substantial_of(world, make_actor("KH", "customs-kh", "Customs Test Registry"))
+    cell = json_cell("CN", "KH")
+    assert cell["state"] == "partly_recognized"
+    assert sorted(len(a["problems"]) for a in cell["authorities"]) == [0, 1]
+
+
+def test_the_state_at_an_instant_uses_the_accreditation_of_that_time(world, clock):
+    kh = cambodia_recognized_above_its_accreditation(world)
+    clock.now = accredited = T0 + timedelta(days=1)
+    authority_update(authority=kh.authority, name=kh.authority.name, max_assurance="substantial")
+    clock.now = T0 + timedelta(days=2)
+    assert json_cell("CN", "KH", at=iso(T0))["state"] == "cannot_succeed"
+    assert json_cell("CN", "KH", at=iso(accredited))["state"] == "recognized"
+    assert json_cell("CN", "KH")["state"] == "recognized"
+
+
+def test_the_schema_lists_the_new_state(world):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    state = components["MatrixCell"]["properties"]["state"]
+    enum_name = state.get("$ref", "").rsplit("/", 1)[-1] or state["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert "cannot_succeed" in components[enum_name]["enum"]
+    problem = components["MatrixProblem"]["properties"]["code"]
+    problem_enum = problem.get("$ref", "").rsplit("/", 1)[-1] or problem["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert "assurance_above_accreditation" in components[problem_enum]["enum"]

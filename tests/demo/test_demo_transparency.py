@@ -66,6 +66,7 @@ def test_the_matrix_shows_the_demo_corridor(demo):
     assert cells["HU", "CN"]["state"] == "suspended"
     assert cells["CN", "AE"]["state"] == "none"  # its window ended
     assert cells["CN", "RW"]["state"] == "none"  # a draft
+    assert cells["CN", "KH"]["state"] == "cannot_succeed"  # KH may issue at most low, CN asks substantial
     page = _regulator().get("/recognition/matrix/")
     assert page.status_code == 200
     html = page.content.decode()

@@ -113,7 +113,45 @@ def test_a_demo_witness_registered_with_another_key_is_refused_with_what_to_do(d
     (directory / "cn-samr.pem").unlink()  # var/ removed, the database kept
     (directory / "cn-samr.sqlite3").unlink()
     second = run_witnesses(demo_database, directory, ports)
-    stdout, stderr = second.communicate(timeout=180)  # three Django processes start and stop; slow under -n 2
+    try:
+        stdout, stderr = second.communicate(timeout=180)  # three Django processes start and stop; slow under -n 2
+    finally:
+        if second.poll() is None:  # it did not refuse: stop it and its witnesses rather than leave them running
+            stop(second)
     assert second.returncode != 0
     assert stderr.strip().splitlines()[-1].startswith("error: the demo witness witness.samr.cn.example is registered")
     assert "`make clean` starts the demo afresh" in stderr and "Traceback" not in stderr
+
+
+class _Stopped:
+    """A witness process that has already stopped."""
+
+    def poll(self) -> int:
+        return 1
+
+    def terminate(self) -> None:
+        pass
+
+    def wait(self, timeout: float) -> int:
+        return 1
+
+
+def test_registrations_are_announced_only_once_committed(transactional_db, settings, monkeypatch, tmp_path):
+    # A stop (SIGTERM) that arrives between an announcement and the commit
+    # would roll the registration back after the caller saw it: a later run
+    # then registers afresh instead of checking the witnesses' keys.
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    from core.commands import RegistryCommand
+    from demo import witnesses
+
+    settings.DEBUG = True
+    running = [witnesses.Running(witnesses.WITNESSES[0], "http://127.0.0.1:1", _Stopped(), vkey="v")]
+    monkeypatch.setattr(witnesses, "start", lambda ports, directory: running)
+    monkeypatch.setattr(witnesses, "register", lambda running: ["registered the demo witness (test)"])
+    announced = []
+    monkeypatch.setattr(RegistryCommand, "emit", lambda self, value: announced.append(connection.in_atomic_block))
+    with pytest.raises(CommandError, match="stopped"):
+        call_command("run_demo_witnesses", "--ports", "1,2", "--directory", str(tmp_path))
+    assert announced == [False]

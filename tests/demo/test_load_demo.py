@@ -154,6 +154,7 @@ def test_demo_accounts_hold_their_roles_and_passwords(loaded):
     User = get_user_model()
     roles = {r.user.username: (r.role, r.country.code or "") for r in CountryRole.objects.select_related("user")}
     assert roles["demo-cn-admin"] == (Role.COUNTRY_ADMIN, "CN")
+    assert roles["demo-cn-admin2"] == (Role.COUNTRY_ADMIN, "CN")
     assert roles["demo-cl-admin"] == (Role.COUNTRY_ADMIN, "CL")
     assert roles["demo-regulator"] == (Role.REGULATOR, "")
     assert User.objects.get(username="demo-admin").is_superuser
@@ -236,7 +237,7 @@ def test_a_database_error_is_reported_as_one_error_and_leaves_nothing(db, monkey
 def test_deploy_check_names_the_demo_accounts_api_keys_and_signing_keys(loaded):
     errors = {error.id: error.msg for error in check_no_demo_secrets()}
     assert set(errors) == {"registry.E002", "registry.E003", "registry.E004"}
-    assert "demo-admin, demo-cl-admin, demo-cn-admin, demo-regulator" in errors["registry.E002"]
+    assert "demo-admin, demo-cl-admin, demo-cn-admin, demo-cn-admin2, demo-regulator" in errors["registry.E002"]
     assert "demo-platform, demo-regulator-key" in errors["registry.E003"]
     assert "cn-samr-2025" in errors["registry.E004"] and "pk-secp-2024" not in errors["registry.E004"]  # compromised
 

@@ -1,11 +1,12 @@
 """The admin in a real browser (DESIGN §7).
 
-The China administrator (alice) logs in through the login form, registers a
+The China administrator (alice) logs in through the login form, proposes a
 key by pasting a public JWK, creates a draft agreement recognizing a second
-Chilean authority, activates it with the admin action and finds herself in
-its history; the Chile administrator (bob) cannot open it for change; the
-regulator (rita) sees the China-Chile cell of the recognition matrix go from
-partly recognized (before) to recognized (now).
+Chilean authority and proposes its activation with the admin action,
+confirmed with a reason; China's second administrator (alice2) approves
+both, and the history names each of them; the Chile administrator (bob)
+opens it read-only only; the regulator (rita) sees the China-Chile cell of
+the recognition matrix go from partly recognized (before) to recognized (now).
 
 The server is pytest-django's `live_server` (a thread of this process, data
 committed: the test is transactional). Every step waits for its navigation or
@@ -27,8 +28,8 @@ from identity.models import AuthorityKey
 from identity.services.authorities import authority_create
 from identity.services.keys import key_register
 from recognition.models import RecognitionAgreement
-from tests.e2e.browser import TIMEOUT_MS, Screenshots, chromium
-from tests.support.actors import PASSWORD, build_world
+from tests.e2e.browser import chromium, log_in
+from tests.support.actors import build_world
 
 pytestmark = pytest.mark.slow
 
@@ -37,30 +38,19 @@ SECOND_CL_NAME = "Servicio de Impuestos Internos de Prueba"
 LEGAL_BASIS = "CN-CL e-commerce cooperation memorandum (2016), tax registry annex"
 
 
-@pytest.fixture
-def plain_http_cookies(settings) -> None:
-    # Production cookies are Secure (HTTPS only); the live server speaks HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-def log_in(browser, base: str, username: str):
-    """A fresh browser context (its own cookies) logged in through the form."""
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert page.url == f"{base}/admin/", f"{username} was not logged in: {page.url}"
-    assert page.locator("#user-tools strong").text_content() == username
-    return page
-
-
 def success_messages(page) -> str:
     return " ".join(page.locator("ul.messagelist li").all_inner_texts())
+
+
+def approve(page, proposal_url: str, reason: str) -> None:
+    """A second administrator approves the proposal on its page."""
+    page.goto(proposal_url)
+    with page.expect_navigation():
+        page.click("#approve-proposal")
+    page.fill("#id_reason", reason)
+    with page.expect_navigation():
+        page.click("#decide-proposal-form input[type=submit]")
+    assert "Approved proposal #" in success_messages(page), success_messages(page)
 
 
 def matrix_cell(page, destination: str, origin: str) -> str:
@@ -68,7 +58,7 @@ def matrix_cell(page, destination: str, origin: str) -> str:
     return cell.get_attribute("data-state")
 
 
-def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, plain_http_cookies, request):
+def test_admins_and_regulator_work_through_the_admin_in_chromium(live_site, screenshots):
     world = build_world()
     second_cl = authority_create(country="CL", name=SECOND_CL_NAME, issuer=SECOND_CL_ISSUER)
     # With a key, or no credential of it could be accepted and no agreement would make it recognized.
@@ -77,34 +67,44 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
     before = iso(timezone.now())
     jwk = public_jwk_of(ed25519.Ed25519PrivateKey.generate())
     kid = thumbprint(jwk)
-    shot = Screenshots(request.node.name)
-    base = live_server.url
+    shot = screenshots
+    base = live_site
 
     with chromium() as browser:
         # 1. alice, China's administrator, logs in through the login form.
         alice = log_in(browser, base, "alice")
         shot(alice, "cn-admin-logged-in")
 
-        # 2. She registers a key of China's authority by pasting a public JWK.
+        # 2. She proposes a key of China's authority by pasting a public JWK:
+        # registering a key widens trust, so a second administrator approves it.
         alice.goto("/admin/identity/authoritykey/add/")
         alice.select_option("#id_authority", label=str(world.cn.authority))
         alice.fill("#id_jwk", json.dumps(jwk, indent=2))
+        alice.fill("#id_reason", "China's signing key for 2026")
         shot(alice, "cn-admin-pastes-jwk")
         with alice.expect_navigation():
             alice.click("input[name=_save]")
-        assert alice.url == f"{base}/admin/identity/authoritykey/", success_messages(alice)
-        assert "was added successfully" in success_messages(alice)
-        assert alice.locator("#result_list").get_by_text(kid, exact=True).count() == 1
-        shot(alice, "cn-admin-key-registered")
+        assert re.fullmatch(rf"{base}/admin/accounts/proposal/\d+/change/", alice.url), success_messages(alice)
+        assert "awaits a second CN administrator" in success_messages(alice)
+        assert "Awaiting approval by another CN administrator." in alice.locator("#proposal-decision").inner_text()
+        key_proposal = alice.url
+        shot(alice, "cn-admin-key-proposed")
+        alice2 = log_in(browser, base, "alice2")
+        approve(alice2, key_proposal, "thumbprint checked with the bureau")
+        alice2.goto("/admin/identity/authoritykey/")
+        assert alice2.locator("#result_list").get_by_text(kid, exact=True).count() == 1
+        shot(alice2, "cn-admin2-key-approved")
 
         # 3. She creates a draft agreement recognizing Chile's second authority.
         alice.goto("/admin/recognition/recognitionagreement/add/")
         assert alice.locator("#id_destination option").all_inner_texts() == ["China"]
         alice.select_option("#id_authority", label=str(second_cl))
         # The filter_horizontal widget (JavaScript): move the type to "Chosen".
-        alice.select_option("#id_credential_types_from", label="merchant-identity")
+        alice.select_option("#id_credential_types_from", label="Merchant identity (merchant-identity)")
         alice.click("#id_credential_types_add")
-        assert alice.locator("#id_credential_types_to option").all_inner_texts() == ["merchant-identity"]
+        assert alice.locator("#id_credential_types_to option").all_inner_texts() == [
+            "Merchant identity (merchant-identity)"
+        ]
         alice.select_option("#id_min_assurance", "substantial")
         alice.fill("#id_valid_from_0", (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%d"))
         alice.fill("#id_valid_from_1", "00:00:00")
@@ -120,30 +120,41 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
         assert row.locator("td.field-status").inner_text() == "Draft"
         shot(alice, "cn-admin-agreement-draft")
 
-        # 4. She activates it with the admin action.
+        # 4. She proposes its activation with the admin action, confirmed with a reason.
         row.locator("input.action-select").check()
         alice.select_option("select[name=action]", "activate")
         with alice.expect_navigation():
             alice.click("button[name=index]")
-        assert "Activated 1 recognition agreement." in success_messages(alice)
-        assert row.locator("td.field-status").inner_text() == "Active"
-        shot(alice, "cn-admin-agreement-activated")
+        confirmation = alice.locator("#action-rows").inner_text()
+        assert "Draft → Active" in confirmation and "needs approval by a second administrator of CN" in confirmation
+        alice.fill("#id_reason", "tax registry annex signed")
+        shot(alice, "cn-admin-confirms-activation")
+        with alice.expect_navigation():
+            alice.click("#confirm-action-form input[type=submit]")
+        assert "awaits a second CN administrator" in success_messages(alice)
+        assert row.locator("td.field-status").inner_text() == "Draft"
+        activation_proposal = alice.locator("ul.messagelist a").first.get_attribute("href")
+        approve(alice2, activation_proposal, "annex checked")
+        alice2.goto("/admin/recognition/recognitionagreement/")
+        assert alice2.locator(f'input.action-select[value="{agreement_id}"]').count() == 1
+        shot(alice2, "cn-admin2-agreement-activated")
 
-        # 5. The history lists both versions, each made by alice.
+        # 5. The history names who did what and why: alice created it, alice2 activated it.
         alice.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/history/")
         versions = alice.locator("#change-history tbody tr")
         assert versions.count() == 2
-        for version in versions.all():
-            assert re.search(r"\balice\b", version.inner_text()), version.inner_text()
+        assert re.search(r"\balice2\b", versions.first.inner_text()), versions.first.inner_text()
+        assert "proposed by alice: tax registry annex signed" in versions.first.inner_text()
+        assert re.search(r"\balice\b", versions.last.inner_text()), versions.last.inner_text()
         assert "draft" in versions.first.inner_text() and "active" in versions.first.inner_text()
         shot(alice, "cn-admin-agreement-history")
 
-        # 6. bob, Chile's administrator, cannot open it for change: the admin
-        # treats a row out of his scope as absent and sends him back.
+        # 6. bob, Chile's administrator, cannot change it: agreements are
+        # public (DESIGN §10), so it opens read-only and says whose it is.
         bob = log_in(browser, base, "bob")
         bob.goto(f"/admin/recognition/recognitionagreement/{agreement_id}/change/")
-        assert bob.url == f"{base}/admin/"
-        assert f"ID “{agreement_id}” doesn’t exist" in success_messages(bob)
+        assert bob.url == f"{base}/admin/recognition/recognitionagreement/{agreement_id}/change/"
+        assert "belongs to China (CN)'s administrators" in success_messages(bob)
         assert bob.locator("input[name=_save]").count() == 0
         shot(bob, "cl-admin-change-refused")
         bob.goto("/admin/recognition/recognitionagreement/")
@@ -162,8 +173,8 @@ def test_admins_and_regulator_work_through_the_admin_in_chromium(live_server, pl
 
     # What the browser did, as the database recorded it.
     key = AuthorityKey.objects.get(kid=kid)
-    assert key.authority == world.cn.authority and key.history.latest().history_user == world.alice
+    assert key.authority == world.cn.authority and key.history.latest().history_user == world.alice2
     agreement = RecognitionAgreement.objects.get(pk=agreement_id)
     assert (agreement.destination, agreement.authority, agreement.status) == ("CN", second_cl, "active")
-    assert [version.history_user for version in agreement.history.all()] == [world.alice, world.alice]
-    assert len(shot.taken) == 11 and all(path.stat().st_size > 0 for path in shot.taken)
+    assert [version.history_user for version in agreement.history.all()] == [world.alice2, world.alice]
+    assert len(shot.taken) == 13 and all(path.stat().st_size > 0 for path in shot.taken)

@@ -38,7 +38,13 @@ def test_cn_admin_edits_chinese_authority_name_but_not_its_issuer_or_country(wor
     authority = world.cn.authority
     response = alice.post(
         change_url(authority),
-        {"name": "Renamed Bureau", "max_assurance": "substantial", "issuer": "https://evil.test", "country": "CL"},
+        {
+            "name": "Renamed Bureau",
+            "max_assurance": "substantial",
+            "issuer": "https://evil.test",
+            "country": "CL",
+            "reason": "renamed by decree",
+        },
     )
     assert response.status_code == 302
     authority.refresh_from_db()
@@ -54,7 +60,7 @@ def test_cn_admin_edits_chinese_authority_name_but_not_its_issuer_or_country(wor
 def test_cn_admin_cannot_edit_chilean_authority(world, alice):
     authority = world.cl.authority
     assert is_read_only_page(alice.get(change_url(authority)))
-    alice.post(change_url(authority), {"name": "Hijacked", "max_assurance": "low"})
+    alice.post(change_url(authority), {"name": "Hijacked", "max_assurance": "low", "reason": "forged"})
     assert Authority.objects.get(pk=authority.pk).name != "Hijacked"
 
 

@@ -123,3 +123,15 @@ def test_a_jwks_file_that_once_raised_is_one_line(database: Path, tmp_path: Path
     done = manage(database, "import_jwks", ISSUER, path)
 
     assert_one_line_error(done, fragment)
+
+
+def test_an_unknown_as_user_is_one_line(database: Path) -> None:
+    done = manage(database, "set_authority_status", ISSUER, "suspended", "--as", "nobody", "--reason", "audit")
+
+    assert_one_line_error(done, "--as", "'nobody'")
+
+
+def test_deciding_a_proposal_without_as_is_one_line(database: Path) -> None:
+    done = manage(database, "proposals", "--approve", "1")
+
+    assert_one_line_error(done, "--approve needs --as USER")

@@ -8,14 +8,17 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CountryRole
+from accounts.proposals import approve
 from identity.models import Authority
 from recognition.models import RecognitionAgreement
-from recognition.services.agreements import agreement_create
+from recognition.services.agreements import agreement_create, agreement_update_terms
 from tests.support.admin import (
     add_url,
+    approve_in_admin,
     change_url,
     changelist_url,
     client_for,
+    confirm_action,
     delete_url,
     form_errors,
     history_url,
@@ -25,6 +28,7 @@ from tests.support.admin import (
     messages_of,
     post_action,
     split_datetime,
+    terms_post,
 )
 
 Agreement = RecognitionAgreement
@@ -62,20 +66,6 @@ def agreement_post(world, *, destination: str, authority: Authority, **extra: st
         "legal_basis": "CN-KZ e-commerce memorandum",
         "reference_url": "",
         "notes": "",
-        **extra,
-    }
-
-
-def terms_post(agreement: RecognitionAgreement, **extra: str) -> dict:
-    return {
-        "credential_types": [t.pk for t in agreement.credential_types.all()],
-        "min_assurance": agreement.min_assurance,
-        **split_datetime("valid_from", agreement.valid_from),
-        "valid_until_0": "",
-        "valid_until_1": "",
-        "legal_basis": agreement.legal_basis,
-        "reference_url": agreement.reference_url,
-        "notes": agreement.notes,
         **extra,
     }
 
@@ -139,8 +129,16 @@ def test_superuser_creates_agreement_for_any_destination(world, root):
 
 def test_cn_admin_activates_suspends_and_terminates_agreement(world, alice):
     agreement = kz_draft(world)
-    for action, status in [("activate", "active"), ("suspend", "suspended"), ("terminate", "terminated")]:
-        post_action(alice, Agreement, action, [agreement])
+    # Activating widens trust: alice proposes it, a second CN administrator approves.
+    confirm_action(alice, Agreement, "activate", [agreement])
+    agreement.refresh_from_db()
+    assert agreement.status == "draft"
+    assert approve_in_admin(client_for(world.alice2)).status == "approved"
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+    assert latest_history_user(agreement) == world.alice2
+    for action, status in [("suspend", "suspended"), ("terminate", "terminated")]:
+        confirm_action(alice, Agreement, action, [agreement])
         agreement.refresh_from_db()
         assert agreement.status == status
         assert latest_history_user(agreement) == world.alice
@@ -148,7 +146,7 @@ def test_cn_admin_activates_suspends_and_terminates_agreement(world, alice):
 
 def test_activation_without_legal_basis_is_reported_as_an_error(world, alice):
     agreement = kz_draft(world, legal_basis="")
-    response = post_action(alice, Agreement, "activate", [agreement])
+    response = confirm_action(alice, Agreement, "activate", [agreement])
     assert any("without a legal basis" in message for message in messages_of(response))
     agreement.refresh_from_db()
     assert agreement.status == "draft"
@@ -156,13 +154,13 @@ def test_activation_without_legal_basis_is_reported_as_an_error(world, alice):
 
 def test_cn_admin_proposes_the_reciprocal_as_a_draft_for_kazakhstan(world, alice):
     agreement = kz_draft(world)
-    response = post_action(alice, Agreement, "propose_reciprocal", [agreement])
+    response = confirm_action(alice, Agreement, "propose_reciprocal", [agreement])
     assert any("Drafts for KZ to review" in message for message in messages_of(response))
     draft = Agreement.objects.get(destination="KZ", authority=world.cn.authority)
     assert draft.status == "draft" and latest_history_user(draft) == world.alice
     # The other country's administrators review it, not alice.
     assert alice.get(change_url(draft)).status_code == 302
-    post_action(alice, Agreement, "activate", [draft])
+    confirm_action(alice, Agreement, "activate", [draft])
     draft.refresh_from_db()
     assert draft.status == "draft"
 
@@ -170,7 +168,7 @@ def test_cn_admin_proposes_the_reciprocal_as_a_draft_for_kazakhstan(world, alice
 def test_cn_admin_cannot_act_on_agreement_with_chilean_destination(world, alice):
     agreement = kz_draft(world, destination="CL")
     for action in ["activate", "terminate", "propose_reciprocal"]:
-        post_action(alice, Agreement, action, [agreement])
+        confirm_action(alice, Agreement, action, [agreement])
     agreement.refresh_from_db()
     assert agreement.status == "draft"
     assert not Agreement.objects.filter(destination="KZ").exists()
@@ -193,7 +191,7 @@ def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chil
     )
     assert response.status_code in (302, 403, 404)
     for action in ["suspend", "terminate", "activate", "propose_reciprocal"]:
-        post_action(alice, Agreement, action, [agreement])
+        confirm_action(alice, Agreement, action, [agreement])
     assert alice.post(delete_url(agreement), {"post": "yes"}).status_code in (302, 403, 404)
 
     agreement.refresh_from_db()
@@ -213,14 +211,23 @@ def test_cn_admin_cannot_change_or_act_on_an_agreement_whose_destination_is_chil
 def test_cn_admin_edits_terms_through_the_service(world, alice):
     agreement = world.cn_recognizes_cl
     post = terms_post(agreement, legal_basis="Amended memorandum (2026)", min_assurance="high", status="terminated")
-    post["credential_types"] = [world.merchant_identity.pk, world.export_licence.pk]
     assert alice.post(change_url(agreement), post).status_code == 302
     agreement.refresh_from_db()
     assert (agreement.legal_basis, agreement.min_assurance) == ("Amended memorandum (2026)", "high")
-    assert agreement.credential_types.count() == 2
     # Status moves by actions only; a posted status is ignored.
     assert agreement.status == "active"
     assert latest_history_user(agreement) == world.alice
+    # Adding a type widens trust: alice proposes it, alice2 approves (four-eyes).
+    proposal = agreement_update_terms(
+        agreement=agreement,
+        credential_types=[world.merchant_identity, world.export_licence],
+        user=world.alice,
+        reason="export licences too",
+    )
+    approve(proposal=proposal, user=world.alice2)
+    agreement.refresh_from_db()
+    assert agreement.credential_types.count() == 2
+    assert latest_history_user(agreement) == world.alice2
 
 
 def test_terms_refused_by_service_are_a_form_error(world, alice):
@@ -233,16 +240,18 @@ def test_terms_refused_by_service_are_a_form_error(world, alice):
 
 def test_terminated_agreement_is_read_only(world, alice):
     agreement = kz_draft(world)
-    post_action(alice, Agreement, "terminate", [agreement])
+    confirm_action(alice, Agreement, "terminate", [agreement])
     assert is_read_only_page(alice.get(change_url(agreement)))
     assert alice.post(change_url(agreement), terms_post(agreement, notes="revived")).status_code == 403
 
 
 def test_cl_admin_cannot_change_agreement_of_china_recognizing_chile(world, bob):
     agreement = world.cn_recognizes_cl
-    assert bob.get(change_url(agreement)).status_code == 302
+    # Agreements are public (DESIGN §10): Chile's administrator reads it, read-only, told whose it is.
+    page = bob.get(change_url(agreement))
+    assert is_read_only_page(page) and "belongs to China (CN)&#x27;s administrators" in page.content.decode()
     bob.post(change_url(agreement), terms_post(agreement, legal_basis="Rewritten by CL"))
-    post_action(bob, Agreement, "terminate", [agreement])
+    confirm_action(bob, Agreement, "terminate", [agreement])
     assert bob.post(delete_url(agreement), {"post": "yes"}).status_code in (302, 403)
     agreement.refresh_from_db()
     assert agreement.status == "active" and agreement.legal_basis.startswith("CN-CL")
@@ -254,7 +263,7 @@ def test_cl_admin_cannot_change_agreement_of_china_recognizing_chile(world, bob)
 
 def test_agreement_history_shows_who_changed_it_and_cannot_revert(world, alice):
     agreement = kz_draft(world)
-    post_action(alice, Agreement, "activate", [agreement])
+    confirm_action(alice, Agreement, "activate", [agreement])
     response = alice.get(history_url(agreement))
     assert response.status_code == 200 and "alice" in response.content.decode()
     version = history_version_url(agreement)
@@ -305,7 +314,7 @@ def test_regulator_views_agreements_and_changes_nothing(world, rita):
     assert rita.post(change_url(agreement), terms_post(agreement, legal_basis="X")).status_code == 403
     assert rita.post(delete_url(agreement), {"post": "yes"}).status_code == 403
     for action in ["suspend", "terminate", "propose_reciprocal"]:
-        post_action(rita, Agreement, action, [agreement])
+        confirm_action(rita, Agreement, action, [agreement])
     agreement.refresh_from_db()
     assert (agreement.status, agreement.legal_basis[:5]) == ("active", "CN-CL")
     assert Agreement.objects.count() == 1

@@ -127,11 +127,11 @@ def test_a_row_shows_its_instant_leaf_index_and_leaf_hash_not_a_chain(world, row
     # The list: newest first, by instant; no leaf index or hash column to compute a row at a time.
     changelist = rita.get(changelist_url(Verification))
     assert [column for column in changelist.context["cl"].list_display if column != "action_checkbox"] == [
-        "created_at",
+        "when",
         "decision",
-        "reason_codes",
-        "destination",
-        "origin",
+        "reason_labels",
+        "destination_country",
+        "origin_country",
         "client",
         "issuer",
     ]
@@ -139,23 +139,26 @@ def test_a_row_shows_its_instant_leaf_index_and_leaf_hash_not_a_chain(world, row
     assert newest_first == [r.id for r in sorted(rows.values(), key=lambda r: (r.created_at, r.id), reverse=True)]
 
 
-def test_country_administrator_sees_only_decisions_for_their_country(world, rows):
+def test_country_administrator_sees_decisions_for_their_border_and_about_their_credentials(world, rows):
+    # CN decided on a Chilean credential, CL on a Chinese one: each
+    # administrator sees both (destination or origin theirs), never KZ's.
     alice = client_for(world.alice)  # CN
-    assert listed(alice.get(changelist_url(Verification))) == {"CN"}
+    assert listed(alice.get(changelist_url(Verification))) == {"CN", "CL"}
     assert is_read_only_page(alice.get(change_url(rows["CN"])))
+    assert is_read_only_page(alice.get(change_url(rows["CL"])))
     bob = client_for(world.bob)  # CL
-    assert listed(bob.get(changelist_url(Verification))) == {"CL"}
+    assert listed(bob.get(changelist_url(Verification))) == {"CL", "CN"}
 
 
 def test_country_administrator_cannot_open_or_filter_to_another_countrys_rows(world, rows):
     alice = client_for(world.alice)
-    opened = alice.get(change_url(rows["CL"]))
-    assert opened.status_code == 302  # "does not exist": the row is out of scope
-    assert leaf_hash_text(rows["CL"]) not in alice.get(opened["Location"], follow=True).content.decode()
-    assert listed(alice.get(changelist_url(Verification), {"destination": "CL"})) == set()
+    opened = alice.get(change_url(rows["KZ"]))
+    assert opened.status_code == 302  # the row is out of scope: the message says whose it is
+    assert leaf_hash_text(rows["KZ"]) not in alice.get(opened["Location"], follow=True).content.decode()
+    assert listed(alice.get(changelist_url(Verification), {"destination": "KZ"})) == set()
     # The filter offers only what the user may see.
     page = alice.get(changelist_url(Verification)).content.decode()
-    assert "destination=CN" in page and "destination=CL" not in page and "destination=KZ" not in page
+    assert "destination=CN" in page and "destination=CL" in page and "destination=KZ" not in page
 
 
 def test_staff_without_role_sees_no_audit_log(world, rows, stan):

@@ -11,7 +11,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.services import api_key_create
+from accounts.models import Role
+from accounts.services import api_key_create, user_create_with_role
 from recognition.log.evidence import check
 from recognition.log.integrator import integrate_all
 from recognition.log.keys import log_key
@@ -63,9 +64,12 @@ def test_a_country_administrator_sees_their_decision_without_the_link_and_cannot
     assert is_read_only_page(page)
     assert LINK not in page.content.decode()
     assert alice.get(download_url(cn_decision)).status_code == 403
-    bob = client_for(world.bob)  # CL: out of his scope, as the page itself is
-    assert bob.get(change_url(cn_decision)).status_code == 302
-    assert bob.get(download_url(cn_decision)).status_code == 404
+    bob = client_for(world.bob)  # CL: the credential is Chilean, so he sees the decision, not its evidence
+    assert is_read_only_page(bob.get(change_url(cn_decision)))
+    assert bob.get(download_url(cn_decision)).status_code == 403
+    stranger = client_for(user_create_with_role(username="kim", role=Role.COUNTRY_ADMIN, country="KZ")[0])
+    assert stranger.get(change_url(cn_decision)).status_code == 302  # out of scope, as the download
+    assert stranger.get(download_url(cn_decision)).status_code == 404
 
 
 def test_staff_without_a_role_and_visitors_get_nothing(world, cn_decision):

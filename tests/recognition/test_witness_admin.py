@@ -3,12 +3,14 @@ retires them; a regulator views them and their status (last cosigned, last
 refusal, split view, recent events) and changes nothing; a country
 administrator sees nothing of them."""
 
+from datetime import UTC
+
 from django.urls import reverse
 
 from recognition.models import Witness, WitnessEvent, WitnessOutcome
 from recognition.services.witnesses import witness_add
 from tests.recognition.services.test_witnesses import NAME, witness_vkey
-from tests.support.admin import add_url, change_url, changelist_url, client_for, form_errors, post_action
+from tests.support.admin import add_url, change_url, changelist_url, client_for, confirm_action, form_errors
 
 
 def a_witness() -> Witness:
@@ -34,7 +36,7 @@ def test_a_bad_witness_is_a_form_error_and_nothing_is_written(world):
 
 def test_the_superuser_retires_a_witness_by_the_action(world):
     witness = a_witness()
-    post_action(client_for(world.root), Witness, "retire", [witness])
+    confirm_action(client_for(world.root), Witness, "retire", [witness])
     assert Witness.objects.get().retired_at is not None
 
 
@@ -53,11 +55,16 @@ def test_a_regulator_views_witnesses_and_their_split_view_and_changes_nothing(wo
     listing = client.get(changelist_url(Witness))
     assert listing.status_code == 200 and NAME in listing.content.decode()
     assert "SPLIT VIEW at size 7" in listing.content.decode()
+    # Its instant as every admin instant: UTC with seconds, marked for local time.
+    marked = witness.created_at.astimezone(UTC)
+    assert f'data-instant="{marked:%Y-%m-%dT%H:%M:%SZ}"><span class="nowrap">{marked:%Y-%m-%d}</span>' in (
+        listing.content.decode()
+    )
     page = client.get(change_url(witness))
     assert page.status_code == 200 and "beyond this log&#x27;s size 7" in page.content.decode()
     assert client.get(add_url(Witness)).status_code == 403
     assert client.post(add_url(Witness), form(name="witness.cl.test/w2")).status_code == 403
-    post_action(client, Witness, "retire", [witness])
+    confirm_action(client, Witness, "retire", [witness])
     assert Witness.objects.get().retired_at is None
 
 
@@ -70,5 +77,5 @@ def test_a_country_administrator_sees_nothing_of_witnesses(world):
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200 and "Recognition agreements" in index.content.decode()
     assert "Witnesses" not in index.content.decode()
-    post_action(client, Witness, "retire", [witness])
+    confirm_action(client, Witness, "retire", [witness])
     assert Witness.objects.get().retired_at is None

@@ -3,6 +3,8 @@
 China (CN) recognizes Chile's (CL) business registry for merchant identity;
 Kazakhstan (KZ) has an authority and no agreement at all. alice administers
 China, bob administers Chile, rita is a regulator, root is the superuser.
+alice2 is China's second administrator: the one who approves alice's
+widenings of trust (four-eyes).
 "alice must see none of bob's things to change."
 """
 
@@ -45,6 +47,7 @@ class World:
     kz: Actor
     cn_recognizes_cl: RecognitionAgreement
     alice: Any  # CN country administrator
+    alice2: Any  # CN's second country administrator
     bob: Any  # CL country administrator
     rita: Any  # regulator
     root: Any  # superuser
@@ -83,6 +86,7 @@ def build_world() -> World:
         activate=True,
     )
     alice, _ = user_create_with_role(username="alice", role=Role.COUNTRY_ADMIN, country="CN", password=PASSWORD)
+    alice2, _ = user_create_with_role(username="alice2", role=Role.COUNTRY_ADMIN, country="CN", password=PASSWORD)
     bob, _ = user_create_with_role(username="bob", role=Role.COUNTRY_ADMIN, country="CL", password=PASSWORD)
     rita, _ = user_create_with_role(username="rita", role=Role.REGULATOR, password=PASSWORD)
     root = get_user_model().objects.create_superuser("root", "root@registry.test", PASSWORD)
@@ -94,6 +98,7 @@ def build_world() -> World:
         kz=kz,
         cn_recognizes_cl=agreement,
         alice=alice,
+        alice2=alice2,
         bob=bob,
         rita=rita,
         root=root,

@@ -1,6 +1,8 @@
 """Crafted admin requests for the admin tests: URLs, action POSTs, and what
 the user is told (form errors, messages)."""
 
+import html
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Proposal
 from identity.jose.key_files import public_jwk_of
 
 
@@ -56,6 +59,34 @@ def post_action(client: Client, model: type[Model], action: str, objs: list[Mode
     return client.post(changelist_url(model), data, follow=True)
 
 
+def confirm_action(
+    client: Client,
+    model: type[Model],
+    action: str,
+    objs: list[Model],
+    reason: str = "checked by the test",
+    **extra: Any,
+) -> HttpResponse:
+    """POST an admin action, then confirm it with a reason on its
+    confirmation page, as a person does."""
+    page = post_action(client, model, action, objs, **extra)
+    if page.templates and page.templates[0].name == "admin/confirm_action.html":
+        data = {"action": action, "_selected_action": [str(obj.pk) for obj in objs], "confirmed": "yes"}
+        return client.post(page.wsgi_request.get_full_path(), {**data, "reason": reason}, follow=True)
+    return page  # refused before any confirmation (no such action for this user)
+
+
+def approve_in_admin(
+    client: Client, proposal: Proposal | None = None, reason: str = "checked by a second administrator"
+) -> Proposal:
+    """Approve `proposal` (default: the latest) on its page, as a second
+    administrator does; returns the proposal as it is afterwards."""
+    proposal = proposal or Proposal.objects.order_by("-pk").first()
+    client.post(reverse("admin:accounts_proposal_approve", args=[proposal.pk]), {"reason": reason})
+    proposal.refresh_from_db()
+    return proposal
+
+
 def messages_of(response: HttpResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
@@ -84,3 +115,34 @@ def latest_history_user(obj: Model) -> Any:
 def is_read_only_page(response: HttpResponse) -> bool:
     """A change page that offers no way to save."""
     return response.status_code == 200 and b'name="_save"' not in response.content
+
+
+def terms_post(agreement: Any, **extra: str) -> dict:
+    """The agreement change form's POST: its current terms, then `extra`."""
+    return {
+        "credential_types": [t.pk for t in agreement.credential_types.all()],
+        "min_assurance": agreement.min_assurance,
+        **split_datetime("valid_from", agreement.valid_from),
+        "valid_until_0": "",
+        "valid_until_1": "",
+        "legal_basis": agreement.legal_basis,
+        "reference_url": agreement.reference_url,
+        "notes": agreement.notes,
+        "reason": "terms reviewed",
+        **extra,
+    }
+
+
+def listed_row(response: HttpResponse, obj: Model) -> str:
+    """The text of the changelist row that links to `obj`'s page, tags
+    stripped and spaces collapsed ("" when the row is not listed)."""
+    page = response.content.decode()
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S):
+        if f'href="{change_url(obj)}' in row:
+            return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+    return ""
+
+
+def row_is_selectable(response: HttpResponse, obj: Model) -> bool:
+    """Whether the changelist offers `obj` for an action (its checkbox)."""
+    return f'name="_selected_action" value="{obj.pk}"' in response.content.decode()

@@ -12,7 +12,11 @@ COMPROMISED_KEY = KeySnapshot(0, "k0", "EdDSA", {}, "compromised", AT - timedelt
 
 
 def authority_state(
-    id: int, country: str = "CL", status: str = "active", keys: tuple[KeySnapshot, ...] = (USABLE_KEY,)
+    id: int,
+    country: str = "CL",
+    status: str = "active",
+    keys: tuple[KeySnapshot, ...] = (USABLE_KEY,),
+    max_assurance: str = "high",
 ) -> AuthoritySnapshot:
     return AuthoritySnapshot(
         id=id,
@@ -20,6 +24,6 @@ def authority_state(
         name=f"A{id}",
         country=country,
         status=status,
-        max_assurance="high",
+        max_assurance=max_assurance,
         keys=keys,
     )

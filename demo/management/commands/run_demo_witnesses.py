@@ -42,7 +42,12 @@ class Command(RegistryCommand):
         signal.signal(signal.SIGTERM, _interrupted)
         try:
             # The registration is the command's one transaction; the witnesses then run outside any.
+            # What was registered is said once committed: a stop (SIGTERM) during the commit
+            # rolls it back, and nothing may have been announced by then.
+            self.registered: list[str] = []
             super().handle(*args, running=running, **options)
+            for line in self.registered:
+                self.emit(line)
             while all(one.process.poll() is None for one in running):
                 time.sleep(0.5)
             stopped = ", ".join(one.witness.name for one in running if one.process.poll() is not None)
@@ -58,5 +63,4 @@ class Command(RegistryCommand):
     def run(self, *, running: list[witnesses.Running], **options: Any) -> None:
         if not all(one.vkey for one in running):
             raise CommandError("a demo witness did not start; see its message above")
-        for line in witnesses.register(running):
-            self.emit(line)
+        self.registered = witnesses.register(running)

@@ -2,13 +2,14 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand, parse_country
+from accounts.commands import ActingCommand
+from core.commands import parse_country
 from identity.management.arguments import ASSURANCE_METAVAR, parse_assurance
 from identity.models import Assurance
 from identity.services.authorities import authority_create
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Register an authority that issues merchant credentials in one country."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,10 +27,12 @@ class Command(RegistryCommand):
         )
 
     def run(self, **options: Any) -> None:
+        self.require_owned(options["country"])
         authority = authority_create(
             country=options["country"],
             name=options["name"],
             issuer=options["issuer"],
             max_assurance=options["max_assurance"],
+            user=self.user,
         )
         self.confirm(f"created authority {authority.issuer} ({authority.country.code})")

@@ -2,11 +2,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from accounts.commands import ActingCommand
 from identity.services.credentials import credential_type_create
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Create a credential type, e.g. merchant-identity."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -15,7 +15,9 @@ class Command(RegistryCommand):
         parser.add_argument("--description", default="")
 
     def run(self, **options: Any) -> None:
+        # Every country's agreements and credentials name the types.
+        self.require_operator("credential types are shared by every country")
         credential_type = credential_type_create(
-            code=options["code"], name=options["name"], description=options["description"]
+            code=options["code"], name=options["name"], description=options["description"], user=self.user
         )
         self.confirm(f"created credential type {credential_type.code}")

@@ -3,14 +3,14 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from accounts.commands import ActingCommand
 from identity.jose.key_files import load_private_key
 from identity.management.arguments import ASSURANCE_METAVAR, add_issuer_argument, parse_assurance
 from identity.selectors import authority_by_issuer, credential_type_by_code, merchant_by_number
 from identity.services.credentials import credential_issue
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Sign a merchant credential (DESIGN §4) with an authority's private key and record it. Prints the JWT."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,7 +31,9 @@ class Command(RegistryCommand):
         # The file first: a key file that is not a key is the operator's input
         # error, whatever the database holds.
         private_key = load_private_key(options["private_key"])
-        merchant = merchant_by_number(authority_by_issuer(options["issuer"]), options["registration_number"])
+        authority = authority_by_issuer(options["issuer"])
+        self.require_owned(authority.country)
+        merchant = merchant_by_number(authority, options["registration_number"])
         credential_type = credential_type_by_code(options["credential_type"])
         issued = credential_issue(
             merchant=merchant,
@@ -40,6 +42,7 @@ class Command(RegistryCommand):
             kid=options["kid"],
             assurance=options["assurance"],
             days=options["days"],
+            user=self.user,
         )
         self.emit(issued.token)
         self.confirm(

@@ -2,14 +2,14 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from accounts.commands import ActingCommand
 from identity.management.arguments import ASSURANCE_METAVAR, add_issuer_argument, parse_assurance
 from identity.models import Assurance
 from identity.selectors import authority_by_issuer
 from identity.services.merchants import merchant_register
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Register a merchant under an authority."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,11 +22,14 @@ class Command(RegistryCommand):
         parser.add_argument("--lei", default="", help="ISO 17442 Legal Entity Identifier (optional)")
 
     def run(self, **options: Any) -> None:
+        authority = authority_by_issuer(options["issuer"])
+        self.require_owned(authority.country)
         merchant = merchant_register(
-            authority=authority_by_issuer(options["issuer"]),
+            authority=authority,
             registration_number=options["registration_number"],
             legal_name=options["legal_name"],
             assurance=options["assurance"],
             lei=options["lei"].strip().upper(),
+            user=self.user,
         )
         self.confirm(f"registered merchant {merchant.registration_number} under {merchant.authority.issuer}")

@@ -2,13 +2,13 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand
+from accounts.commands import ActingCommand
 from identity.management.arguments import add_issuer_argument
 from identity.selectors import authority_by_issuer, credential_by_jti
 from identity.services.credentials import credential_revoke
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = "Revoke a credential the registry issued, by its jti."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -17,6 +17,8 @@ class Command(RegistryCommand):
         parser.add_argument("--reason", default="", help="why it is revoked (kept with the credential)")
 
     def run(self, **options: Any) -> None:
-        credential = credential_by_jti(authority_by_issuer(options["issuer"]), options["jti"])
-        credential = credential_revoke(credential=credential, reason=options["reason"])
+        authority = authority_by_issuer(options["issuer"])
+        self.require_owned(authority.country)
+        credential = credential_by_jti(authority, options["jti"])
+        credential = credential_revoke(credential=credential, reason=options["reason"], user=self.user)
         self.confirm(f"credential {credential.jti} revoked")

@@ -2,11 +2,12 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from core.commands import RegistryCommand, parse_country
+from accounts.commands import ActingCommand
+from core.commands import parse_country
 from recognition.services.witnesses import witness_add
 
 
-class Command(RegistryCommand):
+class Command(ActingCommand):
     help = (
         "Register a witness (DESIGN §11): its name (the key name of its vkey), its country, the URL the registry "
         "POSTs <URL>/add-checkpoint to (https, or http on a loopback address) and its vkey of type 0x04."
@@ -19,8 +20,9 @@ class Command(RegistryCommand):
         parser.add_argument("--vkey", required=True, metavar="VKEY")
 
     def run(self, **options: Any) -> None:
+        self.require_operator("witnesses serve every country")
         witness = witness_add(
-            name=options["name"], country=options["country"], url=options["url"], vkey=options["vkey"]
+            name=options["name"], country=options["country"], url=options["url"], vkey=options["vkey"], user=self.user
         )
         self.emit(witness.name)
         self.confirm(f"witness {witness.name} ({witness.country.code}) registered; checkpoints go to {witness.url}")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.proposals import approve
 from recognition.models import RecognitionAgreement
 from recognition.services import agreements as svc
 from recognition.snapshots import AgreementSnapshot
@@ -50,14 +51,15 @@ def test_agreement_needs_a_credential_type_and_an_ordered_window(world):
 
 def test_lifecycle_keeps_every_version_with_its_user(world):
     agreement = make_draft(world, legal_basis="CN-KZ memorandum")
-    svc.agreement_activate(agreement=agreement, user=world.alice)
+    # A country administrator's activation is a proposal a second one approves.
+    approve(proposal=svc.agreement_activate(agreement=agreement, user=world.alice, reason="signed"), user=world.alice2)
     svc.agreement_suspend(agreement=agreement, user=world.alice)
     svc.agreement_activate(agreement=agreement, user=world.root)
     svc.agreement_terminate(agreement=agreement, user=world.alice)
     history = versions(agreement)
     assert [(v.status, v.history_user.username) for v in history] == [
         ("draft", "alice"),
-        ("active", "alice"),
+        ("active", "alice2"),
         ("suspended", "alice"),
         ("active", "root"),
         ("terminated", "alice"),
@@ -76,14 +78,17 @@ def test_terminated_agreement_is_final(world):
 
 
 def test_update_terms_records_one_version_with_the_new_types(world):
-    agreement = svc.agreement_update_terms(
+    proposal = svc.agreement_update_terms(
         agreement=world.cn_recognizes_cl,
         credential_types=[world.merchant_identity, world.export_licence],
         min_assurance="high",
         user=world.alice,
+        reason="export licences too",
     )
+    # Adding a type widens trust: alice proposes, alice2 approves.
+    agreement = approve(proposal=proposal, user=world.alice2)
     latest = versions(agreement)[-1]
-    assert latest.min_assurance == "high" and latest.history_user == world.alice
+    assert latest.min_assurance == "high" and latest.history_user == world.alice2
     assert sorted(latest.credential_types.values_list("credentialtype__code", flat=True)) == [
         "export-licence",
         "merchant-identity",
@@ -106,7 +111,8 @@ def test_propose_reciprocal_drafts_the_other_way(world):
 def test_in_force_respects_status_and_window_edges(world):
     start = timezone.now().replace(microsecond=0)
     end = start + timedelta(days=10)
-    agreement = make_draft(world, legal_basis="memo", valid_from=start, valid_until=end, activate=True)
+    proposal = make_draft(world, legal_basis="memo", valid_from=start, valid_until=end, activate=True, reason="memo")
+    agreement = approve(proposal=proposal, user=world.alice2)
 
     def in_force(at):
         return AgreementSnapshot.of(RecognitionAgreement.objects.get(pk=agreement.pk)).in_force(at)

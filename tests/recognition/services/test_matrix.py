@@ -134,6 +134,36 @@ CASES = [
         CellState.PARTLY_RECOGNIZED,
     ),
     (
+        "minimum assurance above the authority's accreditation: recognized on paper, every credential rejected",
+        [authority(1, max_assurance="low")],
+        [agreement(10, 1, min_assurance="substantial")],
+        CellState.CANNOT_SUCCEED,
+    ),
+    (
+        "every recognized authority cannot succeed, another is not recognized",
+        [authority(1, max_assurance="low"), authority(2)],
+        [agreement(10, 1, min_assurance="high")],
+        CellState.CANNOT_SUCCEED,
+    ),
+    (
+        "one authority can succeed, the other cannot: partly",
+        [authority(1), authority(2, max_assurance="low")],
+        [agreement(10, 1, min_assurance="substantial"), agreement(11, 2, min_assurance="substantial")],
+        CellState.PARTLY_RECOGNIZED,
+    ),
+    (
+        "a second agreement the authority can meet: recognized",
+        [authority(1, max_assurance="low")],
+        [agreement(10, 1, min_assurance="substantial"), agreement(11, 1, min_assurance="low")],
+        CellState.RECOGNIZED,
+    ),
+    (
+        "an agreement at the accreditation's level succeeds",
+        [authority(1, max_assurance="substantial")],
+        [agreement(10, 1, min_assurance="substantial")],
+        CellState.RECOGNIZED,
+    ),
+    (
         "recognized beats suspended elsewhere",
         [authority(1), authority(2)],
         [agreement(10, 1), agreement(11, 2, status="suspended")],
@@ -175,6 +205,22 @@ def test_the_diagonal_marks_an_authority_without_a_usable_key_not_recognized():
     (cell,) = build_matrix(AT, [keyless, keyed], []).cells
     assert cell.state == CellState.DOMESTIC
     assert [(e.authority.id, e.recognized) for e in cell.authorities] == [(1, False), (2, True)]
+
+
+def test_a_cell_that_cannot_succeed_is_not_reciprocal_and_names_the_problem():
+    cn, kh = authority(1, "CN"), authority(2, "KH", max_assurance="low")
+    cn_recognizes_kh = agreement(10, 2, origin="KH", min_assurance="substantial")
+    kh_recognizes_cn = agreement(11, 1, destination="KH", origin="CN")
+    cells = {
+        (c.destination, c.origin): c for c in build_matrix(AT, [cn, kh], [cn_recognizes_kh, kh_recognizes_cn]).cells
+    }
+    cannot = cells[("CN", "KH")]
+    assert (cannot.state, cannot.reciprocal) == (CellState.CANNOT_SUCCEED, False)
+    assert not cells[("KH", "CN")].reciprocal
+    (entry,) = cannot.authorities
+    assert entry.recognized  # on paper, as GET recognition/ and TRQP answer
+    assert [p.code for p in entry.problems] == ["assurance_above_accreditation"]
+    assert cannot.credential_types == ("merchant-identity",)
 
 
 def test_drafts_are_left_out_of_the_cell():
