@@ -3,7 +3,7 @@
 viewer may take, and the notice on a target's page. The target models are
 known by their labels only (dependencies run one way)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
@@ -18,13 +18,13 @@ from accounts.admin_actions import proposal_url
 from accounts.models import Proposal, ProposalStatus
 from accounts.proposals import decide_refusal, is_stale
 from accounts.scope import country_code, scope_of
+from core.instants import utc_text
 
 NOTHING = "-"
 
 
 def utc(value: datetime | None) -> str:
-    """An instant to the second, in UTC, said so."""
-    return NOTHING if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    return NOTHING if value is None else utc_text(value)
 
 
 def target_of(proposal: Proposal) -> models.Model | None:

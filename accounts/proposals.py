@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Proposal, ProposalStatus, Role
 from accounts.scope import country_code, scope_of
 from core.changes import locked, save_with_history, with_reason
+from core.instants import utc_text
 
 # An executor applies an approved proposal: (target row, payload, user=, reason=) -> result.
 Executor = Callable[..., Any]
@@ -154,8 +155,7 @@ def _what_changed(proposal: Proposal) -> str | None:
         return None
     who = latest.history_user or getattr(latest, "history_operator", "") or "the registry operator"
     what = latest.history_change_reason or "changed"
-    when = f"{latest.history_date:%Y-%m-%d %H:%M:%S} UTC"
-    return f"{_target_name(proposal)} changed since it was proposed ({what}, by {who}, {when})"
+    return f"{_target_name(proposal)} changed since it was proposed ({what}, by {who}, {utc_text(latest.history_date)})"
 
 
 def _decided(proposal: Proposal, *, status: str, user: Any, reason: str, label: str) -> Proposal:

@@ -60,6 +60,12 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def utc_text(value: datetime) -> str:
+    """An instant as people read it: to the second, in UTC, said so
+    ("2026-12-06 17:00:05 UTC")."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 def iso_or_none(value: datetime | None) -> str | None:
     return iso(value) if value else None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from core.instants import utc_text
 from identity.models import Assurance, CredentialType
 from recognition.models import RecognitionAgreement
 
@@ -15,7 +16,7 @@ DATETIME_TERMS = ("valid_from", "valid_until")
 
 
 def _when(value: datetime | None) -> str:
-    return "open-ended" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+    return "open-ended" if value is None else utc_text(value)
 
 
 def _second(value: datetime) -> datetime:

@@ -6,6 +6,7 @@ kept in history."""
 import pytest
 from django.test import Client
 
+from accounts.admin_display import display_instant
 from core.history import acting_operator
 from identity.models import Authority, AuthorityKey, IssuedCredential, Merchant
 from identity.services.credentials import credential_issue
@@ -193,7 +194,8 @@ def test_the_history_page_shows_who_changed_it_and_why(world, alice):
     assert "status suspended: partner audit pending" in html
     assert ">alice<" in html.replace("\n", "").replace(" ", "")
     record = agreement.history.order_by("history_id").last()
-    assert f"{record.history_date:%Y-%m-%d %H:%M:%S} UTC" in html
+    # To the second in UTC, marked for the reader's local time like every admin list.
+    assert display_instant(record.history_date) in html
 
 
 def test_the_history_page_names_the_command_line_operator_when_no_user_changed_it(world, alice):

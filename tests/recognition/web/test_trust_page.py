@@ -254,3 +254,14 @@ def test_the_page_is_styled_by_a_stylesheet_of_the_site_as_its_policy_allows(wor
     assert '<link rel="stylesheet" href="/static/registry/trust.css">' in html
     assert "<style" not in html
     assert "style-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_instants_are_marked_for_the_readers_local_time(world):
+    # As in every admin list: to the second in UTC, with the ISO instant the
+    # page's script turns into the reader's local time.
+    from accounts.admin_display import display_instant
+
+    key = world.cl.key
+    html = page(world.alice)
+    assert display_instant(key.not_before) in table(html, "table-we-recognize")
+    assert 'data-instant="' in html.split("As the registry stands at", 1)[1][:200]
