@@ -8,9 +8,13 @@ WITNESS_PORTS ?= 8101,8102
 
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint format migrate demo clean bench bench-http bench-audit
+# The verifier package alone, as a platform installs it: a clean virtualenv
+# with only the package (and pytest), outside this project's settings.
+VERIFIER_VENV ?= /tmp/merchant-verifier-venv
 
-$(VENV)/.runtime: requirements.txt
+.PHONY: verifier-test run test lint format migrate demo clean bench bench-http bench-audit
+
+$(VENV)/.runtime: requirements.txt verifier/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -46,6 +50,12 @@ test: $(VENV)/.dev $(AXE)
 	$(PY) -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+verifier-test:
+	rm -rf $(VERIFIER_VENV)
+	$(PYTHON) -m venv $(VERIFIER_VENV)
+	$(VERIFIER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ./verifier pytest==$$(sed -n 's/^pytest==//p' requirements-dev.txt)
+	cd verifier && $(VERIFIER_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,3 @@
+"""Verify merchant identity credentials at the platform's edge, from the
+registry's signed lists: the same decision and reason codes as the
+registry's API (DESIGN §5), without asking the registry for each token."""
