@@ -23,7 +23,7 @@ What is measured
                  decision row written in one statement, committed and on disk, and the receipt signed
                  (Ed25519) before the answer. No log lock, no head read: the integrator places it later.
   token          in-process token verification: parse, look-up in the registry snapshot, signature, claims
-                 and every policy check (identity.jose.tokens, recognition.snapshots, recognition.services.verify);
+                 and every policy check (merchant_verifier.tokens, recognition.snapshots, merchant_verifier.decide);
                  the merchant row is read beforehand (the endpoints read it, one query a request).
   raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
   jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
@@ -43,7 +43,7 @@ HAND_WRITTEN = {
         "(tests/recognition/test_api_serializers.py)."
     ),
     "token parsing": (
-        "identity/jose/tokens.py: base64url by binascii's strict mode and a table of canonical last "
+        "merchant_verifier/tokens.py: base64url by binascii's strict mode and a table of canonical last "
         "characters, one JSON decoder, the U+0000/surrogate walk only when a \\u escape exists. Same results "
         "and messages as the straightforward parser (tests/support/reference.py) and the same claims as PyJWT: "
         "tests/identity/jose/test_tokens_reference.py, every hostile case included."

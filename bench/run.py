@@ -386,7 +386,10 @@ def each_engine(
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         directory = Path(scratch)
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-        env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "PYTHONPATH": os.pathsep.join((str(ROOT / "verifier" / "src"), str(ROOT))),
+        }
         env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
         env["AUDIT_LOG_KEY"] = str(signing_key(directory, "audit-log-key"))
         # The integrator as in production: a thread of every server process, a checkpoint at most every second.

@@ -160,9 +160,9 @@ class Worker:
         from django.conf import settings
         from django.utils import timezone
 
-        from identity.jose.tokens import parse_token
+        from merchant_verifier.decide import decide
+        from merchant_verifier.tokens import parse_token
         from recognition.services.verification import VerificationRequest, subject_of
-        from recognition.services.verify import decide
         from recognition.snapshots import current_policy, read_parties, registry_snapshot, wanted_of
 
         # The functions the token variant calls, looked up once.
@@ -312,7 +312,7 @@ class Worker:
         import jwt
         from django.db import connection, models, transaction
 
-        from identity.jose.tokens import parse_token
+        from merchant_verifier.tokens import parse_token
         from recognition.db import insert_together
         from recognition.log.keys import log_key
         from recognition.log.receipts import RECEIPT_TYP, sign_receipt
