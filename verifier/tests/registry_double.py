@@ -217,7 +217,7 @@ class Server:
         handler = type("Handler", (_Handler,), {"registry": registry})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
@@ -256,3 +256,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(served.body)))
         self.end_headers()
         self.wfile.write(served.body)
+
+
+def tampered(token: str) -> str:
+    """The token with its signature's first character changed: still
+    well-formed, no longer valid."""
+    header, payload, signature = token.split(".")
+    first = "B" if signature[0] == "A" else "A"
+    return f"{header}.{payload}.{first}{signature[1:]}"
