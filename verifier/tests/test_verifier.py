@@ -132,7 +132,9 @@ def test_a_forged_token_makes_the_verifier_fetch_no_status_list(verifier, regist
 
 @pytest.mark.parametrize("index", [64, -1, 10**30, "3", None, True])
 def test_an_index_outside_the_status_list_is_lists_unavailable(verifier, registry, index):
-    answer = verifier.verify(registry.credential(status={"status_list": {"idx": index, "uri": f"{ISSUER}/api/v1/status-lists/1/"}}))
+    answer = verifier.verify(
+        registry.credential(status={"status_list": {"idx": index, "uri": f"{ISSUER}/api/v1/status-lists/1/"}})
+    )
     assert answer.codes == ["lists_unavailable"]
     assert "status list 1" in answer.reasons[0]["detail"]
     assert "outside the list" in answer.reasons[0]["detail"]

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a bad country code, a bad registry URL
         print(f"merchant-verify: {error}", file=sys.stderr)
     except OSError as error:
-        print(f"merchant-verify: {error.strerror or error}", file=sys.stderr)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"merchant-verify: {where}{error.strerror or error}", file=sys.stderr)
     except Exception as error:  # noqa: BLE001 - never a traceback (house rules)
         code = getattr(error, "code", None)
         detail = getattr(error, "detail", None) or str(error) or type(error).__name__
