@@ -29,7 +29,7 @@ from bench import dataset, http, report, witnesses
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]
+SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch"]
 SCALE_VARIANTS = ["hello", "verify", "verify+audit"]
 ENDPOINTS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": "/api/v1/verifications/"}
 
@@ -386,7 +386,9 @@ def each_engine(
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         directory = Path(scratch)
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-        env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
+        # This checkout's verifier package first, whatever copy the virtualenv holds (as pyproject's pytest).
+        python_path = os.pathsep.join([str(ROOT), str(ROOT / "verifier" / "src")])
+        env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": python_path}
         env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
         env["AUDIT_LOG_KEY"] = str(signing_key(directory, "audit-log-key"))
         # The integrator as in production: a thread of every server process, a checkpoint at most every second.

@@ -35,6 +35,7 @@ A list that cannot be had stops the decision: the answer is rejected with
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from merchant_verifier.contents import MerchantStatus, TrustList, status_of
 from merchant_verifier.decide import Decision, Subject, decide
 from merchant_verifier.fetch import Fetcher, Opener
 from merchant_verifier.lists import (
+    Document,
     Lists,
     country_code,
     merchant_status_document,
@@ -61,24 +63,30 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 MAX_STATUS_LISTS = 10_000  # prefetch: status lists 1, 2, ... until the registry answers 404
 
 
+@lru_cache(maxsize=1024)  # the same instants recur: an agreement's window, a credential's dates
 def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _numeric_date(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+@lru_cache(maxsize=4096)
+def _numeric_date_of(value: int | float) -> str | None:
     try:
         return iso(datetime.fromtimestamp(value, tz=UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
 
+def _numeric_date(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN is never cached
+        return None
+    return _numeric_date_of(value)
+
+
 def _text(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     """The registry API's answer (DESIGN §5) minus `id` and `audit`."""
 
@@ -211,6 +219,7 @@ class Verifier:
         directory = Path(cache_dir) if cache_dir is not None else None
         self.lists = Lists(fetcher, directory=directory, offline=offline, issuer=issuer)
         self._trust_list = trust_list_document(self.destination)
+        self._merchant_status: dict[str, Document] = {}  # by country
 
     def verify(self, token: str, origin: str | None = None) -> Answer:
         """The decision about `token` presented in this verifier's destination
@@ -218,12 +227,12 @@ class Verifier:
         if origin is not None:
             country_code(origin)
         now = self.clock()
-        seconds = now.timestamp()
         parsed = parse_token(token, max_bytes=self.max_token_bytes)
-        subject = Subject(destination=self.destination, declared_origin=origin)
         try:
             if isinstance(parsed, ParsedToken):
-                subject = self._subject(parsed, subject, seconds)
+                subject = self._subject(parsed, origin, now.timestamp())
+            else:
+                subject = Subject(destination=self.destination, declared_origin=origin)
             decision = decide(parsed=parsed, subject=subject, now=now, policy=self.policy)
             if decision.verified and subject.authority is not None:
                 decision = self._with_status_list(parsed, subject, decision, now)
@@ -232,15 +241,18 @@ class Verifier:
             subject = Subject(destination=self.destination, declared_origin=origin)
         return answer_of(decision, subject, now)
 
-    def _subject(self, parsed: ParsedToken, base: Subject, now: float) -> Subject:
+    def _subject(self, parsed: ParsedToken, origin: str | None, now: float) -> Subject:
         trust: TrustList = self.lists.get(self._trust_list, now)
         claims = parsed.claims
         issuer = claims.get("iss")
         listed = trust.authorities.get(issuer) if isinstance(issuer, str) else None
         if listed is None:
-            return base
+            return Subject(destination=self.destination, declared_origin=origin)
         authority = listed.authority
-        statuses: MerchantStatus = self.lists.get(merchant_status_document(authority.country), now)
+        document = self._merchant_status.get(authority.country)
+        if document is None:
+            document = self._merchant_status[authority.country] = merchant_status_document(authority.country)
+        statuses: MerchantStatus = self.lists.get(document, now)
         sub, jti, credential_type = (
             _text(claims.get("sub"), 200),
             _text(claims.get("jti"), 200),
@@ -255,14 +267,15 @@ class Verifier:
         credential_status = None
         if jti is not None and self._status_reference(claims) is None:
             credential_status = statuses.credentials.get((authority.issuer, jti))
-        return replace(
-            base,
+        return Subject(
+            destination=self.destination,
+            declared_origin=origin,
             authority=authority,
             key=listed.keys.get(parsed.kid),
             merchant=merchant,
             credential_status=credential_status,
             agreements=listed.agreements if authority.country != self.destination else (),
-            known_types=frozenset({credential_type}) if isinstance(credential_type, str) else frozenset(),
+            known_types=frozenset((credential_type,)) if isinstance(credential_type, str) else frozenset(),
         )
 
     def _status_reference(self, claims: dict[str, Any]) -> tuple[int, str, Any] | None:
