@@ -20,9 +20,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from merchant_verifier.status_list import INVALID, SUSPENDED, VALID, new_list, set_status
 
 from identity.models import CredentialStatus, IssuedCredential, Merchant, MerchantStatus, StatusList
+from merchant_verifier.status_list import INVALID, SUSPENDED, VALID, new_list, set_status
 
 # Random candidates tried in one query before the free indices are listed
 # exactly; at 95 % full all 64 are taken once in 27 draws.
@@ -55,9 +55,7 @@ def _open_list() -> StatusList:
         last = StatusList.objects.order_by("-number").values_list("number", flat=True).first() or 0
         try:
             with transaction.atomic():
-                StatusList.objects.create(
-                    number=last + 1, size=settings.STATUS_LIST_SIZE, created_at=timezone.now()
-                )
+                StatusList.objects.create(number=last + 1, size=settings.STATUS_LIST_SIZE, created_at=timezone.now())
         except IntegrityError:
             continue
     raise RuntimeError("no status list could be opened")  # pragma: no cover - three lost races in a row
@@ -154,9 +152,7 @@ def status_list_bytes_at(status_list: StatusList, at: datetime) -> bytearray:
         .order_by(*order)
         .values_list("id", "history_type")
     )
-    places = dict(
-        IssuedCredential.objects.filter(id__in=touched).values_list("id", "status_index")
-    )
+    places = dict(IssuedCredential.objects.filter(id__in=touched).values_list("id", "status_index"))
     owners = dict(IssuedCredential.objects.filter(id__in=touched).values_list("id", "merchant_id"))
     merchant_status = _latest(
         list(
