@@ -128,18 +128,19 @@ def status_list_token(number: int, *, at: datetime | None = None) -> Signed:
             ),
         )
     # The version was read with the row above, before the entries are.
+    tag = (status_list.created_at, status_list.version)
     cached = _current.get(("status-list", status_list.pk))
-    if _fresh(cached, tag=status_list.version, now=now):
+    if _fresh(cached, tag=tag, now=now):
         return cached
     with _build_lock:
         cached = _current.get(("status-list", status_list.pk))
-        if _fresh(cached, tag=status_list.version, now=now):
+        if _fresh(cached, tag=tag, now=now):
             return cached
         signed = _sign(
             _status_list_claim(status_list_bytes(status_list), status_list),
             typ=STATUS_LIST_TYP,
             iat=int(now.timestamp()),
-            tag=status_list.version,
+            tag=tag,
         )
         _current[("status-list", status_list.pk)] = signed
         return signed
