@@ -8,7 +8,7 @@ from django.db import migrations, models
 # value in the same transaction, whatever makes the change (a service, the
 # admin, raw SQL): a credential's status, list or index, and its merchant's
 # status (which covers all its credentials). The serving worker caches the
-# signed list per version (recognition.services.status_lists). An issued
+# signed list per version. An issued
 # credential that is valid under an active merchant is 0 like a free index,
 # so issuing one leaves the bytes, and the version, alone.
 #
