@@ -25,6 +25,7 @@ class Reason(models.TextChoices):
     MERCHANT_SUSPENDED = "merchant_suspended", "The merchant is suspended"
     MERCHANT_REVOKED = "merchant_revoked", "The merchant is revoked"
     CREDENTIAL_REVOKED = "credential_revoked", "The credential is revoked"
+    CREDENTIAL_SUSPENDED = "credential_suspended", "The credential is suspended"
     ASSURANCE_EXCEEDS_ACCREDITATION = "assurance_exceeds_accreditation", "Assurance above the authority's accreditation"
     ORIGIN_MISMATCH = "origin_mismatch", "origin is not the authority's country"
     NO_AGREEMENT = "no_agreement", "No agreement links the destination to this authority"

@@ -192,6 +192,8 @@ def _check_parties(claims: dict[str, Any], subject: Subject, authority: Authorit
         reasons.append((Reason.MERCHANT_REVOKED, f"merchant {merchant.registration_number} is revoked"))
     if subject.credential_status == "revoked":
         reasons.append((Reason.CREDENTIAL_REVOKED, "the registry has revoked this credential"))
+    elif subject.credential_status == "suspended":
+        reasons.append((Reason.CREDENTIAL_SUSPENDED, "the registry has suspended this credential"))
     assurance = claims.get("assurance")
     if assurance in LEVELS and above(assurance, authority.max_assurance):
         reasons.append(
