@@ -5,46 +5,25 @@ from the registry's own lists written to a directory beforehand, as
 lists.py: the layout). Each destination has its verifier; every list is
 read, checked and decoded before the clock starts, so the hot path is what a
 platform's is: no network, no file, no list signature.
-
-The merchant-status lists are signed here with the registry's key, empty:
-every merchant of the data set is active.
 """
 
 from pathlib import Path
 from typing import Any
 
-import jwt
-
-MERCHANT_STATUS_TTL = 300
-
 
 def save_lists(directory: Path, countries: set[str], origins: set[str]) -> None:
     import json
 
-    from django.conf import settings
-    from django.utils import timezone
-
-    from recognition.services.registry_keys import published_keys, signing_key
-    from recognition.services.trust_lists import lifetime, trust_list_jws
+    from recognition.services.registry_keys import published_keys
+    from recognition.services.status_lists import merchant_status_token
+    from recognition.services.trust_lists import trust_list_jws
 
     (directory / "trust-lists").mkdir(parents=True, exist_ok=True)
     (directory / "merchant-status").mkdir(exist_ok=True)
     for country in sorted(countries):
         (directory / "trust-lists" / f"{country}.jwt").write_text(trust_list_jws(country))
-    key, now = signing_key(), int(timezone.now().timestamp())
     for country in sorted(origins):
-        payload = {
-            "iss": settings.REGISTRY["ISSUER"],
-            "sub": country,
-            "iat": now,
-            "exp": now + int(lifetime().total_seconds()),
-            "ttl": MERCHANT_STATUS_TTL,
-            "merchants": [],
-            "credentials": [],
-        }
-        headers = {"kid": key.kid, "typ": "merchant-status+jwt"}
-        token = jwt.encode(payload, key.private_key, algorithm=key.alg, headers=headers)
-        (directory / "merchant-status" / f"{country}.jwt").write_text(token)
+        (directory / "merchant-status" / f"{country}.jwt").write_bytes(merchant_status_token(country).token)
     (directory / "jwks.json").write_text(json.dumps({"keys": published_keys()}))
 
 

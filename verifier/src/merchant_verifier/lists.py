@@ -11,8 +11,9 @@ and what offline mode reads):
     <any of these>.etag        the ETag it was served with (conditional requests)
 
 A list is refreshed once it is stale: a status or merchant-status list after
-its `ttl`, a trust list after the response's Cache-Control max-age, or half
-its lifetime when the response gave none. The refresh is a conditional
+its `ttl` (or the response's Cache-Control max-age when shorter), a trust
+list after the response's max-age, or half its lifetime when the response
+gave none. The refresh is a conditional
 request; a 304 keeps the copy held. When a refresh fails (the registry is
 down, or what it sent does not verify, or is older than the copy held), the
 copy held is used until its `exp`, and the refresh is tried again at most
@@ -259,9 +260,9 @@ class Lists:
     def _freshness(self, document: Document, signed: Signed, max_age: int | None, now: float) -> float:
         if document.typ == TRUST_LIST:
             seconds = max_age if max_age is not None else (signed.exp - signed.iat) / 2
-        else:
-            seconds = signed.payload["ttl"]
-        return now + seconds
+        else:  # the list's ttl, or less when a cache says so (the registry counts it from iat)
+            seconds = signed.payload["ttl"] if max_age is None else min(signed.payload["ttl"], max_age)
+        return now + max(seconds, 1)
 
     def _load(self, document: Document, now: float) -> Held | None:
         stored = self._stored(document.file)
