@@ -25,6 +25,9 @@ What is measured
   token          in-process token verification: parse, look-up in the registry snapshot, signature, claims
                  and every policy check (merchant_verifier.tokens, recognition.snapshots, merchant_verifier.decide);
                  the merchant row is read beforehand (the endpoints read it, one query a request).
+  package        the verifier package platforms install (merchant_verifier.Verifier), offline, its lists read
+                 and decoded beforehand from a directory of the registry's own lists (bench/offline.py): parse,
+                 look-ups in the decoded lists, signature, every policy check, the answer's dict of fields.
   raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
   jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
   batch          POST /api/v1/verifications/batch/ with 100 tokens; server CPU a token = on-CPU time of the
@@ -137,6 +140,9 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[Verdict]
         raw = _rounds(engine, "small", "raw")
         in_process = {
             "token verification / raw signature verify": _ratio(_rounds(engine, "small", "token"), raw),
+            "offline verification with the package per token / raw signature verify": _ratio(
+                _rounds(engine, "small", "package"), raw
+            ),
             "batch of 100: server CPU a token / raw verify": _ratio(
                 _rounds(engine, "small", "batch", "cpu_per_token_us"), raw
             ),
@@ -203,6 +209,10 @@ TARGETS = [
     ("verify / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.70}}),
     ("verify+audit / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.50}}),
     ("token verification / raw signature verify", {"mode": "in-process", "bound": {"at_most": 1.4}}),
+    (
+        "offline verification with the package per token / raw signature verify",
+        {"mode": "in-process", "bound": {"at_most": 1.3}},
+    ),
     ("batch of 100: server CPU a token / raw verify", {"mode": "in-process", "bound": {"at_most": 2.2}}),
     ("p99 / p50 verify+audit, 16 connections", {"mode": "HTTP", "bound": {"at_most": 3.0}}),
     ("p50 1,000,000 / 1,000 merchants (verify+audit)", {"mode": "in-process", "bound": {"at_most": 1.1}}),
@@ -329,7 +339,7 @@ def absolute_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         for worker in engine["merchants"]:
             merchants = f"{engine['merchants'][worker]:,} merchants"
             variants = {v for round_ in engine["in_process"]["rounds"] for v in round_.get(worker, {})}
-            for variant in ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]:
+            for variant in ["hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch"]:
                 if variant not in variants:
                     continue
                 summary = Summary.of(_rounds(engine, worker, variant))

@@ -117,11 +117,13 @@ class Worker:
 
         self.app = get_wsgi_application()
         self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
-        self.cursor = {name: 0 for name in ("hello", "verify", "verify+audit", "token", "raw", "jwt", "batch", "proof")}
+        names = ("hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "proof")
+        self.cursor = {name: 0 for name in names}
         self.proof_ids = self._proof_ids(seed)
         self.counts: dict[str, int] = {}
         self.failures: list[str] = []
         self._prepare_token_variant()
+        self._prepare_package_variant()
 
     # Requests -----------------------------------------------------------------------------
 
@@ -183,14 +185,33 @@ class Worker:
             self.parties += parties
         self.snapshot = registry_snapshot(stamp)
 
+    def _prepare_package_variant(self) -> None:
+        """The lists saved to a directory and an offline verifier of each
+        destination, warmed with every token (bench/offline.py)."""
+        import tempfile
+
+        from bench import offline
+
+        self.lists_directory = tempfile.TemporaryDirectory(prefix="bench-lists-")
+        directory = Path(self.lists_directory.name)
+        origins = {authority.country for authority in self.authorities}
+        offline.save_lists(directory, {t.destination for t in self.tokens}, origins)
+        verifiers = offline.verifiers(directory, self.tokens)
+        self.package = [(verifiers[t.destination].verify, t.token) for t in self.tokens]
+
     # Variants: each takes an index and returns nothing; failures are noted ----------------
 
     def op(self, name: str) -> Callable[[int], None]:
         if name in PATHS:
             return lambda i: self._request(name, PATHS[name], self.bodies[i % len(self.bodies)])
-        return {"token": self._token, "raw": self._raw, "jwt": self._jwt, "batch": self._batch, "proof": self._proof}[
-            name
-        ]
+        return {
+            "token": self._token,
+            "package": self._package,
+            "raw": self._raw,
+            "jwt": self._jwt,
+            "batch": self._batch,
+            "proof": self._proof,
+        }[name]
 
     def _request(self, name: str, path: str, body: bytes) -> None:
         status, content = self.post(path, body)
@@ -206,6 +227,11 @@ class Worker:
         subject = self.subject_of(request, self.wanted_of(parsed), self.parties[n], self.snapshot)
         if not self.decide(parsed=parsed, subject=subject, now=self.now(), policy=self.policy).accepted:
             self.failures.append("token: not accepted")
+
+    def _package(self, i: int) -> None:
+        verify, token = self.package[i % len(self.package)]
+        if not verify(token).accepted:
+            self.failures.append("package: not accepted")
 
     def _raw(self, i: int) -> None:
         token = self.tokens[i % len(self.tokens)]

@@ -275,6 +275,20 @@ REGISTRY = {
     "TRUST_LIST_TTL_SECONDS": env_int("TRUST_LIST_TTL_SECONDS", 86400, minimum=60),
 }
 
+# Token Status Lists (draft-ietf-oauth-status-list-20): entries per list (2
+# bits each: 1,048,576 entries = 262,144 bytes), the `ttl` readers may cache
+# one for, and its lifetime (`exp` - `iat`), which is at least the ttl.
+STATUS_LIST_SIZE = env_int("STATUS_LIST_SIZE", 1_048_576, minimum=4)
+if STATUS_LIST_SIZE % 4:
+    raise ImproperlyConfigured(f"STATUS_LIST_SIZE must be a multiple of 4, not {STATUS_LIST_SIZE}")
+STATUS_LIST_TTL_SECONDS = env_int("STATUS_LIST_TTL_SECONDS", 300, minimum=1)
+STATUS_LIST_LIFETIME_SECONDS = env_int("STATUS_LIST_LIFETIME_SECONDS", 86400, minimum=1)
+if STATUS_LIST_LIFETIME_SECONDS < STATUS_LIST_TTL_SECONDS:
+    raise ImproperlyConfigured(
+        f"STATUS_LIST_LIFETIME_SECONDS ({STATUS_LIST_LIFETIME_SECONDS}) must be at least "
+        f"STATUS_LIST_TTL_SECONDS ({STATUS_LIST_TTL_SECONDS})"
+    )
+
 
 # The audit log, a transparency log (DESIGN §6). Its key signs checkpoints and
 # receipts; the origin is the checkpoints' first line and the key's name.

@@ -44,7 +44,15 @@ def test_issue_credential_writes_the_design_profile_and_records_it(world, tmp_pa
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "merchant-credential+jwt", "kid": cl.key.kid}
     claims = _decode(token, cl.key)
     credential = IssuedCredential.objects.get()
-    assert set(claims) == {"iss", "sub", "jti", "iat", "nbf", "exp", "credential_type", "assurance", "merchant"}
+    assert set(claims) == {
+        "iss", "sub", "jti", "iat", "nbf", "exp", "credential_type", "assurance", "merchant", "status",
+    }  # fmt: skip
+    assert claims["status"] == {
+        "status_list": {
+            "idx": credential.status_index,
+            "uri": f"https://registry.example/api/v1/status-lists/{credential.status_list.number}/",
+        }
+    }
     assert claims["iss"] == cl.authority.issuer
     assert claims["sub"] == "CL-42"
     assert claims["jti"] == credential.jti
