@@ -40,7 +40,7 @@ from identity.jose.algorithms import ALLOWED_ALGS
 from identity.jose.signature import public_key_of, verify_with_key
 from identity.jose.tokens import ParsedToken, Rejected
 from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus
-from recognition.db import execute_prepared
+from recognition.db import execute_direct, execute_prepared
 from recognition.models import AgreementStatus, RecognitionAgreement
 
 
@@ -271,6 +271,17 @@ def registry_snapshot(stamp: int) -> RegistrySnapshot:
     if snapshot is None or snapshot.stamp != stamp:
         snapshot = _snapshots[where] = load_snapshot(stamp)
     return snapshot
+
+
+def registry_stamp() -> int:
+    """The registry stamp alone: one small query, for readers that keep
+    something built from the registry's rows (the signed trust lists)."""
+    with connection.cursor() as cursor:
+        execute_direct(cursor, "SELECT stamp FROM recognition_registry_stamp WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:  # the row is made by migration 0005
+        raise RuntimeError("recognition_registry_stamp has no row; run the migrations")
+    return row[0]
 
 
 # Merchants and registry-issued credentials, read for each request ---------------------------
