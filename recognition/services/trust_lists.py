@@ -34,6 +34,7 @@ key_compromised; listing it keeps the two answers the same, while
 `GET recognition/`, the matrix and TRQP report it as not recognized.
 """
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -171,6 +172,21 @@ def _next_window_edge(country: str, at: datetime) -> datetime | None:
     return min(found, default=None)
 
 
+def _reusable(state: TrustListState, *, kid: str, now: datetime) -> bool:
+    """Whether the list kept in `state` (of the current content) may be
+    served again at `now`: signed with the current key, less than half its
+    lifetime ago, and with the `iss` and lifetime configured now (a changed
+    setting is in the next list, not half a lifetime later)."""
+    signed_at = state.signed_at
+    if not state.jws or state.kid != kid or signed_at is None or not signed_at <= now < signed_at + lifetime() / 2:
+        return False
+    segment = state.jws.split(".")[1]
+    payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return (
+        payload["iss"] == settings.REGISTRY["ISSUER"] and payload["exp"] - payload["iat"] == lifetime().total_seconds()
+    )
+
+
 @dataclass(frozen=True)
 class SignedTrustList:
     """A country's list as served: its exact bytes and ETag, and until when
@@ -216,8 +232,7 @@ def _signed(country: str, stamp: int) -> SignedTrustList:
             state.sequence += 1
             state.content_sha256, state.changed_at = digest, now
             state.jws = ""
-        signed_at = state.signed_at
-        if not (state.jws and state.kid == key.kid and signed_at is not None and signed_at <= now < signed_at + half):
+        if not _reusable(state, kid=key.kid, now=now):
             payload = {
                 "iss": settings.REGISTRY["ISSUER"],
                 "sub": country,

@@ -14,8 +14,8 @@ from django.db import connection, connections
 
 from recognition.models import TrustListState
 from recognition.services import agreements as agreement_services
-from recognition.services.registry_keys import registry_key_rotate
 from recognition.services import trust_lists
+from recognition.services.registry_keys import registry_key_rotate
 from recognition.services.trust_lists import trust_list, trust_list_jws
 from tests.support.actors import build_world
 
@@ -85,3 +85,17 @@ def test_a_change_made_by_another_worker_is_seen_by_this_one(registry):
         unverified_payload(after.body.decode())["sequence"] == unverified_payload(served.body.decode())["sequence"] + 1
     )
     assert trust_list("CN") is after  # kept again until the next change
+
+
+def test_a_changed_issuer_or_lifetime_is_in_the_next_list(registry, settings, monkeypatch):
+    served = trust_list("CN")
+    monkeypatch.setattr(trust_lists, "_served", {})  # a process started with the new settings
+    settings.REGISTRY = {**settings.REGISTRY, "ISSUER": "https://registry.example.org"}
+    renamed = trust_list("CN")
+    assert renamed.etag != served.etag
+    assert unverified_payload(renamed.body.decode())["iss"] == "https://registry.example.org"
+    monkeypatch.setattr(trust_lists, "_served", {})
+    settings.REGISTRY = {**settings.REGISTRY, "TRUST_LIST_TTL_SECONDS": 3600}
+    payload = unverified_payload(trust_list("CN").body.decode())
+    assert payload["exp"] - payload["iat"] == 3600
+    assert payload["sequence"] == unverified_payload(served.body.decode())["sequence"]
