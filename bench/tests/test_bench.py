@@ -302,7 +302,9 @@ def test_the_trust_list_304_run_is_a_ratio_to_hello_and_its_answers_must_be_304(
 def test_the_bench_worker_reads_the_trust_list_as_a_reader_does(bench_registry, settings, tmp_path):
     """The in-process variant: a first fetch for the ETag, then 304s with no
     body, through the WSGI handler and the whole middleware stack."""
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
 
     from bench.worker import Worker
     from recognition.services.registry_keys import registry_key_rotate
@@ -313,8 +315,16 @@ def test_the_bench_worker_reads_the_trust_list_as_a_reader_does(bench_registry, 
     worker = Worker.__new__(Worker)
     worker.app, worker.failures, worker.etag = get_wsgi_application(), [], None
     worker.trust_list = f"/api/v1/trust-lists/{tokens[0].destination}/"
-    for i in range(3):
-        worker._trust_list_304(i)
+    # As Django's test client does: the handler must not close the test's
+    # connection (and its transaction) at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        for i in range(3):
+            worker._trust_list_304(i)
+        status, content, headers = worker.get_public(worker.trust_list, HTTP_IF_NONE_MATCH=worker.etag)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     assert worker.failures == [] and worker.etag.startswith('"')
-    status, content, headers = worker.get_public(worker.trust_list, HTTP_IF_NONE_MATCH=worker.etag)
     assert (status, content, headers["Vary"]) == (304, b"", "Accept-Encoding")
