@@ -29,9 +29,14 @@ from bench import dataset, http, report, witnesses
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]
+SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch", "trust-list-304"]
 SCALE_VARIANTS = ["hello", "verify", "verify+audit"]
-ENDPOINTS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": "/api/v1/verifications/"}
+ENDPOINTS = {
+    "hello": "/bench/hello/",
+    "verify": "/bench/verifications/",
+    "verify+audit": "/api/v1/verifications/",
+    "trust-list-304": "/api/v1/trust-lists/{country}/",
+}
 
 
 class Unavailable(Exception):
@@ -263,13 +268,26 @@ def analyze(database_url: str) -> None:
 def one_run(
     server: http.Server, worker: Worker, endpoint: str, bodies: dict[str, str], *, seconds: float, connections: int
 ) -> dict[str, Any]:
-    path = ENDPOINTS[endpoint]
+    path = ENDPOINTS[endpoint].format(country=bodies.get("country", ""))
     rows = worker.ask("audit_rows")["audit_rows"]
-    offset = server.log_offset()
-    result = http.run_wrk(server, path, bodies["bodies"], bodies["api_key"], seconds=seconds, connections=connections)
+    if endpoint == "trust-list-304":
+        # The ETag a reader got with its copy (from whichever server process
+        # answered first); every answer after it must be a 304.
+        etag = server.etag(path)
+        server.wait_until_idle()  # its 200 logged before the count starts (gunicorn logs after answering)
+        offset = server.log_offset()
+        result = http.run_wrk(server, path, etag, seconds=seconds, connections=connections, script=http.GET_LUA)
+    else:
+        offset = server.log_offset()
+        result = http.run_wrk(
+            server, path, bodies["bodies"], bodies["api_key"], seconds=seconds, connections=connections
+        )
     server.wait_until_idle()  # the requests in flight when wrk stopped are answered, and logged
     result["audit_rows"] = worker.ask("audit_rows")["audit_rows"] - rows
-    result["logged_2xx"], result["logged_other"] = server.answers_since(offset, ENDPOINTS["verify+audit"])
+    if endpoint == "trust-list-304":
+        result["logged_304"], result["logged_other"] = server.answers_since(offset, path, expected="304")
+    else:
+        result["logged_2xx"], result["logged_other"] = server.answers_since(offset, ENDPOINTS["verify+audit"])
     return result
 
 

@@ -22,6 +22,7 @@ from typing import Any
 VERIFY = "/api/v1/verifications/"
 BATCH = "/api/v1/verifications/batch/"
 PATHS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": VERIFY}
+TRUST_LIST = "/api/v1/trust-lists/{country}/"
 BATCH_SIZE = 100
 
 
@@ -117,8 +118,13 @@ class Worker:
 
         self.app = get_wsgi_application()
         self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
-        names = ("hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "proof")
-        self.cursor = {name: 0 for name in names}
+        names = ("hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "proof", "trust-list-304")
+        self.cursor = dict.fromkeys(names, 0)
+        # The trust list of the country the first token is presented in (its
+        # own authorities and the foreign ones its agreements recognize).
+        self.country = self.tokens[0].destination
+        self.trust_list = TRUST_LIST.format(country=self.country)
+        self.etag: str | None = None
         self.proof_ids = self._proof_ids(seed)
         self.counts: dict[str, int] = {}
         self.failures: list[str] = []
@@ -136,6 +142,18 @@ class Worker:
         environ = dict(self.environ, REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0")
         environ.pop("CONTENT_TYPE", None)
         return call_wsgi(self.app, environ)
+
+    def get_public(self, path: str, **headers: str) -> tuple[int, bytes, dict[str, str]]:
+        """A public GET as a reader sends it (no API key): status, body, headers."""
+        environ = wsgi_environ("", "GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0", **headers)
+        del environ["HTTP_AUTHORIZATION"]
+        found: list[Any] = []
+        response = self.app(environ, lambda line, head, exc_info=None: found.extend((line, dict(head))))
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()
+        return int(found[0][:3]), content, found[1]
 
     def _proof_ids(self, seed: int, count: int = 500) -> list[str]:
         """Entries of the preloaded log spread over all of it, in a random order."""
@@ -211,6 +229,7 @@ class Worker:
             "jwt": self._jwt,
             "batch": self._batch,
             "proof": self._proof,
+            "trust-list-304": self._trust_list_304,
         }[name]
 
     def _request(self, name: str, path: str, body: bytes) -> None:
@@ -247,6 +266,14 @@ class Worker:
         status, content = self.post(BATCH, self.batches[i % len(self.batches)])
         if status != 200 or content.count(b'"decision":"accepted"') != BATCH_SIZE:
             self.failures.append(f"batch: HTTP {status} {content[:200]!r}")
+
+    def _trust_list_304(self, i: int) -> None:
+        """GET the trust list with the ETag of the copy held: a 304, no body."""
+        if self.etag is None:  # a reader's first fetch (in the calibration, before any timed round)
+            self.etag = self.get_public(self.trust_list)[2]["ETag"]
+        status, content, _ = self.get_public(self.trust_list, HTTP_IF_NONE_MATCH=self.etag)
+        if status != 304 or content:
+            self.failures.append(f"trust-list-304: HTTP {status} {content[:200]!r}")
 
     def _proof(self, i: int) -> None:
         """GET an entry's inclusion proof (the key that made the decision),
@@ -546,7 +573,7 @@ class Worker:
         from django.db import connections
 
         connections.close_all()
-        return {"bodies": str(path), "api_key": self.api_key}
+        return {"bodies": str(path), "api_key": self.api_key, "country": self.country}
 
 
 def proof_holds(answer: dict[str, Any]) -> bool:

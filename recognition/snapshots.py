@@ -41,7 +41,7 @@ from identity.models import Authority, AuthorityKey, CredentialType
 from merchant_verifier import model
 from merchant_verifier.model import MerchantSnapshot, Policy
 from merchant_verifier.tokens import ParsedToken, Rejected
-from recognition.db import execute_prepared
+from recognition.db import execute_direct, execute_prepared
 from recognition.models import RecognitionAgreement
 
 __all__ = [
@@ -193,6 +193,17 @@ def registry_snapshot(stamp: int) -> RegistrySnapshot:
     if snapshot is None or snapshot.stamp != stamp:
         snapshot = _snapshots[where] = load_snapshot(stamp)
     return snapshot
+
+
+def registry_stamp() -> int:
+    """The registry stamp alone: one small query, for readers that keep
+    something built from the registry's rows (the signed trust lists)."""
+    with connection.cursor() as cursor:
+        execute_direct(cursor, "SELECT stamp FROM recognition_registry_stamp WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:  # the row is made by migration 0005
+        raise RuntimeError("recognition_registry_stamp has no row; run the migrations")
+    return row[0]
 
 
 # Merchants and registry-issued credentials, read for each request ---------------------------

@@ -27,6 +27,12 @@ MAX_BATCH = 100
 _COUNTRY_CODES = frozenset(code for code, _ in countries)
 
 
+def is_country_code(value: object) -> bool:
+    """What CountryCodeField accepts, without building a serializer (the
+    public reads asked most often check it on every request)."""
+    return value in _COUNTRY_CODES
+
+
 class StrictCharField(serializers.CharField):
     """A JSON string, never a number or a boolean coerced into one."""
 

@@ -48,6 +48,7 @@ class Send:
     content_type: str = "application/json"
     repeat: int = 1  # with a rate of 1/min, the second call is throttled
     database_down: bool = False
+    held: bool = False  # sent with If-None-Match: the ETag of the answer to the same request just before
 
 
 # A valid body for each POST operation.
@@ -58,7 +59,9 @@ TRQP_RECOGNIZE = b'{"entity_id": "https://registro-cl.test/issuer", "authority_i
 TRQP_UNKNOWN = b'{"entity_id": "https://nobody.test/issuer", "authority_id": "CN", "action": "%s", "resource": "merchant-identity"}'  # noqa: E501
 
 
-def read_statuses(*, not_found: Send | None = None, regulator_only: bool = False) -> dict[int, Send | tuple[Send, ...]]:
+def read_statuses(
+    *, not_found: Send | None = None, regulator_only: bool = False, not_modified: Send | None = None
+) -> dict[int, Send | tuple[Send, ...]]:
     """The answers the keyed reads share."""
     table: dict[int, Send | tuple[Send, ...]] = {
         200: Send(),
@@ -69,6 +72,8 @@ def read_statuses(*, not_found: Send | None = None, regulator_only: bool = False
     }
     if not_found:
         table[404] = not_found
+    if not_modified:
+        table[304] = not_modified
     if regulator_only:
         table[401] = (Send(key="unknown"), Send(key="none"))
         table[403] = Send(key="platform")
@@ -114,11 +119,11 @@ def trqp_query_statuses(body: bytes, action: str) -> dict[int, Send]:
 
 
 REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
-    ("GET", "/.well-known/jwks.json"): {200: Send(), 503: Send(database_down=True)},
+    ("GET", "/.well-known/jwks.json"): {200: Send(), 304: Send(held=True), 503: Send(database_down=True)},
     ("GET", "/api/v1/authorities/"): read_statuses(not_found=PAST_THE_LAST_PAGE),
     ("GET", "/api/v1/authorities/{id}/"): read_statuses(not_found=Send(url="/api/v1/authorities/999999/")),
     ("GET", "/api/v1/authorities/{id}/jwks.json"): read_statuses(
-        not_found=Send(url="/api/v1/authorities/999999/jwks.json")
+        not_found=Send(url="/api/v1/authorities/999999/jwks.json"), not_modified=Send(key="none", held=True)
     ),
     ("GET", "/api/v1/agreements/"): read_statuses(not_found=PAST_THE_LAST_PAGE),
     ("GET", "/api/v1/agreements/{id}/"): read_statuses(not_found=Send(url="/api/v1/agreements/999999/")),
@@ -176,6 +181,7 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
     },
     ("GET", "/api/v1/trust-lists/{country}/"): {
         200: Send(),
+        304: Send(held=True),
         400: Send(url="/api/v1/trust-lists/cn/"),
         503: Send(database_down=True),
     },
@@ -276,6 +282,8 @@ def caller(keys, world, settings):
             arguments.update(data=send.body, content_type=send.content_type)
         for _ in range(send.repeat - 1):
             client.open(url, **arguments)
+        if send.held:
+            headers["If-None-Match"] = client.open(url, **arguments).headers["ETag"]
         if not send.database_down:
             return client.open(url, **arguments)
 
@@ -294,6 +302,9 @@ def test_each_documented_status_is_reached_as_documented(caller, method, path, s
     response = caller(method, path, send)
     assert response.status_code == status, response.get_data()[:300]
     types = documented()[(method, path, status)]
+    if not types:  # 304: no body, no media type
+        assert (response.get_data(), response.headers.get("Content-Type")) == (b"", None)
+        return
     answered = media_types.parse(response.headers.get("Content-Type", ""))
     assert any(media_types.parse(documented_type) == answered for documented_type in types), (
         f"{response.headers.get('Content-Type')} is not one of {sorted(types)}"
