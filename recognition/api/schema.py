@@ -4,23 +4,57 @@ from it, and clients read it):
 
 - a request object takes its declared members and no other (DESIGN §10:
   unknown request fields are refused): `additionalProperties: false`;
-- a country code is two upper-case letters (DESIGN §2; the code further
-  requires a code ISO 3166-1 assigns, which a pattern cannot say);
-- an instant has the shape recognition/instants.py reads (the calendar
-  check, a real day and time, is beyond a pattern).
+- a country code is one of the ISO 3166-1 alpha-2 codes the code accepts
+  (DESIGN §2), the enum of the component `CountryCode`, built from the one
+  list core/countries.py holds;
+- an instant matches the grammar core/instants.py reads, calendar included
+  (a pattern that admits exactly the texts the parser accepts).
+
+Every operation that takes a country or an instant uses these helpers:
+`country_code_schema()` (path, query or body) and `instant_schema()`.
 
 drf-spectacular registers an extension when its class is defined; this
 module is imported by recognition/api/urls.py, before any schema is built.
+`add_shared_components` is a postprocessing hook (settings
+SPECTACULAR_SETTINGS) that adds the components the helpers refer to.
 """
 
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
+from core.countries import COUNTRY_CODES
 from core.instants import instant_pattern
 
-COUNTRY_CODE_PATTERN = "^[A-Z]{2}$"
-COUNTRY_CODE_SCHEMA = {"type": "string", "pattern": COUNTRY_CODE_PATTERN, "minLength": 2, "maxLength": 2}
+COUNTRY_CODE_COMPONENT = "CountryCode"
+NULL_COMPONENT = "NullEnum"  # drf-spectacular's own name for {"enum": [null]}
+_COMPONENTS = "#/components/schemas/"
+
+
+def country_code_schema(*, nullable: bool = False) -> dict[str, Any]:
+    """A country code (ISO 3166-1 alpha-2, upper case), or a JSON null too
+    where `nullable`. OpenAPI 3.0 ignores a `nullable` beside a `$ref`, so
+    null is a second branch of its own."""
+    code = {"$ref": f"{_COMPONENTS}{COUNTRY_CODE_COMPONENT}"}
+    if nullable:
+        return {"oneOf": [code, {"$ref": f"{_COMPONENTS}{NULL_COMPONENT}"}]}
+    return code
+
+
+COUNTRY_CODE_SCHEMA = country_code_schema()
+
+
+def add_shared_components(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The components country_code_schema() refers to."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas[COUNTRY_CODE_COMPONENT] = {
+        "type": "string",
+        "enum": list(COUNTRY_CODES),
+        "description": "An ISO 3166-1 alpha-2 country code, upper case",
+    }
+    schemas.setdefault(NULL_COMPONENT, {"enum": [None]})
+    result["components"]["schemas"] = dict(sorted(schemas.items()))
+    return result
 
 
 class ClosedRequestObject(OpenApiSerializerExtension):
@@ -38,11 +72,12 @@ class CountryCode(OpenApiSerializerFieldExtension):
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
-        return dict(COUNTRY_CODE_SCHEMA)
+        return country_code_schema(nullable=self.target.allow_null)
 
 
 def instant_schema(*, allow_date: bool = False) -> dict[str, Any]:
-    """An instant parameter as recognition/instants.py reads it."""
+    """An instant as core/instants.py reads it (with a bare date where
+    `allow_date`): exactly the texts parse_instant accepts."""
     schema: dict[str, Any] = {"type": "string", "pattern": instant_pattern(allow_date=allow_date)}
     if not allow_date:
         schema["format"] = "date-time"
