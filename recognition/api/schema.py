@@ -8,15 +8,20 @@ from it, and clients read it):
   (DESIGN §2), the enum of the component `CountryCode`, built from the one
   list core/countries.py holds;
 - an instant matches the grammar core/instants.py reads, calendar included
-  (a pattern that admits exactly the texts the parser accepts).
+  (a pattern that admits exactly the texts the parser accepts);
+- a signed document answered as a compact JWS is documented by its media
+  type, not as a JSON body.
 
 Every operation that takes a country or an instant uses these helpers:
 `country_code_schema()` (path, query or body) and `instant_schema()`.
 
 drf-spectacular registers an extension when its class is defined; this
 module is imported by recognition/api/urls.py, before any schema is built.
-`add_shared_components` is a postprocessing hook (settings
-SPECTACULAR_SETTINGS) that adds the components the helpers refer to.
+`add_shared_components` and `describe_compact_jws_without_schema` are
+postprocessing hooks (settings SPECTACULAR_SETTINGS): the components the
+helpers refer to, and answers that are compact JWSs (`application/jwt`,
+`application/*+jwt`) documented as such, with no JSON schema a tool would
+parse them against.
 """
 
 from typing import Any
@@ -54,6 +59,28 @@ def add_shared_components(result: dict[str, Any], **kwargs: Any) -> dict[str, An
     }
     schemas.setdefault(NULL_COMPONENT, {"enum": [None]})
     result["components"]["schemas"] = dict(sorted(schemas.items()))
+    return result
+
+
+def is_compact_jws(media_type: str) -> bool:
+    """`application/jwt` (RFC 7519 §10.3.1) or a `+jwt` type such as
+    `application/statuslist+jwt`: a compact JWS, three base64url parts."""
+    kind, _, subtype = media_type.partition(";")[0].strip().lower().partition("/")
+    return kind == "application" and (subtype == "jwt" or subtype.endswith("+jwt"))
+
+
+def describe_compact_jws_without_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A compact JWS is no JSON document, yet schema-driven tools read
+    `application/jwt` as JSON (schemathesis does) and would parse the
+    answer against a schema: an answer of such a media type is documented
+    by its media type and description (the header and payload it carries),
+    without a `schema` (OpenAPI 3.0 §4.7.11: optional)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for answer in operation.get("responses", {}).values():
+                for media_type, content in answer.get("content", {}).items():
+                    if is_compact_jws(media_type):
+                        content.pop("schema", None)
     return result
 
 

@@ -311,3 +311,24 @@ def test_every_code_of_the_enum_is_accepted_and_no_other(schema, world):
         assert client.get("/api/v1/authorities/", {"country": code}).status_code == 200, code
     for code in ("AA", "ZZ", "XX", "cn"):
         assert client.get("/api/v1/authorities/", {"country": code}).status_code == 400, code
+
+
+# Signed documents (DESIGN §10) ---------------------------------------------------------------
+
+
+def test_the_trust_list_is_documented_as_a_compact_jws_and_nothing_else(schema):
+    """application/jwt only, and no JSON schema: schema-driven clients read
+    application/jwt as JSON and would parse the JWS against it."""
+    answer = schema["paths"]["/api/v1/trust-lists/{country}/"]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["application/jwt"]
+    assert "schema" not in answer["content"]["application/jwt"]
+    assert "compact JWS" in answer["description"]
+
+
+def test_no_compact_jws_answer_carries_a_json_schema(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media_type, content in answer.get("content", {}).items():
+                    if media_type == "application/jwt" or media_type.endswith("+jwt"):
+                        assert "schema" not in content, f"{method.upper()} {path} {status} {media_type}"

@@ -6,7 +6,6 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from schemathesis.core import media_types
 
 from accounts.services import api_key_create
 from recognition.services.registry_keys import registry_key_rotate
@@ -15,17 +14,6 @@ from recognition.services.registry_keys import registry_key_rotate
 # the tests use a throwaway key instead (registry_key below).
 APPLICATION = get_wsgi_application()
 SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", APPLICATION)
-
-
-@schemathesis.deserializer("application/json")
-def json_or_compact_jwt(ctx, response):
-    """schemathesis counts application/jwt among the JSON media types; a
-    trust list is a compact JWS (RFC 7519 §10.3.1), a string, and is checked
-    against its documented string schema as such."""
-    content_type = (response.headers.get("content-type") or [""])[0]
-    if media_types.parse(content_type) == ("application", "jwt"):
-        return response.content.decode("ascii")
-    return response.json()
 
 
 @pytest.fixture
