@@ -26,6 +26,7 @@ parse them against.
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
 from core.countries import COUNTRY_CODES
@@ -94,9 +95,27 @@ class ClosedRequestObject(OpenApiSerializerExtension):
         return schema
 
 
+# A string without U+0000: DRF refuses a NUL in a string field (PostgreSQL's
+# text cannot hold one); the token alone takes any string (a malformed token
+# is a recorded rejection, DESIGN §5).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+class RequestString(OpenApiSerializerFieldExtension):
+    target_class = "recognition.api.serializers.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string"}
+        if any(isinstance(validator, ProhibitNullCharactersValidator) for validator in self.target.validators):
+            schema["pattern"] = NO_NUL_PATTERN
+        return schema
+
+
 class CountryCode(OpenApiSerializerFieldExtension):
     target_class = "recognition.api.serializers.CountryCodeField"
     match_subclasses = True
+    priority = 1  # before RequestString, whose subclass it is
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         return country_code_schema(nullable=self.target.allow_null)

@@ -1,11 +1,16 @@
 """Fixtures of the in-process WSGI tests: Django's own WSGI handler, as
-gunicorn runs it, called by schemathesis through werkzeug's test client."""
+gunicorn runs it, called by schemathesis through werkzeug's test client,
+with the repository's schemathesis.toml (what `schemathesis run` reads from
+the repository root), wherever pytest runs from."""
+
+from pathlib import Path
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from schemathesis.config import SchemathesisConfig
 
 from accounts.services import api_key_create
 from recognition.services.registry_keys import registry_key_rotate
@@ -13,7 +18,10 @@ from recognition.services.registry_keys import registry_key_rotate
 # config/wsgi.py adds only a start-up check of the production signing key;
 # the tests use a throwaway key instead (registry_key below).
 APPLICATION = get_wsgi_application()
-SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", APPLICATION)
+CONFIG_FILE = Path(__file__).resolve().parents[2] / "schemathesis.toml"
+SCHEMA = schemathesis.openapi.from_wsgi(
+    "/api/schema/?format=json", APPLICATION, config=SchemathesisConfig.from_path(CONFIG_FILE)
+)
 
 
 @pytest.fixture

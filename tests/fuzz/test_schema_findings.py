@@ -70,3 +70,19 @@ def test_trqp_documents_its_413_as_a_problem():
         assert list(SCHEMA.raw_schema["paths"][path]["post"]["responses"]["413"]["content"]) == [
             "application/problem+json"
         ]
+
+
+def test_request_strings_that_refuse_a_nul_say_so_in_the_schema(world):
+    """A NUL in `resource` is a 400; the schema's pattern refuses it too. The
+    token alone takes any string (a malformed token is a recorded rejection)."""
+    resource = COMPONENTS["TrqpRecognitionQueryRequest"]["properties"]["resource"]
+    assert resource["pattern"] == "^[^\\u0000]*$"
+    assert "pattern" not in COMPONENTS["VerificationRequest"]["properties"]["token"]
+    query = {"entity_id": "https://registro-cl.test/issuer", "authority_id": "CN", "action": "recognize"}
+    response = Client().post(
+        "/trqp/recognition",
+        json.dumps({**query, "resource": "merchant\u0000identity"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "resource: Null characters are not allowed" in response.json()["detail"]
