@@ -369,6 +369,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReasonCode": "identity.reasons.Reason"},
+    # The country codes' enum, one component every country parameter refers
+    # to; compact JWS answers documented by their media type, not as JSON.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "recognition.api.schema.add_shared_components",
+        "recognition.api.schema.describe_compact_jws_without_schema",
+    ],
     # Swagger UI from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

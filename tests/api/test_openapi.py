@@ -13,6 +13,7 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core.countries import COUNTRY_CODES
 from identity.reasons import Reason
 
 VERIFY_PATH = "/api/v1/verifications/"
@@ -262,3 +263,72 @@ def test_every_documented_example_is_an_instance_of_its_schema(schema):
                             pytest.fail(f"{method.upper()} {path} {where} {media} example {name!r}: {error.message}")
                         checked += 1
     assert checked >= 4  # the verification answers, accepted and rejected, single and batch, at least
+
+
+# Country codes (DESIGN §2) -------------------------------------------------------------------
+
+COUNTRY_REF = {"$ref": "#/components/schemas/CountryCode"}
+COUNTRY_NAMES = {"country", "destination", "origin", "authority_id"}
+
+
+def country_schemas(schema: dict) -> list[tuple[str, dict]]:
+    """Every parameter and request member named like a country, with its schema."""
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in COUNTRY_NAMES:
+                    found.append((f"{method.upper()} {path} {parameter['name']}", parameter["schema"]))
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):
+            for member, member_schema in component.get("properties", {}).items():
+                if member in COUNTRY_NAMES:
+                    found.append((f"{name}.{member}", member_schema))
+    return found
+
+
+def test_the_country_enum_is_the_list_the_validation_reads(schema):
+    codes = schema["components"]["schemas"]["CountryCode"]
+    assert (codes["type"], codes["enum"]) == ("string", list(COUNTRY_CODES))
+    assert {"CN", "CL", "KZ"} <= set(codes["enum"]) and not {"AA", "ZZ", "cn", "EU"} & set(codes["enum"])
+
+
+def test_every_country_parameter_and_member_is_the_enum(schema):
+    """Path, query and body alike, TRQP's authority_id included: nothing
+    admits a code the API refuses."""
+    found = country_schemas(schema)
+    assert len(found) >= 15
+    for where, node in found:
+        branches = node.get("allOf") or node.get("oneOf") or [node]
+        assert COUNTRY_REF in branches, where
+        assert all(branch == COUNTRY_REF or branch.get("$ref", "").endswith("/NullEnum") for branch in branches), where
+        assert "pattern" not in node, where
+
+
+def test_every_code_of_the_enum_is_accepted_and_no_other(schema, world):
+    client = APIClient()
+    for code in schema["components"]["schemas"]["CountryCode"]["enum"]:
+        assert client.get("/api/v1/authorities/", {"country": code}).status_code == 200, code
+    for code in ("AA", "ZZ", "XX", "cn"):
+        assert client.get("/api/v1/authorities/", {"country": code}).status_code == 400, code
+
+
+# Signed documents (DESIGN §10) ---------------------------------------------------------------
+
+
+def test_the_trust_list_is_documented_as_a_compact_jws_and_nothing_else(schema):
+    """application/jwt only, and no JSON schema: schema-driven clients read
+    application/jwt as JSON and would parse the JWS against it."""
+    answer = schema["paths"]["/api/v1/trust-lists/{country}/"]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["application/jwt"]
+    assert "schema" not in answer["content"]["application/jwt"]
+    assert "compact JWS" in answer["description"]
+
+
+def test_no_compact_jws_answer_carries_a_json_schema(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media_type, content in answer.get("content", {}).items():
+                    if media_type == "application/jwt" or media_type.endswith("+jwt"):
+                        assert "schema" not in content, f"{method.upper()} {path} {status} {media_type}"
