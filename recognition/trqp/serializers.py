@@ -89,9 +89,16 @@ class EntityIdField(StrictCharField):
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
-        if not is_identifier(value) and not Authority.history.filter(issuer=value).exists():
+        if not is_identifier(value) and not self._was_an_issuer(value):
             self.fail("entity_id", value=value[:40])
         return value
+
+    @staticmethod
+    def _was_an_issuer(value: str) -> bool:
+        # Only a value of the issuer's form is looked up: a NUL, say, never
+        # reaches the database (PostgreSQL refuses it in a string literal).
+        plausible = value.startswith(("https://", "did:")) and value.isprintable() and " " not in value
+        return plausible and Authority.history.filter(issuer=value).exists()
 
 
 class TrqpContextSerializer(RequestObjectSerializer):
