@@ -69,12 +69,49 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
-# `manage.py run_witness` is the witness a partner country runs: it has no
-# sessions, no admin and signs nothing with SECRET_KEY, so it needs none.
-WITNESS_ONLY = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] == "run_witness"
+# The registry's own management commands serve no request: no session, no
+# admin, no CSRF token, and nothing of theirs is signed with SECRET_KEY (they
+# sign with key files: an authority's, the log's, the witness's). So they need
+# no SECRET_KEY and get a throwaway one when it is unset, with DEBUG off too
+# (the README's "Try it" runs `issue_credential` in a fresh shell). Django's
+# own commands (runserver, check --deploy, shell, ...) and the WSGI/ASGI
+# server still require it. `run_witness` is the witness a partner country runs
+# (DESIGN §11). tests/config/test_settings.py keeps this list complete.
+KEYLESS_COMMANDS = frozenset(
+    {
+        "add_witness",
+        "compromise_key",
+        "create_agreement",
+        "create_api_key",
+        "create_authority",
+        "create_authority_key",
+        "create_country_admin",
+        "create_credential_type",
+        "create_regulator",
+        "import_jwks",
+        "integrate_audit_log",
+        "issue_credential",
+        "load_demo",
+        "proposals",
+        "register_merchant",
+        "retire_key",
+        "retire_witness",
+        "revoke_credential",
+        "rotate_audit_log_key",
+        "rotate_registry_key",
+        "run_demo_witnesses",
+        "run_witness",
+        "set_agreement_status",
+        "set_authority_status",
+        "set_merchant_status",
+        "verify_audit_log",
+        "verify_evidence",
+    }
+)
+_COMMAND = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else None
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and WITNESS_ONLY:
+if not SECRET_KEY and _COMMAND in KEYLESS_COMMANDS:
     SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:

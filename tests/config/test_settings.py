@@ -123,6 +123,25 @@ def test_the_witness_a_partner_runs_needs_no_secret_key(production_env):
     assert manage("check", env=production_env).returncode != 0
 
 
+def test_the_registry_commands_need_no_secret_key_and_the_server_does(production_env):
+    """`issue_credential` in a fresh shell (README "Try it"): the registry's
+    own commands sign nothing with SECRET_KEY; Django's own still refuse."""
+    del production_env["SECRET_KEY"]
+    result = manage("issue_credential", "--help", env=production_env)
+    assert result.returncode == 0, result.stderr
+    assert "--private-key" in result.stdout
+    for refused in (["check", "--deploy"], ["migrate", "--check"]):
+        result = manage(*refused, env=production_env)
+        assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr, refused
+
+
+def test_the_keyless_commands_are_the_registry_commands():
+    """Every command of the registry's own apps is listed, and nothing else:
+    a new command is decided on, not forgotten, and no Django command slips in."""
+    ours = {path.stem for path in Path(settings.BASE_DIR).glob("*/management/commands/*.py")} - {"__init__"}
+    assert ours == settings.KEYLESS_COMMANDS
+
+
 def test_debug_allows_a_missing_secret_key_for_development(production_env):
     del production_env["SECRET_KEY"]
     result = manage("check", env={**production_env, "DEBUG": "1"})

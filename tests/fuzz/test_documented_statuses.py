@@ -9,7 +9,7 @@ it, or one removed from it and left here, fails test_the_table_is_the_schema.
 A 405 is documented on a path's one operation, but it is the path's answer
 to every other method, so its request uses another method. The statuses the
 registry cannot answer were removed from the schema instead (503 where an
-answer never reads the database: /trqp/metadata, /trqp/lookups/assuranceLevels).
+answer never reads the database: /trqp/lookups/assuranceLevels).
 """
 
 from dataclasses import dataclass
@@ -189,21 +189,28 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
     ("POST", "/api/v1/verifications/batch/"): verification_statuses(BATCH),
     ("POST", "/trqp/authorization"): trqp_query_statuses(TRQP_ISSUE, "issue"),
     ("POST", "/trqp/recognition"): trqp_query_statuses(TRQP_RECOGNIZE, "recognize"),
-    ("GET", "/trqp/metadata"): {200: Send(), 405: Send(method="POST", body=b"{}")},
+    ("GET", "/trqp/metadata"): {
+        200: Send(),
+        405: Send(method="POST", body=b"{}"),
+        503: Send(database_down=True),
+    },
     ("GET", "/trqp/lookups/assuranceLevels"): {
         200: Send(query="authority_id=CN"),
         400: Send(query="authority_id=cn"),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
     },
     ("GET", "/trqp/lookups/authorizations"): {
         200: Send(query="authority_id=CN"),
         400: Send(query="authority_id=cn"),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
         503: Send(database_down=True),
     },
     ("GET", "/trqp/entities"): {
         200: Send(query="authority_id=CN"),
         400: Send(),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
         503: Send(query="authority_id=CN", database_down=True),
     },

@@ -60,9 +60,13 @@ def test_a_trqp_query_with_a_null_context_is_answered_as_the_schema_allows(world
     assert response.json()["authorized"] is True
 
 
-@pytest.mark.parametrize("path", ["/trqp/metadata", "/trqp/lookups/assuranceLevels"])
+@pytest.mark.parametrize("path", ["/trqp/lookups/assuranceLevels"])
 def test_answers_that_never_read_the_database_document_no_503(path):
     assert "503" not in SCHEMA.raw_schema["paths"][path]["get"]["responses"]
+
+
+def test_the_metadata_reads_the_served_countries_so_documents_its_503():
+    assert "503" in SCHEMA.raw_schema["paths"]["/trqp/metadata"]["get"]["responses"]
 
 
 def test_trqp_documents_its_413_as_a_problem():
