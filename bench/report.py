@@ -356,7 +356,17 @@ def absolute_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         for worker in engine["merchants"]:
             merchants = f"{engine['merchants'][worker]:,} merchants"
             variants = {v for round_ in engine["in_process"]["rounds"] for v in round_.get(worker, {})}
-            for variant in ["hello", "verify", "verify+audit", "trust-list-304", "token", "package", "raw", "jwt", "batch"]:
+            for variant in [
+                "hello",
+                "verify",
+                "verify+audit",
+                "trust-list-304",
+                "token",
+                "package",
+                "raw",
+                "jwt",
+                "batch",
+            ]:
                 if variant not in variants:
                     continue
                 summary = Summary.of(_rounds(engine, worker, variant))

@@ -118,7 +118,18 @@ class Worker:
 
         self.app = get_wsgi_application()
         self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
-        names = ("hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "proof", "trust-list-304")
+        names = (
+            "hello",
+            "verify",
+            "verify+audit",
+            "token",
+            "package",
+            "raw",
+            "jwt",
+            "batch",
+            "proof",
+            "trust-list-304",
+        )
         self.cursor = dict.fromkeys(names, 0)
         # The trust list of the country the first token is presented in (its
         # own authorities and the foreign ones its agreements recognize).

@@ -26,12 +26,6 @@ from recognition.services.verification import VerificationRequest
 MAX_BATCH = 100
 
 
-def is_country_code(value: object) -> bool:
-    """What CountryCodeField accepts, without building a serializer (the
-    public reads asked most often check it on every request)."""
-    return value in _COUNTRY_CODES
-
-
 class StrictCharField(serializers.CharField):
     """A JSON string, never a number or a boolean coerced into one."""
 

@@ -18,14 +18,14 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django_countries import countries
+
+from core.countries import is_country_code
 
 # W3C DID Core §3.1: did = "did:" method-name ":" method-specific-id;
 # method-char = %x61-7A / DIGIT; idchar = ALPHA / DIGIT / "." / "-" / "_" / pct-encoded;
 # method-specific-id = *( *idchar ":" ) 1*idchar.
 _IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
 _DID = re.compile(rf"did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+", re.ASCII)
-_COUNTRY_CODES = frozenset(code for code, _ in countries)
 
 
 class UnknownAuthority(LookupError):
@@ -50,10 +50,6 @@ def is_https_url(value: str) -> bool:
 def is_identifier(value: str) -> bool:
     """A DID or an https URL: well-formed, whether the registry knows it or not."""
     return is_did(value) or is_https_url(value)
-
-
-def is_country_code(value: str) -> bool:
-    return value in _COUNTRY_CODES
 
 
 def _did_web_prefix() -> str | None:
