@@ -262,3 +262,26 @@ def test_every_documented_example_is_an_instance_of_its_schema(schema):
                             pytest.fail(f"{method.upper()} {path} {where} {media} example {name!r}: {error.message}")
                         checked += 1
     assert checked >= 4  # the verification answers, accepted and rejected, single and batch, at least
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "media_type"),
+    [
+        ("/api/v1/status-lists/{number}/", "number", "application/statuslist+jwt"),
+        ("/api/v1/merchant-status/{country}/", "country", "application/jwt"),
+    ],
+)
+def test_status_documents_are_documented(schema, path, parameter, media_type):
+    operation = schema["paths"][path]["get"]
+    parameters = {(p["name"], p["in"]): p for p in operation["parameters"]}
+    assert parameters[(parameter, "path")]["required"] is True
+    time_parameter = parameters[("time", "query")]
+    assert time_parameter.get("required", False) is False
+    assert time_parameter["schema"]["format"] == "date-time"
+    ok = operation["responses"]["200"]
+    assert list(ok["content"]) == [media_type]
+    assert "ttl" in ok["description"] and "exp" in ok["description"]
+    assert {"200", "304", "400"} <= set(operation["responses"])
+    assert operation.get("security", [{}]) in ([{}], [])
+    if parameter == "number":
+        assert "404" in operation["responses"]
