@@ -9,7 +9,7 @@ import statistics
 from importlib import metadata
 from typing import Any
 
-from bench import dataset, http
+from bench import dataset, http, status_lists
 from bench.stats import NOISY_SPREAD, Summary, Verdict, verdict
 
 DEFINITIONS = """\
@@ -288,6 +288,7 @@ def gates(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, A
             for size, counts in queries.items()
         )
         found.append(_gate(name, "all", "queries a verification constant across data sets", constant, shown))
+        found += status_lists.gates(name, engine.get("status_lists"))
         witnessed = engine.get("http", {}).get("witnesses")
         if witnessed:
             cosigned = (
@@ -460,6 +461,9 @@ def show(
     ]
     print(table(("ratio", "database", "mode", "value", "target", "spread", "verdict", ""), rows))
     show_log(results)
+    for name, engine in results["engines"].items():
+        if "status_lists" in engine:
+            status_lists.show(name, engine["status_lists"])
     info = informational_ratios(results)
     if info:
         print("\nOther ratios (informational, no target)")

@@ -184,6 +184,18 @@ def append_scaling(url: str, env: dict[str, str], args: argparse.Namespace) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def status_list_bench(url: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """bench.status_lists in a process of its own on the small database."""
+    command = [sys.executable, "-m", "bench.status_lists", "--json", "--entries", str(args.status_entries)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=dict(env, DATABASE_URL=url), capture_output=True, text=True, timeout=3600, check=False
+    )
+    lines = done.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        return {"skipped": f"bench.status_lists failed: {done.stderr.strip()[-500:]}"}
+    return json.loads(lines[-1])
+
+
 def http_rounds(
     workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random, env: dict[str, str], directory: Path
 ) -> dict[str, Any]:
@@ -323,6 +335,9 @@ def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], direc
             if engine == "postgresql" and args.append_rounds:
                 print(f"  {engine}: append scaling ...", file=sys.stderr, flush=True)
                 result["append"] = append_scaling(urls["small"], env, args)
+            if args.status_entries:
+                print(f"  {engine}: a status list of {args.status_entries:,} credentials ...", file=sys.stderr)
+                result["status_lists"] = status_list_bench(urls["small"], env, args)
             result["queries"] = {name: worker.ask("queries")["queries"] for name, worker in workers.items()}
             result["justification"] = workers["small"].ask("justify")["justify"]
             if args.http:
@@ -374,6 +389,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-entries", type=int, default=1_000_000, help="log entries of the scale data set")
     parser.add_argument("--small-log-entries", type=int, default=1_000, help="log entries of the small data set")
     parser.add_argument("--backlog", type=int, default=100_000, help="pending entries the integrator is timed on")
+    parser.add_argument(
+        "--status-entries", type=int, default=1_000_000, help="credentials of the status-list bench (0: skip)"
+    )
     parser.add_argument("--append-writers", default="1,4,16", help="concurrent writers of the append scaling")
     parser.add_argument("--append-seconds", type=float, default=3.0, help="seconds per append measure")
     parser.add_argument("--append-rounds", type=int, default=3, help="append scaling rounds (0: skip)")

@@ -208,7 +208,13 @@ class IssuedCredential(SavedWithItsHistory, models.Model):
     # Its entry in a status list; none for credentials issued before status
     # lists existed (their tokens carry no `status` claim).
     status_list = models.ForeignKey(
-        StatusList, on_delete=models.PROTECT, related_name="credentials", null=True, blank=True, editable=False
+        StatusList,
+        on_delete=models.PROTECT,
+        related_name="credentials",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # the unique (status_list, status_index) index serves
     )
     status_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = history_records()

@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='issuedcredential',
             name='status_list',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='identity.statuslist'),
+            field=models.ForeignKey(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='identity.statuslist'),
         ),
         migrations.AddIndex(
             model_name='issuedcredential',

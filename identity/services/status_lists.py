@@ -100,14 +100,19 @@ def status_index_allocate() -> tuple[StatusList, int]:
 
 # The bytes -----------------------------------------------------------------
 
+# Each half reads only what is not valid, through a partial index: the
+# credentials of the list not valid (issuedcred_list_not_valid), and the
+# valid ones of merchants not active (merchant_not_active first: CROSS JOIN
+# keeps SQLite from walking the whole list instead). The conditions are
+# written as the indexes' own, `NOT (status = ...)`, for SQLite to match them.
 _NOT_VALID_SQL = """
 SELECT c.status_index, c.status, m.status
   FROM identity_issuedcredential c JOIN identity_merchant m ON m.id = c.merchant_id
- WHERE c.status_list_id = %s AND c.status <> 'valid'
+ WHERE c.status_list_id = %s AND NOT (c.status = 'valid')
 UNION ALL
 SELECT c.status_index, c.status, m.status
-  FROM identity_merchant m JOIN identity_issuedcredential c ON c.merchant_id = m.id
- WHERE m.status <> 'active' AND c.status_list_id = %s AND c.status = 'valid'
+  FROM identity_merchant m CROSS JOIN identity_issuedcredential c
+ WHERE NOT (m.status = 'active') AND c.merchant_id = m.id AND c.status_list_id = %s AND c.status = 'valid'
 """
 
 

@@ -332,3 +332,26 @@ def test_no_compact_jws_answer_carries_a_json_schema(schema):
                 for media_type, content in answer.get("content", {}).items():
                     if media_type == "application/jwt" or media_type.endswith("+jwt"):
                         assert "schema" not in content, f"{method.upper()} {path} {status} {media_type}"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "media_type"),
+    [
+        ("/api/v1/status-lists/{number}/", "number", "application/statuslist+jwt"),
+        ("/api/v1/merchant-status/{country}/", "country", "application/jwt"),
+    ],
+)
+def test_status_documents_are_documented(schema, path, parameter, media_type):
+    operation = schema["paths"][path]["get"]
+    parameters = {(p["name"], p["in"]): p for p in operation["parameters"]}
+    assert parameters[(parameter, "path")]["required"] is True
+    time_parameter = parameters[("time", "query")]
+    assert time_parameter.get("required", False) is False
+    assert time_parameter["schema"]["format"] == "date-time"
+    ok = operation["responses"]["200"]
+    assert list(ok["content"]) == [media_type]
+    assert "ttl" in ok["description"] and "exp" in ok["description"]
+    assert {"200", "304", "400"} <= set(operation["responses"])
+    assert operation.get("security", [{}]) in ([{}], [])
+    if parameter == "number":
+        assert "404" in operation["responses"]

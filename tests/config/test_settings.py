@@ -210,3 +210,18 @@ def test_options_given_in_the_database_url_are_kept_with_jit_off(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1/registry?options=-c%20statement_timeout%3D5000")
     options = _database()["OPTIONS"]["options"]
     assert options == "-c statement_timeout=5000 -c jit=off"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"STATUS_LIST_SIZE": "1001"}, "STATUS_LIST_SIZE must be a multiple of 4"),
+        ({"STATUS_LIST_SIZE": "0"}, "STATUS_LIST_SIZE must be at least 4"),
+        ({"STATUS_LIST_TTL_SECONDS": "600", "STATUS_LIST_LIFETIME_SECONDS": "60"}, "must be at least"),
+    ],
+)
+def test_refuses_status_list_settings_that_make_no_sense(production_env, values, message):
+    result = manage("check", env={**production_env, **values})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
