@@ -69,14 +69,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
-# The registry's own management commands serve no request: no session, no
-# admin, no CSRF token, and nothing of theirs is signed with SECRET_KEY (they
-# sign with key files: an authority's, the log's, the witness's). So they need
-# no SECRET_KEY and get a throwaway one when it is unset, with DEBUG off too
-# (the README's "Try it" runs `issue_credential` in a fresh shell). Django's
-# own commands (runserver, check --deploy, shell, ...) and the WSGI/ASGI
-# server still require it. `run_witness` is the witness a partner country runs
-# (DESIGN §11). tests/config/test_settings.py keeps this list complete.
+# The registry's own commands (`run_witness` too, DESIGN §11) serve no request
+# and sign nothing with SECRET_KEY (only with key files), so with DEBUG off they
+# get a throwaway one when it is unset (README "Try it" in a fresh shell). The
+# server and Django's commands still require it. tests/config/test_settings.py
+# keeps the list equal to the commands the apps ship.
 KEYLESS_COMMANDS = frozenset(
     {
         "add_witness",
