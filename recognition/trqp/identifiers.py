@@ -25,7 +25,13 @@ from core.countries import is_country_code
 # method-char = %x61-7A / DIGIT; idchar = ALPHA / DIGIT / "." / "-" / "_" / pct-encoded;
 # method-specific-id = *( *idchar ":" ) 1*idchar.
 _IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
-_DID = re.compile(rf"did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+", re.ASCII)
+DID_PATTERN = rf"^did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+$"
+# An https URL as is_https_url accepts it, written so that a JSON Schema
+# (ECMA-262) pattern admits exactly the same: printable ASCII, a host of
+# letters, digits, dots and hyphens, a port of at most four digits.
+HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#][!-~]*)?$"
+_DID = re.compile(DID_PATTERN, re.ASCII)
+_HTTPS_URL = re.compile(HTTPS_URL_PATTERN, re.ASCII)
 
 
 class UnknownAuthority(LookupError):
@@ -37,14 +43,7 @@ def is_did(value: str) -> bool:
 
 
 def is_https_url(value: str) -> bool:
-    if not value.startswith("https://") or not value.isprintable() or any(char.isspace() for char in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
-    except ValueError:  # a bad port or an unbalanced IPv6 bracket
-        return False
-    return bool(parts.hostname)
+    return _HTTPS_URL.fullmatch(value) is not None
 
 
 def is_identifier(value: str) -> bool:

@@ -15,8 +15,9 @@ from rest_framework import serializers
 
 from core.instants import describe, iso
 from identity.models import Authority
+from recognition.api.schema import COUNTRY_CODE_COMPONENT
 from recognition.api.serializers import InstantField, RequestObjectSerializer, StrictCharField
-from recognition.trqp.identifiers import is_country_code, is_identifier
+from recognition.trqp.identifiers import DID_PATTERN, HTTPS_URL_PATTERN, is_country_code, is_identifier
 from recognition.trqp.queries import ISSUE, RECOGNIZE, TrqpAnswer
 
 MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000
@@ -26,7 +27,15 @@ AUTHORITY_ID_HELP = (
     "did:web:<registry host>:<code in lower case> as GET /trqp/metadata lists them in `authority_ids`. "
     "Any other DID or https URL is an unknown authority (404); anything else is malformed (400)"
 )
-AUTHORITY_ID_SCHEMA = {"type": "string", "minLength": 2, "maxLength": MAX_IDENTIFIER}
+# What the fields accept, exactly, so that a schema-driven client never sends
+# a "valid" identifier that is refused (400): a well-formed one the registry
+# does not know is a 404, which the schema documents.
+_DID_SCHEMA = {"type": "string", "pattern": DID_PATTERN, "maxLength": MAX_IDENTIFIER}
+_HTTPS_URL_SCHEMA = {"type": "string", "pattern": HTTPS_URL_PATTERN, "maxLength": MAX_IDENTIFIER}
+ENTITY_ID_SCHEMA = {"anyOf": [_DID_SCHEMA, _HTTPS_URL_SCHEMA]}
+AUTHORITY_ID_SCHEMA = {
+    "anyOf": [{"$ref": f"#/components/schemas/{COUNTRY_CODE_COMPONENT}"}, _DID_SCHEMA, _HTTPS_URL_SCHEMA]
+}
 
 
 def _exact(**kwargs: Any) -> dict[str, Any]:
@@ -76,6 +85,7 @@ class AuthorityIdField(StrictCharField):
         return value
 
 
+@extend_schema_field(ENTITY_ID_SCHEMA)
 class EntityIdField(StrictCharField):
     """A DID or an https URL (404 when no authority ever had it); a value of
     another form is malformed (400) unless an authority had it as its issuer

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from core.countries import COUNTRY_CODES
 from identity.reasons import Reason
+from recognition.trqp.identifiers import DID_PATTERN, HTTPS_URL_PATTERN, is_identifier
 
 VERIFY_PATH = "/api/v1/verifications/"
 BATCH_PATH = "/api/v1/verifications/batch/"
@@ -294,15 +295,57 @@ def test_the_country_enum_is_the_list_the_validation_reads(schema):
 
 
 def test_every_country_parameter_and_member_is_the_enum(schema):
-    """Path, query and body alike, TRQP's authority_id included: nothing
-    admits a code the API refuses."""
+    """Path, query and body alike: nothing admits a code the API refuses.
+    TRQP's authority_id is the enum or one of the identifier forms of
+    DESIGN §9 (a country's did:web alias; another DID or https URL is an
+    unknown authority, 404), each an exact pattern."""
     found = country_schemas(schema)
     assert len(found) >= 15
     for where, node in found:
+        if where.endswith("authority_id"):
+            assert node["anyOf"] == TRQP_AUTHORITY_ID["anyOf"], where
+            continue
         branches = node.get("allOf") or node.get("oneOf") or [node]
         assert COUNTRY_REF in branches, where
         assert all(branch == COUNTRY_REF or branch.get("$ref", "").endswith("/NullEnum") for branch in branches), where
         assert "pattern" not in node, where
+
+
+TRQP_AUTHORITY_ID = {
+    "anyOf": [
+        COUNTRY_REF,
+        {"type": "string", "pattern": DID_PATTERN, "maxLength": 500},
+        {"type": "string", "pattern": HTTPS_URL_PATTERN, "maxLength": 500},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        ("did:web:registry.example:cn", "did"),
+        ("did:example:123456789abcdefghi", "did"),
+        ("did:web:registry.example%3A8000:cl", "did"),
+        ("https://registro-cl.test/issuer", "url"),
+        ("https://a.example:8443/x?y=1", "url"),
+        ("did:Web:x", None),
+        ("did:web:", None),
+        ("did:web:a b", None),
+        ("did:web:x\n", None),
+        ("https://", None),
+        ("https://host:99999/", None),
+        ("https://h\u00e9st/", None),
+        ("http://registro-cl.test/issuer", None),
+        ("cn", None),
+    ],
+)
+def test_the_identifier_patterns_admit_exactly_what_the_trqp_fields_accept(value, form):
+    """The schema's patterns (ECMA-262, read here as Python reads them: the
+    same for these ASCII classes) and the fields' checks are one definition."""
+    value = value.encode().decode("unicode_escape")
+    assert (re.fullmatch(DID_PATTERN, value) is not None) is (form == "did")
+    assert (re.fullmatch(HTTPS_URL_PATTERN, value) is not None) is (form == "url")
+    assert is_identifier(value) is (form is not None)
 
 
 def test_every_code_of_the_enum_is_accepted_and_no_other(schema, world):

@@ -161,7 +161,19 @@ def test_unknown_list_and_a_time_before_the_list_are_404(world, anon):
     error_of(anon.get(url, {"time": "2001-01-01T00:00:00Z"}), 404, "not_found")
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2026-13-01T00:00:00Z", "2999-01-01T00:00:00Z", ""])
+def test_a_future_time_is_answered_with_the_list_of_now(world, anon):
+    issued = issue(world)
+    credential_revoke(credential=issued.credential)
+    uri = f"/api/v1/status-lists/{issued.credential.status_list.number}/"
+    now = int(timezone.now().timestamp())
+    payload, status_list = status_list_of(anon, uri, time="2999-01-01T00:00:00Z")
+    assert now - 1 <= payload["iat"] <= now + 5
+    assert status_list.status(issued.credential.status_index) == INVALID
+    statuses = merchant_status(anon, "CL", time="2999-01-01T00:00:00Z")
+    assert now - 1 <= statuses["iat"] <= now + 5
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", ""])
 def test_a_bad_time_is_400(world, anon, bad):
     issued = issue(world)
     url = f"/api/v1/status-lists/{issued.credential.status_list.number}/"

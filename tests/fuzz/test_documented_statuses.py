@@ -23,6 +23,7 @@ from django.utils import timezone
 from schemathesis.core import media_types
 from werkzeug.test import Client
 
+from identity.services.credentials import credential_issue
 from recognition.log.integrator import integrate_all
 from recognition.models import LogEntry
 from recognition.services.audit import record_decisions
@@ -185,6 +186,17 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
         400: Send(url="/api/v1/trust-lists/cn/"),
         503: Send(database_down=True),
     },
+    ("GET", "/api/v1/status-lists/{number}/"): {
+        200: Send(),
+        304: Send(held=True),
+        400: Send(query="time=yesterday"),
+        404: Send(url="/api/v1/status-lists/999999/"),
+    },
+    ("GET", "/api/v1/merchant-status/{country}/"): {
+        200: Send(),
+        304: Send(held=True),
+        400: Send(url="/api/v1/merchant-status/cn/"),
+    },
     ("POST", "/api/v1/verifications/"): verification_statuses(ONE),
     ("POST", "/api/v1/verifications/batch/"): verification_statuses(BATCH),
     ("POST", "/trqp/authorization"): trqp_query_statuses(TRQP_ISSUE, "issue"),
@@ -258,6 +270,10 @@ def caller(keys, world, settings):
     cache.clear()
     roleless = get_user_model().objects.create_user("nobody", password=None, is_staff=True)
     ids = {"authorities": world.cn.authority.pk, "agreements": world.cn_recognizes_cl.pk}
+    # A credential the registry issued, so that its status list exists.
+    issued = credential_issue(
+        merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity
+    )
 
     def call(method: str, path: str, send: Send):
         client = Client(APPLICATION)
@@ -283,7 +299,9 @@ def caller(keys, world, settings):
             pending = record_decisions([entry(client="fuzz-platform")], at=timezone.now())[0]
             leaf_0 = LogEntry.objects.filter(seq=0).values_list("id", flat=True).first()
             log = {"entry_id": leaf_0, "pending": pending.id, "path": "0/000.p/1", "decision": decision.id}
-        url = (send.url or path).format(id=ids.get(kind), country="CN", kind=kind, **log)
+        url = (send.url or path).format(
+            id=ids.get(kind), country="CN", kind=kind, number=issued.credential.status_list.number, **log
+        )
         arguments = {"method": send.method or method, "headers": headers, "query_string": send.query}
         if send.body is not None:
             arguments.update(data=send.body, content_type=send.content_type)
