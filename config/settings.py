@@ -75,35 +75,14 @@ DEBUG = env_bool("DEBUG", default=False)
 # server and Django's commands still require it. tests/config/test_settings.py
 # keeps the list equal to the commands the apps ship.
 KEYLESS_COMMANDS = frozenset(
-    {
-        "add_witness",
-        "compromise_key",
-        "create_agreement",
-        "create_api_key",
-        "create_authority",
-        "create_authority_key",
-        "create_country_admin",
-        "create_credential_type",
-        "create_regulator",
-        "import_jwks",
-        "integrate_audit_log",
-        "issue_credential",
-        "load_demo",
-        "proposals",
-        "register_merchant",
-        "retire_key",
-        "retire_witness",
-        "revoke_credential",
-        "rotate_audit_log_key",
-        "rotate_registry_key",
-        "run_demo_witnesses",
-        "run_witness",
-        "set_agreement_status",
-        "set_authority_status",
-        "set_merchant_status",
-        "verify_audit_log",
-        "verify_evidence",
-    }
+    """
+    add_witness compromise_key create_agreement create_api_key create_authority create_authority_key
+    create_country_admin create_credential_type create_regulator import_jwks integrate_audit_log
+    issue_credential load_demo proposals register_merchant reinstate_credential retire_key
+    retire_witness revoke_credential rotate_audit_log_key rotate_registry_key run_demo_witnesses
+    run_witness set_agreement_status set_authority_status set_merchant_status suspend_credential
+    verify_audit_log verify_evidence
+    """.split()
 )
 _COMMAND = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else None
 
@@ -147,6 +126,7 @@ MIDDLEWARE = [
     # Before anything reads the body; after the two above, so that its 413
     # carries the security headers too.
     "config.middleware.BodySizeLimitMiddleware",
+    "config.middleware.ApiNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
