@@ -14,7 +14,7 @@ from django.db import migrations, models
 #
 # SQLite rebuilds a table to alter it, dropping its triggers: a later
 # migration that alters identity_issuedcredential or identity_merchant must
-# create them again (tests/identity/test_status_list_triggers.py fails until
+# create them again (tests/identity/test_status_lists.py, the version test, fails until
 # it does).
 
 BUMP = "UPDATE identity_statuslist SET version = version + 1 WHERE id = {list}"

@@ -106,6 +106,7 @@ class StatusListApi(PublicApi):
             304: NOT_MODIFIED,
             (400, "application/json"): documented_error("A malformed `time`, or an unknown parameter"),
             (404, "application/json"): documented_error("No such list, or it did not exist yet at `time`"),
+            (503, "application/json"): documented_error("The registry cannot reach its database"),
         },
         summary="A Token Status List of the registry's credentials",
         description=(
@@ -151,6 +152,7 @@ class MerchantStatusApi(PublicApi):
                 "`country` is not an ISO 3166-1 alpha-2 code (upper case), a malformed `time`, or an "
                 "unknown parameter"
             ),
+            (503, "application/json"): documented_error("The registry cannot reach its database"),
         },
         summary="A country's signed merchant-status list",
         description=(

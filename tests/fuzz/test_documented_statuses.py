@@ -191,11 +191,13 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
         304: Send(held=True),
         400: Send(query="time=yesterday"),
         404: Send(url="/api/v1/status-lists/999999/"),
+        503: Send(database_down=True),
     },
     ("GET", "/api/v1/merchant-status/{country}/"): {
         200: Send(),
         304: Send(held=True),
         400: Send(url="/api/v1/merchant-status/cn/"),
+        503: Send(database_down=True),
     },
     ("POST", "/api/v1/verifications/"): verification_statuses(ONE),
     ("POST", "/api/v1/verifications/batch/"): verification_statuses(BATCH),

@@ -254,3 +254,35 @@ def test_revoke_credential_refuses_to_revoke_twice(world) -> None:
 
     with pytest.raises(CommandError, match="is already revoked"):
         call("revoke_credential", world.cl.authority.issuer, credential.jti)
+
+
+# suspend_credential and reinstate_credential ------------------------------
+
+
+def test_suspend_then_reinstate_credential_keep_their_reasons(world) -> None:
+    credential = _issued(world)
+
+    out = call("suspend_credential", world.cl.authority.issuer, credential.jti, "--reason", "under review")
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.SUSPENDED
+    assert out.stdout == ""
+    call("reinstate_credential", world.cl.authority.issuer, credential.jti, "--reason", "cleared")
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.VALID
+    reasons = list(credential.history.order_by("history_id").values_list("history_change_reason", flat=True))
+    assert reasons[-2:] == ["status suspended: under review", "status valid: cleared"]
+
+
+def test_suspend_and_reinstate_refuse_what_cannot_move(world) -> None:
+    credential = _issued(world)
+    with pytest.raises(CommandError, match="is already valid"):
+        call("reinstate_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match=f"has issued no credential '{credential.jti}'"):
+        call("suspend_credential", world.kz.authority.issuer, credential.jti)
+    call("revoke_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match="cannot go from revoked to suspended"):
+        call("suspend_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match="cannot go from revoked to valid"):
+        call("reinstate_credential", world.cl.authority.issuer, credential.jti)
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.REVOKED
