@@ -149,8 +149,7 @@ class MerchantStatusApi(PublicApi):
             ),
             304: NOT_MODIFIED,
             (400, "application/json"): documented_error(
-                "`country` is not an ISO 3166-1 alpha-2 code (upper case), a malformed `time`, or an "
-                "unknown parameter"
+                "`country` is not an ISO 3166-1 alpha-2 code (upper case), a malformed `time`, or an unknown parameter"
             ),
             (503, "application/json"): documented_error("The registry cannot reach its database"),
         },

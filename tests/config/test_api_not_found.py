@@ -10,9 +10,7 @@ from tests.support.api import error_of
 
 
 @pytest.mark.parametrize("debug", [True, False])
-@pytest.mark.parametrize(
-    "path", ["/api/v1/nothing-here/", "/api/v1/authorities/not-a-number/", "/api/v2/authorities/"]
-)
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/authorities/not-a-number/", "/api/v2/authorities/"])
 def test_an_unknown_api_url_is_the_json_404(db, settings, debug, path):
     settings.DEBUG = debug
     detail = error_of(Client().get(path), 404, "not_found")
