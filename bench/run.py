@@ -29,7 +29,7 @@ from bench import dataset, http, report, witnesses
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch", "trust-list-304"]
+SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "trust-list-304"]
 SCALE_VARIANTS = ["hello", "verify", "verify+audit"]
 ENDPOINTS = {
     "hello": "/bench/hello/",
