@@ -40,7 +40,8 @@ def test_country_codes_are_two_upper_case_letters_in_the_schema():
     assert (destination["type"], destination["pattern"]) == ("string", "^[A-Z]{2}$")
     assert COMPONENTS["VerificationRequest"]["properties"]["origin"]["nullable"] is True
     parameters = SCHEMA.raw_schema["paths"]["/api/v1/trust-lists/{country}/"]["get"]["parameters"]
-    assert parameters[0]["schema"]["pattern"] == "^[A-Z]{2}$"
+    (country,) = [parameter for parameter in parameters if parameter["in"] == "path"]
+    assert (country["name"], country["schema"]["pattern"]) == ("country", "^[A-Z]{2}$")
 
 
 def test_a_trqp_query_with_a_null_context_is_answered_as_the_schema_allows(world):
