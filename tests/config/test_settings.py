@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
 
+from tests.support.cli import python_path
+
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
@@ -45,7 +47,12 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    full_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": python_path(),
+        **env,
+    }
     return subprocess.run(
         [sys.executable, str(MANAGE), *args],
         env=full_env,
