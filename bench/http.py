@@ -25,6 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "wrk" / "post.lua"
+GET_LUA = ROOT / "bench" / "wrk" / "get.lua"
 
 
 def wrk_path() -> str | None:
@@ -103,23 +104,36 @@ class Server:
     def log_offset(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def answers_since(self, offset: int, path: str) -> tuple[int, int]:
-        """(2xx answers to `path`, non-2xx answers to anything) logged since `offset`."""
+    def answers_since(self, offset: int, path: str, expected: str = "2") -> tuple[int, int]:
+        """(answers to `path` whose status starts with `expected`, answers
+        to anything whose status does not) logged since `offset`."""
         with self.access_log.open("rb") as log:
             log.seek(offset)
             lines = log.read().decode().splitlines()
-        good = sum(1 for line in lines if line.startswith("2") and line.endswith(" " + path))
-        bad = sum(1 for line in lines if line and not line.startswith("2"))
+        good = sum(1 for line in lines if line.startswith(expected) and line.endswith(" " + path))
+        bad = sum(1 for line in lines if line and not line.startswith(expected))
         return good, bad
+
+    def etag(self, path: str) -> str:
+        """The ETag of a public document, as a reader first fetches it."""
+        probe = urllib.request.Request(f"{self.url}{path}", headers={"X-Forwarded-Proto": "https"})  # noqa: S310
+        with urllib.request.urlopen(probe, timeout=10) as answer:  # noqa: S310 (our own server)
+            return answer.headers["ETag"]
 
 
 def run_wrk(
-    server: Server, path: str, bodies: str, api_key: str, *, seconds: float, connections: int
+    server: Server,
+    path: str,
+    *script_args: str,
+    seconds: float,
+    connections: int,
+    script: Path = LUA,
 ) -> dict[str, Any]:
+    """wrk on `path` with `script` (post.lua: BODIES_FILE API_KEY; get.lua: ETAG)."""
     path_to_wrk = wrk_path()
     assert path_to_wrk, "wrk is absent"
     command = [path_to_wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-    command += ["-s", str(LUA), server.url + path, "--", bodies, api_key]
+    command += ["-s", str(script), server.url + path, "--", *script_args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False, env=os.environ)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):

@@ -9,7 +9,7 @@ import statistics
 from importlib import metadata
 from typing import Any
 
-from bench import dataset, http
+from bench import dataset, http, status_lists
 from bench.stats import NOISY_SPREAD, Summary, Verdict, verdict
 
 DEFINITIONS = """\
@@ -23,12 +23,20 @@ What is measured
                  decision row written in one statement, committed and on disk, and the receipt signed
                  (Ed25519) before the answer. No log lock, no head read: the integrator places it later.
   token          in-process token verification: parse, look-up in the registry snapshot, signature, claims
-                 and every policy check (identity.jose.tokens, recognition.snapshots, recognition.services.verify);
+                 and every policy check (merchant_verifier.tokens, recognition.snapshots, merchant_verifier.decide);
                  the merchant row is read beforehand (the endpoints read it, one query a request).
+  package        the verifier package platforms install (merchant_verifier.Verifier), offline, its lists read
+                 and decoded beforehand from a directory of the registry's own lists (bench/offline.py): parse,
+                 look-ups in the decoded lists, signature, every policy check, the answer's dict of fields.
   raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
   jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
   batch          POST /api/v1/verifications/batch/ with 100 tokens; server CPU a token = on-CPU time of the
                  server process plus its PostgreSQL backend (from /proc), divided by 100.
+  trust-list 304 GET /api/v1/trust-lists/{{country}}/ of a country the tokens are presented in, with the ETag of
+                 the list fetched before (If-None-Match), no API key: every answer must be a 304 with no body,
+                 from every server process (the signed list is kept in its state row and in each process's
+                 memory; the 304 reads the registry stamp, one query). The public read platforms and verifiers
+                 repeat most; its ratio is taken against hello, which runs the verification API's framework.
 Every round runs every measure once, in a shuffled order; a ratio is taken inside each round, and the
 table gives its median over the rounds and its spread (interquartile range / median). NOISY: spread over
 {noisy:.0%}. Throughput in-process is 1 / median latency of one request at a time; over HTTP it is wrk's count
@@ -43,7 +51,7 @@ HAND_WRITTEN = {
         "(tests/recognition/test_api_serializers.py)."
     ),
     "token parsing": (
-        "identity/jose/tokens.py: base64url by binascii's strict mode and a table of canonical last "
+        "merchant_verifier/tokens.py: base64url by binascii's strict mode and a table of canonical last "
         "characters, one JSON decoder, the U+0000/surrogate walk only when a \\u escape exists. Same results "
         "and messages as the straightforward parser (tests/support/reference.py) and the same claims as PyJWT: "
         "tests/identity/jose/test_tokens_reference.py, every hostile case included."
@@ -123,6 +131,12 @@ def _http(engine: dict[str, Any], run: str, field: str) -> list[float]:
     return [round_[run][field] for round_ in engine.get("http", {}).get("rounds", []) if run in round_]
 
 
+def _paired(engine: dict[str, Any], top: str, bottom: str, field: str) -> list[float]:
+    """top / bottom inside each HTTP round that ran both."""
+    rounds = engine.get("http", {}).get("rounds", [])
+    return [r[top][field] / r[bottom][field] for r in rounds if top in r and bottom in r and r[bottom][field]]
+
+
 def _ratio(top: list[float], bottom: list[float]) -> list[float]:
     return [a / b for a, b in zip(top, bottom, strict=True) if b]
 
@@ -137,6 +151,9 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[Verdict]
         raw = _rounds(engine, "small", "raw")
         in_process = {
             "token verification / raw signature verify": _ratio(_rounds(engine, "small", "token"), raw),
+            "offline verification with the package per token / raw signature verify": _ratio(
+                _rounds(engine, "small", "package"), raw
+            ),
             "batch of 100: server CPU a token / raw verify": _ratio(
                 _rounds(engine, "small", "batch", "cpu_per_token_us"), raw
             ),
@@ -170,6 +187,7 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[Verdict]
             over_http = {
                 "verify / hello throughput": _ratio(_http(engine, "small:verify", "rps"), hello),
                 "verify+audit / hello throughput": _ratio(_http(engine, "small:verify+audit", "rps"), hello),
+                "trust-list 304 / hello throughput": _paired(engine, "small:trust-list-304", "small:hello", "rps"),
                 "p99 / p50 verify+audit, 16 connections": _ratio(
                     _http(engine, "small:verify+audit", "p99_us"), _http(engine, "small:verify+audit", "p50_us")
                 ),
@@ -202,7 +220,13 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[Verdict]
 TARGETS = [
     ("verify / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.70}}),
     ("verify+audit / hello throughput", {"mode": "HTTP", "bound": {"at_least": 0.50}}),
+    # A conditional GET of an unchanged list answers from memory after one small query.
+    ("trust-list 304 / hello throughput", {"mode": "HTTP", "bound": {"at_least": 1.0}}),
     ("token verification / raw signature verify", {"mode": "in-process", "bound": {"at_most": 1.4}}),
+    (
+        "offline verification with the package per token / raw signature verify",
+        {"mode": "in-process", "bound": {"at_most": 1.3}},
+    ),
     ("batch of 100: server CPU a token / raw verify", {"mode": "in-process", "bound": {"at_most": 2.2}}),
     ("p99 / p50 verify+audit, 16 connections", {"mode": "HTTP", "bound": {"at_most": 3.0}}),
     ("p50 1,000,000 / 1,000 merchants (verify+audit)", {"mode": "in-process", "bound": {"at_most": 1.1}}),
@@ -264,6 +288,7 @@ def gates(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, A
             for size, counts in queries.items()
         )
         found.append(_gate(name, "all", "queries a verification constant across data sets", constant, shown))
+        found += status_lists.gates(name, engine.get("status_lists"))
         witnessed = engine.get("http", {}).get("witnesses")
         if witnessed:
             cosigned = (
@@ -284,13 +309,16 @@ def gates(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, A
                 run["bad"] + run["connect"] + run["read"] + run["write"] + run["timeout"] + run["logged_other"]
                 for run in runs
             )
-            found.append(_gate(name, run_name, "every HTTP answer 2xx, no socket error", bad == 0, f"{bad} bad"))
+            expected = "304" if run_name.endswith("trust-list-304") else "2xx"
+            found.append(
+                _gate(name, run_name, f"every HTTP answer {expected}, no socket error", bad == 0, f"{bad} bad")
+            )
             if run_name.endswith("verify+audit"):
                 off = [(run["audit_rows"], run["logged_2xx"]) for run in runs if run["audit_rows"] != run["logged_2xx"]]
                 found.append(
                     _gate(name, run_name, "decision entries = answers (gunicorn access log)", not off, str(off[:3]))
                 )
-            elif run_name.endswith(("hello", "verify")):
+            elif run_name.endswith(("hello", "verify", "trust-list-304")):
                 written = sum(run["audit_rows"] for run in runs)
                 found.append(_gate(name, run_name, "no log entry written", written == 0, f"{written} entries"))
     return found
@@ -329,13 +357,26 @@ def absolute_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         for worker in engine["merchants"]:
             merchants = f"{engine['merchants'][worker]:,} merchants"
             variants = {v for round_ in engine["in_process"]["rounds"] for v in round_.get(worker, {})}
-            for variant in ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]:
+            for variant in [
+                "hello",
+                "verify",
+                "verify+audit",
+                "trust-list-304",
+                "token",
+                "package",
+                "raw",
+                "jwt",
+                "batch",
+            ]:
                 if variant not in variants:
                     continue
                 summary = Summary.of(_rounds(engine, worker, variant))
-                label = {"raw": "raw verify", "jwt": "jwt.decode", "batch": "batch of 100 (latency)"}.get(
-                    variant, variant
-                )
+                label = {
+                    "raw": "raw verify",
+                    "jwt": "jwt.decode",
+                    "batch": "batch of 100 (latency)",
+                    "trust-list-304": "trust-list 304",
+                }.get(variant, variant)
                 rows.append((name, "in-process", merchants, label, _us(summary.median), f"{summary.spread:.0%}"))
                 if variant == "batch":
                     cpu = Summary.of(_rounds(engine, worker, "batch", "cpu_per_token_us"))
@@ -420,6 +461,9 @@ def show(
     ]
     print(table(("ratio", "database", "mode", "value", "target", "spread", "verdict", ""), rows))
     show_log(results)
+    for name, engine in results["engines"].items():
+        if "status_lists" in engine:
+            status_lists.show(name, engine["status_lists"])
     info = informational_ratios(results)
     if info:
         print("\nOther ratios (informational, no target)")
@@ -568,6 +612,7 @@ def informational_ratios(results: dict[str, Any]) -> list[tuple[str, ...]]:
         for title, values in [
             ("verify / hello throughput", _ratio(hello, _rounds(engine, "small", "verify"))),
             ("verify+audit / hello throughput", _ratio(hello, _rounds(engine, "small", "verify+audit"))),
+            ("trust-list 304 / hello throughput", _ratio(hello, _rounds(engine, "small", "trust-list-304"))),
             (
                 "token verification / jwt.decode",
                 _ratio(_rounds(engine, "small", "token"), _rounds(engine, "small", "jwt")),

@@ -29,9 +29,14 @@ from bench import dataset, http, report, witnesses
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "raw", "jwt", "batch"]
+SMALL_VARIANTS = ["hello", "verify", "verify+audit", "token", "package", "raw", "jwt", "batch", "trust-list-304"]
 SCALE_VARIANTS = ["hello", "verify", "verify+audit"]
-ENDPOINTS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": "/api/v1/verifications/"}
+ENDPOINTS = {
+    "hello": "/bench/hello/",
+    "verify": "/bench/verifications/",
+    "verify+audit": "/api/v1/verifications/",
+    "trust-list-304": "/api/v1/trust-lists/{country}/",
+}
 
 
 class Unavailable(Exception):
@@ -179,6 +184,18 @@ def append_scaling(url: str, env: dict[str, str], args: argparse.Namespace) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def status_list_bench(url: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """bench.status_lists in a process of its own on the small database."""
+    command = [sys.executable, "-m", "bench.status_lists", "--json", "--entries", str(args.status_entries)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=dict(env, DATABASE_URL=url), capture_output=True, text=True, timeout=3600, check=False
+    )
+    lines = done.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        return {"skipped": f"bench.status_lists failed: {done.stderr.strip()[-500:]}"}
+    return json.loads(lines[-1])
+
+
 def http_rounds(
     workers: dict[str, Worker], args: argparse.Namespace, rng: random.Random, env: dict[str, str], directory: Path
 ) -> dict[str, Any]:
@@ -263,13 +280,26 @@ def analyze(database_url: str) -> None:
 def one_run(
     server: http.Server, worker: Worker, endpoint: str, bodies: dict[str, str], *, seconds: float, connections: int
 ) -> dict[str, Any]:
-    path = ENDPOINTS[endpoint]
+    path = ENDPOINTS[endpoint].format(country=bodies.get("country", ""))
     rows = worker.ask("audit_rows")["audit_rows"]
-    offset = server.log_offset()
-    result = http.run_wrk(server, path, bodies["bodies"], bodies["api_key"], seconds=seconds, connections=connections)
+    if endpoint == "trust-list-304":
+        # The ETag a reader got with its copy (from whichever server process
+        # answered first); every answer after it must be a 304.
+        etag = server.etag(path)
+        server.wait_until_idle()  # its 200 logged before the count starts (gunicorn logs after answering)
+        offset = server.log_offset()
+        result = http.run_wrk(server, path, etag, seconds=seconds, connections=connections, script=http.GET_LUA)
+    else:
+        offset = server.log_offset()
+        result = http.run_wrk(
+            server, path, bodies["bodies"], bodies["api_key"], seconds=seconds, connections=connections
+        )
     server.wait_until_idle()  # the requests in flight when wrk stopped are answered, and logged
     result["audit_rows"] = worker.ask("audit_rows")["audit_rows"] - rows
-    result["logged_2xx"], result["logged_other"] = server.answers_since(offset, ENDPOINTS["verify+audit"])
+    if endpoint == "trust-list-304":
+        result["logged_304"], result["logged_other"] = server.answers_since(offset, path, expected="304")
+    else:
+        result["logged_2xx"], result["logged_other"] = server.answers_since(offset, ENDPOINTS["verify+audit"])
     return result
 
 
@@ -305,6 +335,9 @@ def run_engine(engine: str, args: argparse.Namespace, env: dict[str, str], direc
             if engine == "postgresql" and args.append_rounds:
                 print(f"  {engine}: append scaling ...", file=sys.stderr, flush=True)
                 result["append"] = append_scaling(urls["small"], env, args)
+            if args.status_entries:
+                print(f"  {engine}: a status list of {args.status_entries:,} credentials ...", file=sys.stderr)
+                result["status_lists"] = status_list_bench(urls["small"], env, args)
             result["queries"] = {name: worker.ask("queries")["queries"] for name, worker in workers.items()}
             result["justification"] = workers["small"].ask("justify")["justify"]
             if args.http:
@@ -356,6 +389,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-entries", type=int, default=1_000_000, help="log entries of the scale data set")
     parser.add_argument("--small-log-entries", type=int, default=1_000, help="log entries of the small data set")
     parser.add_argument("--backlog", type=int, default=100_000, help="pending entries the integrator is timed on")
+    parser.add_argument(
+        "--status-entries", type=int, default=1_000_000, help="credentials of the status-list bench (0: skip)"
+    )
     parser.add_argument("--append-writers", default="1,4,16", help="concurrent writers of the append scaling")
     parser.add_argument("--append-seconds", type=float, default=3.0, help="seconds per append measure")
     parser.add_argument("--append-rounds", type=int, default=3, help="append scaling rounds (0: skip)")
@@ -386,7 +422,10 @@ def each_engine(
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         directory = Path(scratch)
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-        env |= {"DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "PYTHONPATH": os.pathsep.join((str(ROOT / "verifier" / "src"), str(ROOT))),
+        }
         env["REGISTRY_SIGNING_KEY"] = str(signing_key(directory))
         env["AUDIT_LOG_KEY"] = str(signing_key(directory, "audit-log-key"))
         # The integrator as in production: a thread of every server process, a checkpoint at most every second.

@@ -22,6 +22,7 @@ from typing import Any
 VERIFY = "/api/v1/verifications/"
 BATCH = "/api/v1/verifications/batch/"
 PATHS = {"hello": "/bench/hello/", "verify": "/bench/verifications/", "verify+audit": VERIFY}
+TRUST_LIST = "/api/v1/trust-lists/{country}/"
 BATCH_SIZE = 100
 
 
@@ -117,11 +118,29 @@ class Worker:
 
         self.app = get_wsgi_application()
         self.environ = wsgi_environ(self.api_key, "POST", CONTENT_TYPE="application/json")
-        self.cursor = {name: 0 for name in ("hello", "verify", "verify+audit", "token", "raw", "jwt", "batch", "proof")}
+        names = (
+            "hello",
+            "verify",
+            "verify+audit",
+            "token",
+            "package",
+            "raw",
+            "jwt",
+            "batch",
+            "proof",
+            "trust-list-304",
+        )
+        self.cursor = dict.fromkeys(names, 0)
+        # The trust list of the country the first token is presented in (its
+        # own authorities and the foreign ones its agreements recognize).
+        self.country = self.tokens[0].destination
+        self.trust_list = TRUST_LIST.format(country=self.country)
+        self.etag: str | None = None
         self.proof_ids = self._proof_ids(seed)
         self.counts: dict[str, int] = {}
         self.failures: list[str] = []
         self._prepare_token_variant()
+        self._prepare_package_variant()
 
     # Requests -----------------------------------------------------------------------------
 
@@ -134,6 +153,18 @@ class Worker:
         environ = dict(self.environ, REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0")
         environ.pop("CONTENT_TYPE", None)
         return call_wsgi(self.app, environ)
+
+    def get_public(self, path: str, **headers: str) -> tuple[int, bytes, dict[str, str]]:
+        """A public GET as a reader sends it (no API key): status, body, headers."""
+        environ = wsgi_environ("", "GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0", **headers)
+        del environ["HTTP_AUTHORIZATION"]
+        found: list[Any] = []
+        response = self.app(environ, lambda line, head, exc_info=None: found.extend((line, dict(head))))
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()
+        return int(found[0][:3]), content, found[1]
 
     def _proof_ids(self, seed: int, count: int = 500) -> list[str]:
         """Entries of the preloaded log spread over all of it, in a random order."""
@@ -160,9 +191,9 @@ class Worker:
         from django.conf import settings
         from django.utils import timezone
 
-        from identity.jose.tokens import parse_token
+        from merchant_verifier.decide import decide
+        from merchant_verifier.tokens import parse_token
         from recognition.services.verification import VerificationRequest, subject_of
-        from recognition.services.verify import decide
         from recognition.snapshots import current_policy, read_parties, registry_snapshot, wanted_of
 
         # The functions the token variant calls, looked up once.
@@ -183,14 +214,34 @@ class Worker:
             self.parties += parties
         self.snapshot = registry_snapshot(stamp)
 
+    def _prepare_package_variant(self) -> None:
+        """The lists saved to a directory and an offline verifier of each
+        destination, warmed with every token (bench/offline.py)."""
+        import tempfile
+
+        from bench import offline
+
+        self.lists_directory = tempfile.TemporaryDirectory(prefix="bench-lists-")
+        directory = Path(self.lists_directory.name)
+        origins = {authority.country for authority in self.authorities}
+        offline.save_lists(directory, {t.destination for t in self.tokens}, origins)
+        verifiers = offline.verifiers(directory, self.tokens)
+        self.package = [(verifiers[t.destination].verify, t.token) for t in self.tokens]
+
     # Variants: each takes an index and returns nothing; failures are noted ----------------
 
     def op(self, name: str) -> Callable[[int], None]:
         if name in PATHS:
             return lambda i: self._request(name, PATHS[name], self.bodies[i % len(self.bodies)])
-        return {"token": self._token, "raw": self._raw, "jwt": self._jwt, "batch": self._batch, "proof": self._proof}[
-            name
-        ]
+        return {
+            "token": self._token,
+            "package": self._package,
+            "raw": self._raw,
+            "jwt": self._jwt,
+            "batch": self._batch,
+            "proof": self._proof,
+            "trust-list-304": self._trust_list_304,
+        }[name]
 
     def _request(self, name: str, path: str, body: bytes) -> None:
         status, content = self.post(path, body)
@@ -207,6 +258,11 @@ class Worker:
         if not self.decide(parsed=parsed, subject=subject, now=self.now(), policy=self.policy).accepted:
             self.failures.append("token: not accepted")
 
+    def _package(self, i: int) -> None:
+        verify, token = self.package[i % len(self.package)]
+        if not verify(token).accepted:
+            self.failures.append("package: not accepted")
+
     def _raw(self, i: int) -> None:
         token = self.tokens[i % len(self.tokens)]
         token.public_key.verify(token.signature, token.signing_input)
@@ -221,6 +277,14 @@ class Worker:
         status, content = self.post(BATCH, self.batches[i % len(self.batches)])
         if status != 200 or content.count(b'"decision":"accepted"') != BATCH_SIZE:
             self.failures.append(f"batch: HTTP {status} {content[:200]!r}")
+
+    def _trust_list_304(self, i: int) -> None:
+        """GET the trust list with the ETag of the copy held: a 304, no body."""
+        if self.etag is None:  # a reader's first fetch (in the calibration, before any timed round)
+            self.etag = self.get_public(self.trust_list)[2]["ETag"]
+        status, content, _ = self.get_public(self.trust_list, HTTP_IF_NONE_MATCH=self.etag)
+        if status != 304 or content:
+            self.failures.append(f"trust-list-304: HTTP {status} {content[:200]!r}")
 
     def _proof(self, i: int) -> None:
         """GET an entry's inclusion proof (the key that made the decision),
@@ -312,7 +376,7 @@ class Worker:
         import jwt
         from django.db import connection, models, transaction
 
-        from identity.jose.tokens import parse_token
+        from merchant_verifier.tokens import parse_token
         from recognition.db import insert_together
         from recognition.log.keys import log_key
         from recognition.log.receipts import RECEIPT_TYP, sign_receipt
@@ -520,7 +584,7 @@ class Worker:
         from django.db import connections
 
         connections.close_all()
-        return {"bodies": str(path), "api_key": self.api_key}
+        return {"bodies": str(path), "api_key": self.api_key, "country": self.country}
 
 
 def proof_holds(answer: dict[str, Any]) -> bool:

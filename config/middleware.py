@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 
+API_PREFIX = "/api/"
 TRQP_PREFIX = "/trqp/"
 PROBLEM_JSON = "application/problem+json"
 
@@ -215,3 +216,24 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
     response = HttpResponse(page, status=HTTPStatus.TOO_MANY_REQUESTS, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(seconds)
     return response
+
+
+class ApiNotFoundMiddleware:
+    """A URL under /api/ that names no endpoint is the API's JSON 404 (DESIGN
+    §10) with DEBUG on too: handler404 gives it in production, but with DEBUG
+    Django answers its HTML debug page instead, which no API client (and no
+    schema-driven one) expects. Placed outside CommonMiddleware, so that its
+    APPEND_SLASH redirect still happens first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == HTTPStatus.NOT_FOUND
+            and request.path.startswith(API_PREFIX)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return _refusal(request, HTTPStatus.NOT_FOUND, "not_found", "no such endpoint or object")
+        return response

@@ -69,12 +69,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
-# `manage.py run_witness` is the witness a partner country runs: it has no
-# sessions, no admin and signs nothing with SECRET_KEY, so it needs none.
-WITNESS_ONLY = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] == "run_witness"
+# The registry's own commands (`run_witness` too, DESIGN §11) serve no request
+# and sign nothing with SECRET_KEY (only with key files), so with DEBUG off they
+# get a throwaway one when it is unset (README "Try it" in a fresh shell). The
+# server and Django's commands still require it. tests/config/test_settings.py
+# keeps the list equal to the commands the apps ship.
+KEYLESS_COMMANDS = frozenset(
+    """
+    add_witness compromise_key create_agreement create_api_key create_authority create_authority_key
+    create_country_admin create_credential_type create_regulator import_jwks integrate_audit_log
+    issue_credential load_demo proposals register_merchant reinstate_credential retire_key
+    retire_witness revoke_credential rotate_audit_log_key rotate_registry_key run_demo_witnesses
+    run_witness set_agreement_status set_authority_status set_merchant_status suspend_credential
+    verify_audit_log verify_evidence
+    """.split()  # noqa: SIM905 (one line per command would take the module over its 400-line cap)
+)
+_COMMAND = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else None
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and WITNESS_ONLY:
+if not SECRET_KEY and _COMMAND in KEYLESS_COMMANDS:
     SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
@@ -113,6 +126,7 @@ MIDDLEWARE = [
     # Before anything reads the body; after the two above, so that its 413
     # carries the security headers too.
     "config.middleware.BodySizeLimitMiddleware",
+    "config.middleware.ApiNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -275,6 +289,20 @@ REGISTRY = {
     "TRUST_LIST_TTL_SECONDS": env_int("TRUST_LIST_TTL_SECONDS", 86400, minimum=60),
 }
 
+# Token Status Lists (draft-ietf-oauth-status-list-20): entries per list (2
+# bits each: 1,048,576 entries = 262,144 bytes), the `ttl` readers may cache
+# one for, and its lifetime (`exp` - `iat`), which is at least the ttl.
+STATUS_LIST_SIZE = env_int("STATUS_LIST_SIZE", 1_048_576, minimum=4)
+if STATUS_LIST_SIZE % 4:
+    raise ImproperlyConfigured(f"STATUS_LIST_SIZE must be a multiple of 4, not {STATUS_LIST_SIZE}")
+STATUS_LIST_TTL_SECONDS = env_int("STATUS_LIST_TTL_SECONDS", 300, minimum=1)
+STATUS_LIST_LIFETIME_SECONDS = env_int("STATUS_LIST_LIFETIME_SECONDS", 86400, minimum=1)
+if STATUS_LIST_LIFETIME_SECONDS < STATUS_LIST_TTL_SECONDS:
+    raise ImproperlyConfigured(
+        f"STATUS_LIST_LIFETIME_SECONDS ({STATUS_LIST_LIFETIME_SECONDS}) must be at least "
+        f"STATUS_LIST_TTL_SECONDS ({STATUS_LIST_TTL_SECONDS})"
+    )
+
 
 # The audit log, a transparency log (DESIGN §6). Its key signs checkpoints and
 # receipts; the origin is the checkpoints' first line and the key's name.
@@ -355,6 +383,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReasonCode": "identity.reasons.Reason"},
+    # The country codes' enum, one component every country parameter refers
+    # to; compact JWS answers documented by their media type, not as JSON.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "recognition.api.schema.add_shared_components",
+        "recognition.api.schema.describe_compact_jws_without_schema",
+    ],
     # Swagger UI from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -21,9 +21,9 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
-from django_countries import countries
 
 from core.changes import integrity_error_message
+from core.countries import is_country_code
 from core.history import acting_operator, operator_login
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -37,7 +37,7 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[
 def parse_country(value: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper-cased; unknown codes are refused."""
     code = value.strip().upper()
-    if code not in dict(countries):
+    if not is_country_code(code):
         raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
     return code
 

@@ -32,10 +32,17 @@ _UTC_OFFSETS = frozenset({"Z", "z", "+00:00", "-00:00"})
 
 TIME_EXAMPLE, DATE_EXAMPLE = "2026-03-01T00:00:00Z", "2026-03-01"
 
-# The same grammar for the OpenAPI schema (ECMA-262 regular expressions);
-# a test holds it to the parser.
-_TIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-]00:00)"
-_DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# The same grammar for the OpenAPI schema (ECMA-262 regular expressions
+# without lookaround, which generators such as hypothesis cannot draw from),
+# calendar included, so that the schema admits exactly what parse_instant
+# accepts; a test holds it to the parser. Years 0001 to 9999; the Gregorian
+# calendar's month lengths; 29 February in a year divisible by 4 but not by
+# 100, or by 400 (RFC 3339 Appendix C); hours 00-23, no leap second.
+_YEAR = "([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+_DATE_PATTERN = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_TIME_PATTERN = f"{_DATE_PATTERN}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]" + r"(\.[0-9]{1,9})?([Zz]|[+-]00:00)"
 
 
 def instant_pattern(*, allow_date: bool = False) -> str:

@@ -4,25 +4,19 @@ Duplicate member names: RFC 8259 §4 says only that names SHOULD be unique
 and that parsers then differ (Python's keeps the last, others the first): a
 body or a token read one way here and another way elsewhere is how a check
 is slipped past. The registry refuses them everywhere, as I-JSON (RFC 7493
-§2.3) does: in tokens (identity/jose/tokens.py) and in request bodies
+§2.3) does: in tokens (merchant_verifier.tokens) and in request bodies
 (recognition/api/parsers.py). Each parser's `object_pairs_hook` builds the
 dict and compares sizes, which costs almost nothing when the names are
 unique; `repeated_name` finds the name that repeats only once the sizes
-differ, for the message.
+differ, for the message (one copy, merchant_verifier's).
 """
 
 from collections.abc import Mapping
 from typing import Any
 
+from merchant_verifier.tokens import repeated_name
 
-def repeated_name(pairs: list[tuple[str, Any]]) -> str:
-    """The first name in `pairs` that repeats an earlier one (there is one)."""
-    seen: set[str] = set()
-    for name, _ in pairs:
-        if name in seen:
-            return name
-        seen.add(name)
-    raise ValueError("no member name repeats")
+__all__ = ["json_type", "repeated_name"]
 
 
 def json_type(value: Any) -> str:

@@ -32,7 +32,12 @@ from identity.services.authorities import (
     authority_revoke,
     authority_suspend,
 )
-from identity.services.credentials import credential_revoke
+from identity.services.credentials import (
+    CREDENTIAL_TRANSITIONS,
+    credential_reinstate,
+    credential_revoke,
+    credential_suspend,
+)
 from identity.services.keys import (
     KEY_TRANSITIONS,
     key_mark_compromised,
@@ -228,12 +233,13 @@ class CredentialTypeAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 @admin.register(IssuedCredential)
 class IssuedCredentialAdmin(CredentialColumns, CountryScopedAdmin):
     """Credentials are issued with the authority's private key by
-    `issue_credential`, never in the admin; here they are read and revoked."""
+    `issue_credential`, never in the admin; here they are read, suspended,
+    reinstated and revoked."""
 
     country_lookup = "merchant__authority__country"
     service_target = "credential"
-    # credential_revoke: revocation is final.
-    transitions = {"valid": {"revoked"}, "revoked": set()}
+    # Suspension is undone by reinstating; revocation is final.
+    transitions = CREDENTIAL_TRANSITIONS
     fields = (
         "jti",
         "merchant",
@@ -245,12 +251,22 @@ class IssuedCredentialAdmin(CredentialColumns, CountryScopedAdmin):
         "status",
         "revoked_at",
         "reason",
+        "status_list",
+        "status_index",
     )
     list_display = ("jti", "merchant", "type_name", "assurance", "issued", "expires", "status")
     list_filter = ("status", "credential_type", country_filter("merchant__authority__country", "country"))
     search_fields = ("jti", "merchant__registration_number", "merchant__legal_name")
     list_select_related = ("merchant", "credential_type")
-    actions = ["revoke"]
+    actions = ["suspend", "reinstate", "revoke"]
+
+    @manage_action("Suspend the selected credentials", to="suspended")
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, credential_suspend, "Suspended")
+
+    @manage_action("Reinstate the selected credentials", to="valid")
+    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.confirm_and_run(request, queryset, credential_reinstate, "Reinstated")
 
     @manage_action("Revoke the selected credentials (final)", to="revoked")
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

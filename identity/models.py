@@ -44,6 +44,7 @@ class MerchantStatus(models.TextChoices):
 
 class CredentialStatus(models.TextChoices):
     VALID = "valid", "Valid"
+    SUSPENDED = "suspended", "Suspended"
     REVOKED = "revoked", "Revoked"
 
 
@@ -145,6 +146,10 @@ class Merchant(SavedWithItsHistory, models.Model):
             _choices_check("status", MerchantStatus, "merchant_status_valid"),
             _choices_check("assurance", Assurance, "merchant_assurance_valid"),
         ]
+        indexes = [
+            # Status lists and merchant-status lists read the merchants that are not active.
+            models.Index(fields=["authority"], condition=~Q(status="active"), name="merchant_not_active"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.registration_number})"
@@ -163,6 +168,32 @@ class CredentialType(SavedWithItsHistory, models.Model):
         return self.code
 
 
+class StatusList(models.Model):
+    """A Token Status List (draft-ietf-oauth-status-list-20) of the registry's
+    credentials: `size` entries, each credential at an index drawn at random
+    when it is issued (identity.services.status_lists). One list is open at a
+    time; a full one is closed and the next opened. `version` changes in the
+    same transaction as anything that changes the list's bytes (database
+    triggers, migration 0004), so a served list can be cached per version."""
+
+    number = models.PositiveIntegerField(unique=True, help_text="The n of /api/v1/status-lists/<n>/.")
+    size = models.PositiveIntegerField(help_text="Entries (2 bits each).")
+    created_at = models.DateTimeField()
+    closed = models.BooleanField(default=False, help_text="Full: no index is drawn from it any more.")
+    version = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gt=0), name="statuslist_number_positive"),
+            models.CheckConstraint(condition=Q(size__gt=0), name="statuslist_size_positive"),
+            models.UniqueConstraint(fields=["closed"], condition=Q(closed=False), name="statuslist_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"status list {self.number}"
+
+
 class IssuedCredential(SavedWithItsHistory, models.Model):
     jti = models.CharField(max_length=200)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="credentials")
@@ -174,6 +205,18 @@ class IssuedCredential(SavedWithItsHistory, models.Model):
     status = models.CharField(max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True, default="", help_text="Why it was revoked.")
+    # Its entry in a status list; none for credentials issued before status
+    # lists existed (their tokens carry no `status` claim).
+    status_list = models.ForeignKey(
+        StatusList,
+        on_delete=models.PROTECT,
+        related_name="credentials",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # the unique (status_list, status_index) index serves
+    )
+    status_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = history_records()
 
     class Meta:
@@ -190,6 +233,23 @@ class IssuedCredential(SavedWithItsHistory, models.Model):
             models.CheckConstraint(
                 condition=~Q(status=CredentialStatus.REVOKED) | Q(revoked_at__isnull=False),
                 name="issuedcredential_revoked_has_revoked_at",
+            ),
+            # An index is never shared and never reused (credentials are never deleted).
+            models.UniqueConstraint(
+                fields=["status_list", "status_index"], name="issuedcredential_status_index_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status_list__isnull=True, status_index__isnull=True)
+                | Q(status_list__isnull=False, status_index__isnull=False),
+                name="issuedcredential_status_list_and_index_together",
+            ),
+        ]
+        indexes = [
+            # The build of a list reads its entries that are not valid.
+            models.Index(
+                fields=["status_list", "status_index"],
+                condition=~Q(status="valid"),
+                name="issuedcred_list_not_valid",
             ),
         ]
 

@@ -1,36 +1,16 @@
-"""The reason codes of DESIGN §5, one enum; its values are the public codes."""
+"""The reason codes of DESIGN §5 as the registry's model and API choices.
+
+One list: the codes and their labels are merchant_verifier's (the package
+platforms verify with offline), so the API and the package cannot disagree.
+The registry's `Reason` holds the codes its API gives: not the package's own
+`lists_expired` and `lists_unavailable`, which only a verifier at the edge
+can meet."""
 
 from django.db import models
 
+from merchant_verifier.reasons import API_REASONS
 
-class Reason(models.TextChoices):
-    TOKEN_TOO_LARGE = "token_too_large", "The token is longer than the configured limit"
-    MALFORMED_TOKEN = "malformed_token", "Not a well-formed compact JWS of JSON objects"
-    UNSUPPORTED_ALGORITHM = "unsupported_algorithm", "alg missing or not allowed"
-    WRONG_TOKEN_TYPE = "wrong_token_type", "typ missing or not merchant-credential+jwt"
-    UNTRUSTED_HEADER = "untrusted_header", "The header names a key source or an extension"
-    MISSING_KID = "missing_kid", "No kid"
-    UNKNOWN_ISSUER = "unknown_issuer", "iss missing or unknown"
-    UNKNOWN_KEY = "unknown_key", "The authority has no key with that kid"
-    ALGORITHM_MISMATCH = "algorithm_mismatch", "alg differs from the registered key's"
-    INVALID_SIGNATURE = "invalid_signature", "The signature does not verify"
-    INVALID_CLAIM = "invalid_claim", "A required claim is absent, of the wrong type or inconsistent"
-    EXPIRED = "expired", "exp is in the past"
-    NOT_YET_VALID = "not_yet_valid", "nbf or iat is in the future"
-    KEY_COMPROMISED = "key_compromised", "The key is marked compromised"
-    KEY_NOT_VALID_AT_ISSUANCE = "key_not_valid_at_issuance", "iat is outside the key's validity"
-    ISSUER_SUSPENDED = "issuer_suspended", "The authority is suspended"
-    ISSUER_REVOKED = "issuer_revoked", "The authority is revoked"
-    UNKNOWN_MERCHANT = "unknown_merchant", "No merchant with that sub under this authority"
-    MERCHANT_SUSPENDED = "merchant_suspended", "The merchant is suspended"
-    MERCHANT_REVOKED = "merchant_revoked", "The merchant is revoked"
-    CREDENTIAL_REVOKED = "credential_revoked", "The credential is revoked"
-    ASSURANCE_EXCEEDS_ACCREDITATION = "assurance_exceeds_accreditation", "Assurance above the authority's accreditation"
-    ORIGIN_MISMATCH = "origin_mismatch", "origin is not the authority's country"
-    NO_AGREEMENT = "no_agreement", "No agreement links the destination to this authority"
-    AGREEMENT_NOT_IN_FORCE = "agreement_not_in_force", "No agreement is active and inside its window now"
-    CREDENTIAL_TYPE_NOT_RECOGNIZED = "credential_type_not_recognized", "The agreement does not cover this type"
-    ASSURANCE_BELOW_MINIMUM = "assurance_below_minimum", "The agreement asks for a higher assurance"
+Reason = models.TextChoices("Reason", [(code.name, (code.value, code.label)) for code in API_REASONS], module=__name__)
 
 
 def reason_label(code: str) -> str:

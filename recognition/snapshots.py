@@ -1,9 +1,10 @@
 """The registry as the decision and the point-in-time answers see it: frozen
 snapshots of authorities, keys, merchants and agreements, each rule about
 them written once as a method (`AgreementSnapshot.in_force(at)`,
-`KeySnapshot.usable(at)`), and the registry read of the verification path.
+`KeySnapshot.usable(at)`) in merchant_verifier.model, read here from the
+registry's rows, and the registry read of the verification path.
 
-The decision (services/verify.py), `GET recognition/`, the matrix, the trust
+The decision (merchant_verifier.decide), `GET recognition/`, the matrix, the trust
 lists and TRQP all ask these methods, so they cannot disagree about what is
 in force or which key could sign.
 
@@ -28,28 +29,33 @@ the lookup.
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cached_property, lru_cache
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from identity.jose.algorithms import ALLOWED_ALGS
-from identity.jose.signature import public_key_of, verify_with_key
-from identity.jose.tokens import ParsedToken, Rejected
-from identity.models import Authority, AuthorityKey, CredentialType, KeyStatus
-from recognition.db import execute_prepared
-from recognition.models import AgreementStatus, RecognitionAgreement
+from identity.models import Authority, AuthorityKey, CredentialType
+from merchant_verifier import model
+from merchant_verifier.model import MerchantSnapshot, Policy
+from merchant_verifier.tokens import ParsedToken, Rejected
+from recognition.db import execute_direct, execute_prepared
+from recognition.models import RecognitionAgreement
 
-
-@dataclass(frozen=True)
-class Policy:
-    """The configured tolerances of a verification (DESIGN §4, §5)."""
-
-    leeway: timedelta
-    max_lifetime: timedelta
+__all__ = [
+    "AgreementSnapshot",
+    "AuthoritySnapshot",
+    "KeySnapshot",
+    "MerchantSnapshot",
+    "Policy",
+    "RegistrySnapshot",
+    "current_policy",
+    "read_parties",
+    "registry_snapshot",
+    "wanted_of",
+]
 
 
 def current_policy() -> Policy:
@@ -60,18 +66,11 @@ def current_policy() -> Policy:
     )
 
 
-@dataclass(frozen=True)
-class KeySnapshot:
-    id: int
-    kid: str
-    alg: str
-    jwk: dict[str, Any]
-    status: str
-    not_before: datetime
-    not_after: datetime | None
-    retired_at: datetime | None
-    compromised_at: datetime | None = None
+# The snapshots and their rules are merchant_verifier's (merchant_verifier.model):
+# the registry adds only how each is read from a row.
 
+
+class KeySnapshot(model.KeySnapshot):
     @classmethod
     def of(cls, key: Any) -> "KeySnapshot":
         """The snapshot of a key row, current or historical."""
@@ -87,70 +86,12 @@ class KeySnapshot:
             compromised_at=key.compromised_at,
         )
 
-    @cached_property
-    def public_key(self) -> Any:
-        """The key object, built once for as long as the snapshot lives."""
-        return public_key_of(self.jwk)
 
-    def verifies(self, parsed: ParsedToken) -> bool:
-        if self.alg not in ALLOWED_ALGS:
-            return False  # answered before the key is built (a P-521 key has no curve here)
-        return verify_with_key(
-            self.public_key, alg=self.alg, signing_input=parsed.signing_input, signature=parsed.signature
-        )
-
-    def usable(self, at: datetime, *, max_lifetime: timedelta) -> bool:
-        """Whether a credential signed with this key, as the key stood at `at`,
-        could be accepted at `at` (DESIGN §5): the key is not compromised
-        (that refuses every credential it signed), and some issuance instant
-        `iat` passes every time check then: not_before <= iat < not_after,
-        iat <= retired_at (a retired key's earlier credentials stay valid
-        until they expire), iat <= at (not issued in the future), and at < exp
-        <= iat + the maximum lifetime (not expired). The verification leeway,
-        a tolerance for clocks, is not counted. Differences of instants, never
-        sums, so that the years 0001 and 9999 do not overflow."""
-        if self.status == KeyStatus.COMPROMISED:
-            return False
-        last = at if self.retired_at is None else min(at, self.retired_at)  # the latest iat accepted
-        if self.not_before > last or at - last >= max_lifetime:
-            return False
-        not_after = self.not_after
-        return not_after is None or (self.not_before < not_after and at - not_after < max_lifetime)
-
-
-@dataclass(frozen=True)
-class AgreementSnapshot:
-    id: int
-    version: int | None  # the history_id of this version
-    authority_id: int
-    destination: str
-    origin: str
-    status: str
-    valid_from: datetime
-    valid_until: datetime | None
-    min_assurance: str
-    credential_types: tuple[str, ...]  # sorted
-    legal_basis: str
-
-    def started(self, at: datetime) -> bool:
-        """valid_from is inclusive."""
-        return self.valid_from <= at
-
-    def ended(self, at: datetime) -> bool:
-        """valid_until is exclusive; an open-ended window never ends."""
-        return self.valid_until is not None and at >= self.valid_until
-
-    def in_window(self, at: datetime) -> bool:
-        return self.started(at) and not self.ended(at)
-
-    def in_force(self, at: datetime) -> bool:
-        """Active and inside its window at `at` (DESIGN §5 agreement_not_in_force)."""
-        return self.status == AgreementStatus.ACTIVE and self.in_window(at)
-
+class AgreementSnapshot(model.AgreementSnapshot):
     @classmethod
     def of(cls, agreement: RecognitionAgreement, *, version: int | None = None) -> "AgreementSnapshot":
         """The snapshot of an agreement row (its credential types prefetched
-        or read)."""
+        or read); `version` is the history_id of this version."""
         return cls(
             id=agreement.id,
             version=version,
@@ -166,16 +107,7 @@ class AgreementSnapshot:
         )
 
 
-@dataclass(frozen=True)
-class AuthoritySnapshot:
-    id: int
-    issuer: str
-    name: str
-    country: str
-    status: str
-    max_assurance: str
-    keys: tuple[KeySnapshot, ...] = ()  # filled by the point-in-time reads; the decision looks keys up by kid
-
+class AuthoritySnapshot(model.AuthoritySnapshot):
     @classmethod
     def of(cls, authority: Any, *, keys: tuple[KeySnapshot, ...] = ()) -> "AuthoritySnapshot":
         """The snapshot of an authority row, current or historical, with the
@@ -189,16 +121,6 @@ class AuthoritySnapshot:
             max_assurance=authority.max_assurance,
             keys=keys,
         )
-
-    def has_usable_key(self, at: datetime, *, max_lifetime: timedelta) -> bool:
-        return any(key.usable(at, max_lifetime=max_lifetime) for key in self.keys)
-
-
-@dataclass(frozen=True)
-class MerchantSnapshot:
-    registration_number: str
-    legal_name: str
-    status: str
 
 
 _AUTHORITY_FIELDS = ("id", "issuer", "name", "country", "status", "max_assurance")
@@ -271,6 +193,17 @@ def registry_snapshot(stamp: int) -> RegistrySnapshot:
     if snapshot is None or snapshot.stamp != stamp:
         snapshot = _snapshots[where] = load_snapshot(stamp)
     return snapshot
+
+
+def registry_stamp() -> int:
+    """The registry stamp alone: one small query, for readers that keep
+    something built from the registry's rows (the signed trust lists)."""
+    with connection.cursor() as cursor:
+        execute_direct(cursor, "SELECT stamp FROM recognition_registry_stamp WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:  # the row is made by migration 0005
+        raise RuntimeError("recognition_registry_stamp has no row; run the migrations")
+    return row[0]
 
 
 # Merchants and registry-issued credentials, read for each request ---------------------------

@@ -83,6 +83,7 @@ def test_a_short_run_prints_every_ratio_with_its_target(tmp_path):
     for title in (
         "verify / hello throughput",
         "verify+audit / hello throughput",
+        "trust-list 304 / hello throughput",
         "token verification / raw signature verify",
         "batch of 100: server CPU a token / raw verify",
         "p99 / p50 verify+audit, 16 connections",
@@ -258,3 +259,72 @@ def test_the_witnessed_run_is_a_ratio_and_a_gate():
     assert verdict.status == "PASS" and round(verdict.value, 2) == 0.99
     gate = next(gate for gate in report.gates(results, Namespace()) if gate["data set"] == "witnessed")
     assert not gate["passed"] and "size 90" in gate["detail"]
+
+
+def test_the_trust_list_304_run_is_a_ratio_to_hello_and_its_answers_must_be_304():
+    from argparse import Namespace
+
+    from bench import report
+
+    def run(rps: float, other: int = 0) -> dict:
+        errors = dict.fromkeys(("bad", "connect", "read", "write", "timeout"), 0)
+        return {
+            "rps": rps,
+            "p50_us": 1.0,
+            "p99_us": 2.0,
+            "audit_rows": 0,
+            "logged_2xx": 0,
+            "logged_other": other,
+            **errors,
+        }
+
+    rounds = [
+        {"small:hello": run(1000), "small:verify": run(800), "small:verify+audit": run(600)}
+        | {"small:trust-list-304": run(1000 * share)}
+        for share in (1.3, 1.2, 1.25)
+    ]
+    engine = {"in_process": {"rounds": []}, "merchants": {"small": 1000}, "http": {"rounds": rounds}}
+    results = {"engines": {"sqlite": engine | {"queries": {}, "gates": {}}}}
+    verdict = next(
+        item
+        for item in report.verdicts(results, Namespace(http=True))
+        if item.name == "trust-list 304 / hello throughput"
+    )
+    assert verdict.status == "PASS" and round(verdict.value, 2) == 1.25
+    (gate,) = [gate for gate in report.gates(results, Namespace()) if "304" in gate["gate"]]
+    assert gate["passed"] and gate["data set"] == "small:trust-list-304"
+
+    rounds[0]["small:trust-list-304"] = run(1300, other=3)  # three answers that were not 304 (a 200: a new list)
+    (gate,) = [gate for gate in report.gates(results, Namespace()) if "304" in gate["gate"]]
+    assert not gate["passed"] and gate["detail"] == "3 bad"
+
+
+def test_the_bench_worker_reads_the_trust_list_as_a_reader_does(bench_registry, settings, tmp_path):
+    """The in-process variant: a first fetch for the ETag, then 304s with no
+    body, through the WSGI handler and the whole middleware stack."""
+    from django.core.signals import request_finished, request_started
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    from bench.worker import Worker
+    from recognition.services.registry_keys import registry_key_rotate
+
+    settings.REGISTRY = {**settings.REGISTRY, "SIGNING_KEY_PATH": str(tmp_path / "k.pem")}
+    registry_key_rotate()
+    _, tokens = bench_registry
+    worker = Worker.__new__(Worker)
+    worker.app, worker.failures, worker.etag = get_wsgi_application(), [], None
+    worker.trust_list = f"/api/v1/trust-lists/{tokens[0].destination}/"
+    # As Django's test client does: the handler must not close the test's
+    # connection (and its transaction) at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        for i in range(3):
+            worker._trust_list_304(i)
+        status, content, headers = worker.get_public(worker.trust_list, HTTP_IF_NONE_MATCH=worker.etag)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert worker.failures == [] and worker.etag.startswith('"')
+    assert (status, content, headers["Vary"]) == (304, b"", "Accept-Encoding")

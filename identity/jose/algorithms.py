@@ -1,26 +1,19 @@
 """The algorithms and the token type of a merchant credential (DESIGN §3, §4):
-the one allow-list every part of the registry reads (key intake, the model's
-choices, token parsing, the signature layer)."""
+the allow-list is merchant_verifier's (merchant_verifier.algorithms), read by
+every part of the registry (key intake, the model's choices, token parsing,
+the signature layer) and by the package platforms verify with."""
 
 from django.db import models
 
+from merchant_verifier.algorithms import (
+    ACCEPTED_TYPS,
+    ALGORITHMS,
+    ALLOWED_ALGS,
+    CREDENTIAL_TYP,
+    UNTRUSTED_HEADERS,
+)
 
-class Alg(models.TextChoices):
-    """The allow-list: exact, case-sensitive names (RFC 8725 §3.1)."""
+# The allow-list as model choices: exact, case-sensitive names (RFC 8725 §3.1).
+Alg = models.TextChoices("Alg", [(name.upper(), (name, label)) for name, label in ALGORITHMS], module=__name__)
 
-    EDDSA = "EdDSA", "EdDSA (Ed25519)"
-    ES256 = "ES256", "ES256 (P-256)"
-    ES384 = "ES384", "ES384 (P-384)"
-    PS256 = "PS256", "PS256 (RSA-PSS)"
-    RS256 = "RS256", "RS256 (RSA PKCS#1 v1.5)"
-
-
-ALLOWED_ALGS = frozenset(Alg.values)
-
-# RFC 8725 §3.11 explicit typing; RFC 7515 §4.1.9 lets the "application/"
-# prefix be omitted and compares case-insensitively.
-CREDENTIAL_TYP = "merchant-credential+jwt"
-ACCEPTED_TYPS = frozenset({CREDENTIAL_TYP, f"application/{CREDENTIAL_TYP}"})
-# Header members that would name a key source or an extension: keys come only
-# from the registry, and nothing is ever fetched (DESIGN §5 untrusted_header).
-UNTRUSTED_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit", "b64", "zip", "cty")
+__all__ = ["ACCEPTED_TYPS", "ALLOWED_ALGS", "CREDENTIAL_TYP", "UNTRUSTED_HEADERS", "Alg"]

@@ -1,6 +1,7 @@
 """Credential types, and the credentials issued through the registry's tools:
-signed with the authority's private key (DESIGN §4 profile), recorded, and
-revoked."""
+signed with the authority's private key (DESIGN §4 profile, with the `status`
+claim of draft-ietf-oauth-status-list-20 §6.1), recorded, suspended,
+reinstated and revoked (final)."""
 
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.changes import User, locked, save_with_history
+from core.changes import User, change_status, locked, save_with_history
 from identity.jose.algorithms import CREDENTIAL_TYP
 from identity.jose.jwk import thumbprint
 from identity.jose.key_files import public_jwk_of
@@ -30,6 +31,7 @@ from identity.models import (
     MerchantStatus,
 )
 from identity.selectors import key_by_kid
+from identity.services.status_lists import status_index_allocate, status_list_uri
 
 
 @transaction.atomic
@@ -93,7 +95,8 @@ def credential_issue(
     now: datetime | None = None,
     user: User = None,
 ) -> Issued:
-    """Sign a credential of the DESIGN §4 profile and record it."""
+    """Sign a credential of the DESIGN §4 profile and record it, with its
+    entry in the registry's status list (the `status` claim)."""
     now = (now or timezone.now()).replace(microsecond=0)
     authority = merchant.authority
     key = _key_for_private(authority, private_key, kid)
@@ -119,6 +122,8 @@ def credential_issue(
         "assurance": assurance,
         "merchant": merchant_claim,
     }
+    status_list, status_index = status_index_allocate()
+    claims["status"] = {"status_list": {"idx": status_index, "uri": status_list_uri(status_list)}}
     token = jwt.encode(claims, private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": CREDENTIAL_TYP})
     credential = IssuedCredential(
         jti=jti,
@@ -128,6 +133,8 @@ def credential_issue(
         assurance=assurance,
         issued_at=now,
         expires_at=expires,
+        status_list=status_list,
+        status_index=status_index,
     )
     save_with_history(credential, user=user, reason="issued")
     return Issued(token=token, credential=credential)
@@ -144,3 +151,42 @@ def credential_revoke(*, credential: IssuedCredential, reason: str = "", user: U
     # The reason is kept in the row itself (its `reason` field, in history too).
     save_with_history(credential, user=user, reason="revoked")
     return credential
+
+
+# Suspension is temporary (spec: SUSPENDED in the status list,
+# credential_suspended in the decision); revocation is final.
+CREDENTIAL_TRANSITIONS = {
+    CredentialStatus.VALID: {CredentialStatus.SUSPENDED, CredentialStatus.REVOKED},
+    CredentialStatus.SUSPENDED: {CredentialStatus.VALID, CredentialStatus.REVOKED},
+    CredentialStatus.REVOKED: set(),
+}
+
+
+@transaction.atomic
+def credential_suspend(*, credential: IssuedCredential, reason: str = "", user: User = None) -> IssuedCredential:
+    """Suspend a credential: refused as credential_suspended, SUSPENDED in
+    its status list, until reinstated. The reason is kept in its history."""
+    return change_status(
+        IssuedCredential,
+        credential.pk,
+        to=CredentialStatus.SUSPENDED,
+        allowed=CREDENTIAL_TRANSITIONS,
+        what=lambda row: f"credential {row.jti}",
+        user=user,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def credential_reinstate(*, credential: IssuedCredential, reason: str = "", user: User = None) -> IssuedCredential:
+    """Make a suspended credential valid again, at once (like a merchant's
+    reinstatement). A revoked credential stays revoked."""
+    return change_status(
+        IssuedCredential,
+        credential.pk,
+        to=CredentialStatus.VALID,
+        allowed=CREDENTIAL_TRANSITIONS,
+        what=lambda row: f"credential {row.jti}",
+        user=user,
+        reason=reason,
+    )

@@ -20,7 +20,7 @@ from accounts.models import ApiKey, KeyRole
 from accounts.permissions import caller_role
 from accounts.scope import admin_country
 from core.instants import describe
-from identity.models import AuthorityStatus, CredentialType
+from identity.models import AuthorityStatus
 from identity.reasons import Reason
 from recognition.api.pagination import MAX_PAGE_SIZE
 from recognition.api.serializers import CountryCodeField, InstantField
@@ -28,6 +28,7 @@ from recognition.models import AgreementStatus, RecognitionAgreement
 from recognition.snapshots import AgreementSnapshot
 
 EXPORT_FORMATS = ("csv", "jsonl")
+CREDENTIAL_TYPE_CODE = r"^[-a-zA-Z0-9_]+\Z"  # CredentialType.code, a SlugField
 
 
 class QueryParams(serializers.Serializer):
@@ -84,14 +85,18 @@ class AgreementFilter(PageParams):
     destination = CountryCodeField(required=False, help_text="The recognizing country (upper case).")
     origin = CountryCodeField(required=False, help_text="The recognized authority's country (upper case).")
     status = serializers.ChoiceField(choices=AgreementStatus.choices, required=False)
-    credential_type = serializers.CharField(
-        required=False, max_length=100, help_text="A credential type code, e.g. merchant-identity."
+    # A filter, not a lookup: a code no credential type has selects no
+    # agreement (an empty page), as an unknown country would if it had a
+    # code; only a value that cannot be a code (the slug of the model's
+    # field) is a 400.
+    credential_type = serializers.RegexField(
+        CREDENTIAL_TYPE_CODE,
+        required=False,
+        max_length=100,
+        trim_whitespace=False,
+        error_messages={"invalid": "not a credential type code (letters, digits, '-' and '_')"},
+        help_text="A credential type code, e.g. merchant-identity; one no type has selects nothing.",
     )
-
-    def validate_credential_type(self, value: str) -> str:
-        if not CredentialType.objects.filter(code=value).exists():
-            raise serializers.ValidationError(f"no credential type {value[:100]!r}")
-        return value
 
 
 def readable_agreements(request: Request) -> QuerySet:

@@ -17,12 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import ApiKeyAuthentication
 from accounts.throttling import ReadThrottle
 from identity.models import Authority, AuthorityKey
 from recognition.api import filters
+from recognition.api.conditional import CACHE_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, not_modified_or
 from recognition.api.pagination import RegistryPagination, paginated_response
 from recognition.api.serializers import documented_error
-from recognition.services.trust_lists import published_key
+from recognition.services.trust_lists import cache_max_age, published_key
 
 READ_ERRORS = {
     400: documented_error("A query parameter is unknown, repeated or has a bad value (the detail names it)"),
@@ -179,10 +181,15 @@ class AuthorityDetailApi(PublicReadApi):
 
 
 class AuthorityJwksApi(PublicReadApi):
+    # The same keys for everyone: a session is never read (it would add
+    # `Vary: Cookie` and split shared caches); a key sent is still checked.
+    authentication_classes = [ApiKeyAuthentication]
+
     @extend_schema(
         operation_id="authorities_jwks",
         tags=["authorities"],
-        responses={200: JwksSerializer, **READ_ERRORS, **NOT_FOUND},
+        parameters=[IF_NONE_MATCH, *CACHE_HEADERS],
+        responses={200: JwksSerializer, 304: NOT_MODIFIED, **READ_ERRORS, **NOT_FOUND},
         summary="An authority's public keys (JWKS)",
         description=(
             "Every key the authority ever registered, public members only, each with its `status` and validity "
@@ -195,7 +202,7 @@ class AuthorityJwksApi(PublicReadApi):
         filters.QueryParams.parse(request)
         authority = _one(Authority.objects.all(), pk, "authority")
         keys = AuthorityKey.objects.filter(authority=authority).order_by("not_before", "kid")  # as the trust lists
-        return Response(JwksSerializer({"keys": keys}).data)
+        return not_modified_or(request, JwksSerializer({"keys": keys}).data, max_age=cache_max_age())
 
 
 class AgreementListApi(PublicReadApi):

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
-from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -18,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from core.countries import is_country_code
 from core.instants import iso, parse_instant
 from core.json import json_type
 from recognition.api.errors import ERROR_CODES
 from recognition.services.verification import VerificationRequest
 
 MAX_BATCH = 100
-_COUNTRY_CODES = frozenset(code for code, _ in countries)
 
 
 class StrictCharField(serializers.CharField):
@@ -59,7 +58,7 @@ class CountryCodeField(StrictCharField):
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
-        if value not in _COUNTRY_CODES:
+        if not is_country_code(value):
             self.fail("country", value=value[:10])
         return value
 
@@ -164,11 +163,9 @@ def well_formed_request(data: Any) -> dict[str, Any] | None:
     if type(data) is not dict or not 2 <= len(data) <= 3:
         return None
     token, destination, origin = data.get("token"), data.get("destination"), data.get("origin")
-    if type(token) is not str or type(destination) is not str or destination not in _COUNTRY_CODES:
+    if type(token) is not str or type(destination) is not str or not is_country_code(destination):
         return None
-    if len(data) != 2 + ("origin" in data) or not (
-        origin is None or (type(origin) is str and origin in _COUNTRY_CODES)
-    ):
+    if len(data) != 2 + ("origin" in data) or not (origin is None or (type(origin) is str and is_country_code(origin))):
         return None
     return dict(data)
 

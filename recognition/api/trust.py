@@ -20,18 +20,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http_cache import conditional_response
 from core.instants import describe, iso_or_none
+from recognition.api.conditional import CACHE_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, not_modified_or
 from recognition.api.schema import COUNTRY_CODE_SCHEMA, instant_schema
 from recognition.api.serializers import (
     CountryCodeField,
     InstantField,
     RequestObjectSerializer,
     documented_error,
+    is_country_code,
     query_object,
 )
 from recognition.services.point_in_time import Recognition, recognition_at
 from recognition.services.registry_keys import published_keys
-from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list_jws
+from recognition.services.trust_lists import MEDIA_TYPE, TRUST_LIST_TYP, cache_max_age, trust_list
 from recognition.snapshots import current_policy
 
 
@@ -146,7 +149,9 @@ class TrustListApi(PublicApi):
         parameters=[
             OpenApiParameter(
                 "country", COUNTRY_CODE_SCHEMA, OpenApiParameter.PATH, description="ISO 3166-1 alpha-2, upper case"
-            )
+            ),
+            IF_NONE_MATCH,
+            *CACHE_HEADERS,
         ],
         responses={
             (200, MEDIA_TYPE): OpenApiResponse(
@@ -157,33 +162,38 @@ class TrustListApi(PublicApi):
                     '"country", "status", "max_assurance", "jwks": {"keys": [JWK + status, not_before, not_after, '
                     'retired_at, compromised_at]}, "recognized_for": [{"credential_types", "min_assurance", '
                     '"valid_from", "valid_until", "agreement_id"}]}]}. `recognized_for` is empty for the country\'s '
-                    "own authorities. `sequence` grows only when the content changes. Cache-Control: max-age is at "
-                    "most the list's lifetime."
+                    "own authorities. `sequence` grows only when the content changes. The same bytes (and ETag) are "
+                    "served until the content changes, half the list's lifetime has passed or the registry's key "
+                    "changes; Cache-Control max-age is at most 300 s and never past that instant."
                 ),
             ),
+            304: NOT_MODIFIED,
             (400, "application/json"): documented_error("`country` is not an ISO 3166-1 alpha-2 code (upper case)"),
             (503, "application/json"): documented_error("The registry cannot reach its database"),
         },
         summary="A country's signed trust list",
         description=(
             "Every authority the country trusts now (its own active ones, and the active foreign ones under an "
-            "agreement in force), with their keys and the scope they are trusted for, signed by the registry."
+            "agreement in force), with their keys and the scope they are trusted for, signed by the registry. "
+            "Send the ETag of the list you hold in If-None-Match: 304 while it is still the list served."
         ),
     )
     def get(self, request: Request, country: str) -> HttpResponse:
-        serializer = CountrySerializer(data={"country": country})
-        serializer.is_valid(raise_exception=True)
-        response = HttpResponse(trust_list_jws(serializer.validated_data["country"]), content_type=MEDIA_TYPE)
-        response["Cache-Control"] = f"public, max-age={cache_max_age()}"
-        return response
+        if not is_country_code(country):
+            CountrySerializer(data={"country": country}).is_valid(raise_exception=True)  # the 400 names it
+        signed = trust_list(country)
+        max_age = signed.max_age(timezone.now())
+        return conditional_response(request, signed.body, content_type=MEDIA_TYPE, max_age=max_age, etag=signed.etag)
 
 
 class RegistryJwksApi(PublicApi):
     @extend_schema(
         operation_id="registry_jwks",
         tags=["trust"],
+        parameters=[IF_NONE_MATCH, *CACHE_HEADERS],
         responses={
             200: OpenApiResponse(response=JwksSerializer, description="A JWK Set of public keys only (RFC 7517 §5)"),
+            304: NOT_MODIFIED,
             503: documented_error("The registry cannot reach its database"),
         },
         summary="The registry's public keys",
@@ -192,10 +202,8 @@ class RegistryJwksApi(PublicApi):
             "may not have expired yet. Select the key by the trust list's header `kid`."
         ),
     )
-    def get(self, request: Request) -> Response:
-        response = Response({"keys": published_keys()})
-        response["Cache-Control"] = f"public, max-age={cache_max_age()}"
-        return response
+    def get(self, request: Request) -> HttpResponse:
+        return not_modified_or(request, {"keys": published_keys()}, max_age=cache_max_age())
 
 
 # Recognition at an instant -----------------------------------------------------

@@ -15,6 +15,7 @@ from recognition.api.public import (
     AuthorityJwksApi,
     AuthorityListApi,
 )
+from recognition.api.status import MerchantStatusApi, StatusListApi
 from recognition.api.trust import RecognitionAtApi, TrustListApi
 from recognition.api.verifications import VerificationBatchApi, VerificationCreateApi
 from recognition.api.witnesses import WitnessListApi
@@ -33,6 +34,9 @@ urlpatterns = [
     path("recognition/", RecognitionAtApi.as_view(), name="recognition-at"),
     path("recognition/matrix/", RecognitionMatrixApi.as_view(), name="recognition-matrix-api"),
     path("trust-lists/<str:country>/", TrustListApi.as_view(), name="trust-list"),
+    # What a verifier at the platform's edge reads (draft-ietf-oauth-status-list-20), public.
+    path("status-lists/<int:number>/", StatusListApi.as_view(), name="status-list"),
+    path("merchant-status/<str:country>/", MerchantStatusApi.as_view(), name="merchant-status"),
     # Regulators.
     path("agreements/<int:pk>/history/", AgreementHistoryApi.as_view(), name="agreement-history"),
     path("audit/verifications/", AuditVerificationListApi.as_view(), name="audit-verifications"),

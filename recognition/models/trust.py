@@ -26,12 +26,18 @@ class RegistryKey(models.Model):
 
 class TrustListState(models.Model):
     """The sequence of a country's trust list grows only when its content
-    changes: the hash of the last content is kept to tell."""
+    changes: the hash of the last content is kept to tell. The list last
+    signed is kept beside it, so that every worker serves the same bytes
+    (one ETag) until the content changes, half the list's lifetime passes or
+    the registry's key changes (recognition/services/trust_lists.py)."""
 
     country = models.CharField(max_length=2, unique=True)
     sequence = models.PositiveBigIntegerField()
     content_sha256 = models.CharField(max_length=64)
     changed_at = models.DateTimeField()
+    jws = models.TextField(blank=True, default="", help_text="The compact JWS last signed; empty before the first.")
+    signed_at = models.DateTimeField(null=True, blank=True, help_text="The `iat` of `jws`.")
+    kid = models.CharField(max_length=100, blank=True, default="", help_text="The registry key that signed `jws`.")
 
     def __str__(self) -> str:
         return f"{self.country} #{self.sequence}"

@@ -27,8 +27,8 @@ from django_countries import countries
 
 from core.instants import iso
 from identity.models import Authority, AuthorityStatus
+from merchant_verifier.decide import above
 from recognition.models import AgreementStatus, RecognitionAgreement
-from recognition.services.verify import above
 from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, current_policy
 
 

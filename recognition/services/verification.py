@@ -16,9 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from identity.jose.tokens import ParsedToken, Rejected, parse_token
+from merchant_verifier.decide import Decision, Subject, decide
+from merchant_verifier.tokens import ParsedToken, Rejected, parse_token
 from recognition.services.audit import AuditEntry, Recorded, record_decisions
-from recognition.services.verify import Decision, Subject, decide
 from recognition.snapshots import (
     MerchantSnapshot,
     Party,

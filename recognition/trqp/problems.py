@@ -5,7 +5,9 @@ Every error the API renders as {"error", "detail"} (recognition/api/errors.py)
 is turned into {"type": "about:blank", "title", "status", "detail", "code"}:
 `title` is the HTTP reason phrase, as RFC 9457 §4.2.1 asks with about:blank,
 and `code` (an extension member) the API's stable error code. An unknown
-entity is a 404 with the code `unknown_entity`.
+entity is a 404 with the code `unknown_entity`, an unknown authority (a
+well-formed `authority_id` that names no country here) a 404 with the code
+`unknown_authority`.
 """
 
 from http import HTTPStatus
@@ -16,10 +18,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from recognition.api.errors import ERROR_CODES, api_exception_handler
+from recognition.trqp.identifiers import UnknownAuthority
 from recognition.trqp.queries import UnknownEntity
 
 PROBLEM_JSON = "application/problem+json"
 UNKNOWN_ENTITY = "unknown_entity"
+UNKNOWN_AUTHORITY = "unknown_authority"
 
 
 def problem_body(status: int, code: str, detail: str) -> dict[str, Any]:
@@ -29,6 +33,8 @@ def problem_body(status: int, code: str, detail: str) -> dict[str, Any]:
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, UnknownEntity):
         return Response(problem_body(404, UNKNOWN_ENTITY, str(exc)), status=404, content_type=PROBLEM_JSON)
+    if isinstance(exc, UnknownAuthority):
+        return Response(problem_body(404, UNKNOWN_AUTHORITY, str(exc)), status=404, content_type=PROBLEM_JSON)
     response = api_exception_handler(exc, context)
     if response is None:
         return None
@@ -48,7 +54,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField(help_text="What was wrong, for a human")
     code = serializers.CharField(
-        help_text=f"A stable machine-readable code: {UNKNOWN_ENTITY}, {', '.join(ERROR_CODES)}"
+        help_text=f"A stable machine-readable code: {UNKNOWN_ENTITY}, {UNKNOWN_AUTHORITY}, {', '.join(ERROR_CODES)}"
     )
 
     class Meta:

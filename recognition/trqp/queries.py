@@ -17,8 +17,11 @@
   at any time); the keys are for recognition, and the verification, to
   weigh.
 
-An issuer the registry has never known is an unknown entity (404). One
-registered only after the instant is known: the answer is false, saying so.
+An issuer the registry has never known is an unknown entity (404), and an
+`authority_id` that is neither a country code nor a country's alias an
+unknown authority (404, recognition/trqp/identifiers.py); answers echo the
+`authority_id` as asked. One registered only after the instant is known: the
+answer is false, saying so.
 Drafts are not mentioned in messages, as they are not public (DESIGN §10).
 CredentialType keeps no history: "registered" means registered now.
 """
@@ -32,8 +35,10 @@ from django.utils import timezone
 
 from core.instants import iso
 from identity.models import Assurance, Authority, CredentialType
+from recognition.models import RecognitionAgreement
 from recognition.services.point_in_time import agreements_at, authorities_at
 from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, current_policy
+from recognition.trqp.identifiers import country_alias, country_of
 
 ISSUE, RECOGNIZE = "issue", "recognize"
 ACTIVE, DRAFT = "active", "draft"
@@ -183,14 +188,15 @@ def _type_known(code: str) -> bool:
 
 
 def trqp_authorization(*, entity_id: str, authority_id: str, resource: str, at: datetime | None) -> TrqpAnswer:
-    """DESIGN §9 `POST /trqp/authorization`; raises UnknownEntity."""
+    """DESIGN §9 `POST /trqp/authorization`; raises UnknownAuthority, UnknownEntity."""
     now = timezone.now()
     when = at or now
+    country = country_of(authority_id)
     authority = _authority_at(entity_id, when)
     verdict = authorization_verdict(
         authority=authority,
         entity_id=entity_id,
-        authority_id=authority_id,
+        authority_id=country,
         resource=resource,
         type_known=_type_known(resource),
         at=when,
@@ -199,16 +205,17 @@ def trqp_authorization(*, entity_id: str, authority_id: str, resource: str, at: 
 
 
 def trqp_recognition(*, entity_id: str, authority_id: str, resource: str, at: datetime | None) -> TrqpAnswer:
-    """DESIGN §9 `POST /trqp/recognition`; raises UnknownEntity."""
+    """DESIGN §9 `POST /trqp/recognition`; raises UnknownAuthority, UnknownEntity."""
     now = timezone.now()
     when = at or now
+    country = country_of(authority_id)
     authority = _authority_at(entity_id, when)
-    foreign = authority is not None and authority.country != authority_id
-    agreements = agreements_at(when, destination=authority_id, authority_ids=[authority.id]) if foreign else []
+    foreign = authority is not None and authority.country != country
+    agreements = agreements_at(when, destination=country, authority_ids=[authority.id]) if foreign else []
     verdict = recognition_verdict(
         authority=authority,
         entity_id=entity_id,
-        authority_id=authority_id,
+        authority_id=country,
         resource=resource,
         type_known=_type_known(resource),
         agreements=agreements,
@@ -220,17 +227,32 @@ def trqp_recognition(*, entity_id: str, authority_id: str, resource: str, at: da
 # Ayra profile extensions ----------------------------------------------------
 
 
+def served_countries() -> list[str]:
+    """The countries the registry has authorities of, or public (not draft)
+    agreements for, in code order."""
+    codes = {str(code) for code in Authority.objects.values_list("country", flat=True).distinct()}
+    public = RecognitionAgreement.objects.exclude(status=DRAFT)
+    codes |= {str(code) for code in public.values_list("destination", flat=True).distinct()}
+    return sorted(codes)
+
+
 def trqp_metadata() -> dict[str, Any]:
+    """`authority_ids`: each served country's did:web alias, by country code
+    (empty when REGISTRY_ISSUER has no host to make one of)."""
     issuer = settings.REGISTRY["ISSUER"]
+    aliases = {country: country_alias(country) for country in served_countries()}
     return {
         "id": issuer,
         "name": "Merchant identity mutual-recognition registry",
         "description": (
             "Which authorities issue merchant identity credentials in which country, and which countries recognize "
             "them. authority_id is an ISO 3166-1 alpha-2 country code; entity_id is an authority's issuer; action "
-            "is 'issue' (authorization) or 'recognize' (recognition); resource is a credential type code."
+            "is 'issue' (authorization) or 'recognize' (recognition); resource is a credential type code. "
+            "authority_id may also be a country's alias, did:web:<registry host>:<country code in lower case>, "
+            "as authority_ids lists them."
         ),
         "controllers": [issuer],
+        "authority_ids": {country: alias for country, alias in aliases.items() if alias},
     }
 
 
@@ -254,15 +276,16 @@ class EntityPage:
     total: int
 
 
-def trqp_entities(*, country: str, limit: int, offset: int) -> EntityPage:
-    """The authorities of a country as they are now, by name, `limit` from `offset`."""
-    authorities = Authority.objects.filter(country=country).order_by("name", "id")
+def trqp_entities(*, authority_id: str, limit: int, offset: int) -> EntityPage:
+    """The authorities of the country `authority_id` names as they are now, by
+    name, `limit` from `offset`; raises UnknownAuthority."""
+    authorities = Authority.objects.filter(country=country_of(authority_id)).order_by("name", "id")
     rows = authorities[offset : offset + limit]
     items = [
         {
             "entity_id": a.issuer,
             "name": a.name,
-            "authority_id": a.country.code,
+            "authority_id": authority_id,
             "status": a.status,
             "max_assurance": a.max_assurance,
         }

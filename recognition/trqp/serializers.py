@@ -14,10 +14,28 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.instants import describe, iso
-from recognition.api.serializers import CountryCodeField, InstantField, RequestObjectSerializer, StrictCharField
+from identity.models import Authority
+from recognition.api.schema import COUNTRY_CODE_COMPONENT
+from recognition.api.serializers import InstantField, RequestObjectSerializer, StrictCharField
+from recognition.trqp.identifiers import DID_PATTERN, HTTPS_URL_PATTERN, is_country_code, is_identifier
 from recognition.trqp.queries import ISSUE, RECOGNIZE, TrqpAnswer
 
 MAX_LIMIT, DEFAULT_LIMIT, MAX_OFFSET = 200, 50, 1_000_000_000
+MAX_IDENTIFIER = 500
+AUTHORITY_ID_HELP = (
+    "The country whose rules apply: an ISO 3166-1 alpha-2 code in upper case (CN), or its alias "
+    "did:web:<registry host>:<code in lower case> as GET /trqp/metadata lists them in `authority_ids`. "
+    "Any other DID or https URL is an unknown authority (404); anything else is malformed (400)"
+)
+# What the fields accept, exactly, so that a schema-driven client never sends
+# a "valid" identifier that is refused (400): a well-formed one the registry
+# does not know is a 404, which the schema documents.
+_DID_SCHEMA = {"type": "string", "pattern": DID_PATTERN, "maxLength": MAX_IDENTIFIER}
+_HTTPS_URL_SCHEMA = {"type": "string", "pattern": HTTPS_URL_PATTERN, "maxLength": MAX_IDENTIFIER}
+ENTITY_ID_SCHEMA = {"anyOf": [_DID_SCHEMA, _HTTPS_URL_SCHEMA]}
+AUTHORITY_ID_SCHEMA = {
+    "anyOf": [{"$ref": f"#/components/schemas/{COUNTRY_CODE_COMPONENT}"}, _DID_SCHEMA, _HTTPS_URL_SCHEMA]
+}
 
 
 def _exact(**kwargs: Any) -> dict[str, Any]:
@@ -47,6 +65,52 @@ class RecognizeActionField(ActionField):
     expected = RECOGNIZE
 
 
+@extend_schema_field(AUTHORITY_ID_SCHEMA)
+class AuthorityIdField(StrictCharField):
+    """A country code, or a well-formed identifier (a DID or an https URL)
+    that recognition/trqp/identifiers.py resolves to a country or finds
+    unknown (404). Taken as sent."""
+
+    default_error_messages = {
+        "authority_id": "{value!r} is not a country code (ISO 3166-1 alpha-2, upper case), a DID or an https URL"
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_exact(max_length=MAX_IDENTIFIER, help_text=AUTHORITY_ID_HELP, **kwargs))
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not (is_country_code(value) or is_identifier(value)):
+            self.fail("authority_id", value=value[:40])
+        return value
+
+
+@extend_schema_field(ENTITY_ID_SCHEMA)
+class EntityIdField(StrictCharField):
+    """A DID or an https URL (404 when no authority ever had it); a value of
+    another form is malformed (400) unless an authority had it as its issuer
+    (identity.models.Authority allows any `did:` or `https://` string without
+    spaces)."""
+
+    default_error_messages = {"entity_id": "{value!r} is not a DID or an https URL"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_exact(max_length=MAX_IDENTIFIER, **kwargs))
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not is_identifier(value) and not self._was_an_issuer(value):
+            self.fail("entity_id", value=value[:40])
+        return value
+
+    @staticmethod
+    def _was_an_issuer(value: str) -> bool:
+        # Only a value of the issuer's form is looked up: a NUL, say, never
+        # reaches the database (PostgreSQL refuses it in a string literal).
+        plausible = value.startswith(("https://", "did:")) and value.isprintable() and " " not in value
+        return plausible and Authority.history.filter(issuer=value).exists()
+
+
 class TrqpContextSerializer(RequestObjectSerializer):
     """The circumstances of the question: only `time` is understood, and any
     other member is refused rather than silently ignored."""
@@ -69,8 +133,8 @@ class TrqpContextSerializer(RequestObjectSerializer):
 
 
 class TrqpQuerySerializer(RequestObjectSerializer):
-    entity_id = StrictCharField(**_exact(max_length=500, help_text="An authority's issuer (the JWT `iss`)"))
-    authority_id = CountryCodeField(help_text="The country whose rules apply: ISO 3166-1 alpha-2, upper case")
+    entity_id = EntityIdField(help_text="An authority's issuer (the JWT `iss`): a DID or an https URL")
+    authority_id = AuthorityIdField()
     resource = StrictCharField(**_exact(max_length=100, help_text="A credential type code, e.g. merchant-identity"))
     context = TrqpContextSerializer(
         required=False, allow_null=True, help_text="Absent, null or `{}`: the question is about now"
@@ -149,6 +213,13 @@ class TrqpMetadataSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     controllers = serializers.ListField(child=serializers.CharField())
+    authority_ids = serializers.DictField(
+        child=serializers.CharField(),
+        help_text=(
+            "Each served country's alias, by country code: `did:web:<registry host>:<code in lower case>`, "
+            "accepted wherever an `authority_id` is and meaning that country"
+        ),
+    )
 
     class Meta:
         ref_name = "TrqpMetadata"
@@ -172,11 +243,11 @@ class AuthorizationPairSerializer(serializers.Serializer):
 
 
 class AuthorityQuerySerializer(RequestObjectSerializer):
-    authority_id = CountryCodeField(required=False)
+    authority_id = AuthorityIdField(required=False)
 
 
 class EntitiesQuerySerializer(RequestObjectSerializer):
-    authority_id = CountryCodeField()
+    authority_id = AuthorityIdField()
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 

@@ -17,10 +17,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from recognition.api.parsers import JSONBodyParser
-from recognition.api.schema import COUNTRY_CODE_SCHEMA
 from recognition.api.serializers import query_object
 from recognition.trqp import queries
 from recognition.trqp import serializers as s
+from recognition.trqp.identifiers import country_of
 from recognition.trqp.problems import PROBLEM_JSON, ProblemSerializer, problem_exception_handler
 
 
@@ -29,7 +29,7 @@ def _problem(description: str) -> OpenApiResponse:
 
 
 # 405 is what any other method gets at the path. 503 is documented only where
-# the answer reads the database (metadata and the assurance levels do not).
+# the answer reads the database (the assurance levels do not).
 METHOD_PROBLEMS = {(405, PROBLEM_JSON): _problem("Method not allowed")}
 COMMON_PROBLEMS = {
     **METHOD_PROBLEMS,
@@ -40,15 +40,22 @@ QUERY_PROBLEMS = {
         "Malformed query: not JSON, a member name repeated in any object, not an object, a missing or unknown "
         "field, a bad `context.time`, an unknown country code, or the wrong `action`"
     ),
-    (404, PROBLEM_JSON): _problem("Unknown entity: no authority has ever had this issuer"),
+    (404, PROBLEM_JSON): _problem(
+        "Unknown entity (code unknown_entity): no authority has ever had this issuer, a DID or an https URL; or "
+        "unknown authority (code unknown_authority): a DID or an https URL that is no country's alias here"
+    ),
     # The body-size middleware (config/middleware.py) refuses before any view runs.
     (413, PROBLEM_JSON): _problem("The body is over 1 MiB: refused before it is read (code payload_too_large)"),
     (415, PROBLEM_JSON): _problem("The body is not application/json"),
     **COMMON_PROBLEMS,
 }
-AUTHORITY_PARAMETER = OpenApiParameter(
-    "authority_id", COUNTRY_CODE_SCHEMA, description="A country code (ISO 3166-1 alpha-2, upper case)"
-)
+AUTHORITY_PARAMETER = OpenApiParameter("authority_id", s.AUTHORITY_ID_SCHEMA, description=s.AUTHORITY_ID_HELP)
+UNKNOWN_AUTHORITY = {
+    (404, PROBLEM_JSON): _problem(
+        "Unknown authority (code unknown_authority): `authority_id` is a DID or an https URL that is no "
+        "country's alias here"
+    )
+}
 EXAMPLE_ISSUER = "https://demo-registro.cl.example/issuer"
 
 
@@ -125,20 +132,31 @@ class TrqpMetadataApi(TrqpApi):
     @extend_schema(
         operation_id="trqp_metadata",
         tags=["trqp"],
-        responses={(200, "application/json"): s.TrqpMetadataSerializer, **METHOD_PROBLEMS},
+        responses={(200, "application/json"): s.TrqpMetadataSerializer, **COMMON_PROBLEMS},
         summary="TRQP: the registry's metadata",
-        description="The same for every ecosystem: takes no parameter (any given, such as `egf_did`, is ignored).",
+        description=(
+            "The same for every ecosystem: takes no parameter (any given, such as `egf_did`, is ignored). "
+            "`authority_ids` lists, for each country the registry has authorities or public agreements of, the "
+            "did:web alias accepted wherever an `authority_id` is."
+        ),
     )
     def get(self, request: Request) -> Response:
         return Response(queries.trqp_metadata())
 
 
 def _authority_query(request: Request) -> None:
-    s.AuthorityQuerySerializer(data=query_object(request)).is_valid(raise_exception=True)
+    """Checks `authority_id` when given: 400 when malformed, 404 when it names no country here."""
+    query = s.AuthorityQuerySerializer(data=query_object(request))
+    query.is_valid(raise_exception=True)
+    if "authority_id" in query.validated_data:
+        country_of(query.validated_data["authority_id"])
 
 
 LOOKUP_PROBLEMS = {
-    (400, PROBLEM_JSON): _problem("`authority_id` is not a country code, or a parameter is unknown or repeated"),
+    (400, PROBLEM_JSON): _problem(
+        "`authority_id` is not a country code, a DID or an https URL, or a parameter is unknown or repeated"
+    ),
+    **UNKNOWN_AUTHORITY,
     **METHOD_PROBLEMS,
 }
 
@@ -192,7 +210,7 @@ class TrqpEntitiesApi(TrqpApi):
         operation_id="trqp_entities",
         tags=["trqp"],
         parameters=[
-            OpenApiParameter("authority_id", COUNTRY_CODE_SCHEMA, required=True, description="A country code"),
+            OpenApiParameter("authority_id", s.AUTHORITY_ID_SCHEMA, required=True, description=s.AUTHORITY_ID_HELP),
             OpenApiParameter(
                 "limit",
                 {"type": "integer", "minimum": 1, "maximum": s.MAX_LIMIT},
@@ -207,13 +225,16 @@ class TrqpEntitiesApi(TrqpApi):
         responses={
             (200, "application/json"): s.EntitiesSerializer,
             (400, PROBLEM_JSON): _problem(
-                "`authority_id` missing or not a country, a bad limit or offset, or a parameter unknown or repeated"
+                "`authority_id` missing or not a country code, a DID or an https URL, a bad limit or offset, or a "
+                "parameter unknown or repeated"
             ),
+            **UNKNOWN_AUTHORITY,
             **COMMON_PROBLEMS,
         },
         summary="TRQP: the authorities of a country",
         description=(
-            "The authorities of `authority_id` as they are now, by name. Offset pagination: `pagination.next` and "
+            "The authorities of `authority_id` (a country, or its alias, echoed in each item) as they are now, by "
+            "name. Offset pagination: `pagination.next` and "
             "`pagination.previous` are the URLs of the neighbouring pages (null at the ends)."
         ),
     )
@@ -221,7 +242,8 @@ class TrqpEntitiesApi(TrqpApi):
         query = s.EntitiesQuerySerializer(data=query_object(request))
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        page = queries.trqp_entities(country=query.validated_data["authority_id"], limit=limit, offset=offset)
+        authority_id = query.validated_data["authority_id"]
+        page = queries.trqp_entities(authority_id=authority_id, limit=limit, offset=offset)
         links = _page_links(request, limit=limit, offset=offset, total=page.total)
         pagination = {"limit": limit, "offset": offset, "total": page.total, **links}
         return Response({"items": page.items, "pagination": pagination})

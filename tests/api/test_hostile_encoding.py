@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-import identity.jose.tokens as token_module
+import merchant_verifier.tokens as token_module
 from tests.support.hostile import assert_accepted, assert_rejected, header_for
 from tests.support.tokens import DROP, TYP, claims_for, resign, segment, sign
 

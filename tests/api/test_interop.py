@@ -2,7 +2,7 @@
 verify through the API for every allowed algorithm; the registry's own
 credentials verify with jwcrypto; and the RFC vectors presented as
 credentials are refused or accepted as they should be. (The signature layer
-against the RFC known answers: tests/identity/jose/test_signature.py.)"""
+against the RFC known answers: verifier/tests/test_signature.py.)"""
 
 import io
 import json
@@ -15,10 +15,10 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jwt as jwcrypto_jwt
 
 from identity.jose.key_files import load_private_key
-from identity.jose.tokens import Rejected, parse_token
 from identity.models import AuthorityKey
 from identity.services.credentials import credential_issue
 from identity.services.keys import key_generate, key_register
+from merchant_verifier.tokens import Rejected, parse_token
 from recognition.models import Verification
 from tests.support.hostile import assert_accepted, assert_rejected, header_for
 from tests.support.jose_vectors import VECTORS, flip_bit, unb64

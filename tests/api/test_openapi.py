@@ -13,7 +13,9 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core.countries import COUNTRY_CODES
 from identity.reasons import Reason
+from recognition.trqp.identifiers import DID_PATTERN, HTTPS_URL_PATTERN, is_identifier
 
 VERIFY_PATH = "/api/v1/verifications/"
 BATCH_PATH = "/api/v1/verifications/batch/"
@@ -194,12 +196,12 @@ def test_the_log_answers_and_parameters_are_documented(schema):
         }
 
 
-def test_reason_codes_are_exactly_the_27_of_the_reason_enum(schema):
+def test_reason_codes_are_exactly_the_28_of_the_reason_enum(schema):
     answer = body_schema(schema, schema["paths"][VERIFY_PATH]["post"]["responses"]["200"])
     reason = resolve(schema, answer["properties"]["reasons"]["items"])
     assert reason["properties"]["code"] == {"$ref": "#/components/schemas/ReasonCode"}
     codes = schema["components"]["schemas"]["ReasonCode"]["enum"]
-    assert len(codes) == 27
+    assert len(codes) == 28  # DESIGN.md's 27 and credential_suspended
     assert codes == list(Reason.values)
 
 
@@ -262,3 +264,137 @@ def test_every_documented_example_is_an_instance_of_its_schema(schema):
                             pytest.fail(f"{method.upper()} {path} {where} {media} example {name!r}: {error.message}")
                         checked += 1
     assert checked >= 4  # the verification answers, accepted and rejected, single and batch, at least
+
+
+# Country codes (DESIGN §2) -------------------------------------------------------------------
+
+COUNTRY_REF = {"$ref": "#/components/schemas/CountryCode"}
+COUNTRY_NAMES = {"country", "destination", "origin", "authority_id"}
+
+
+def country_schemas(schema: dict) -> list[tuple[str, dict]]:
+    """Every parameter and request member named like a country, with its schema."""
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in COUNTRY_NAMES:
+                    found.append((f"{method.upper()} {path} {parameter['name']}", parameter["schema"]))
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):
+            for member, member_schema in component.get("properties", {}).items():
+                if member in COUNTRY_NAMES:
+                    found.append((f"{name}.{member}", member_schema))
+    return found
+
+
+def test_the_country_enum_is_the_list_the_validation_reads(schema):
+    codes = schema["components"]["schemas"]["CountryCode"]
+    assert (codes["type"], codes["enum"]) == ("string", list(COUNTRY_CODES))
+    assert {"CN", "CL", "KZ"} <= set(codes["enum"]) and not {"AA", "ZZ", "cn", "EU"} & set(codes["enum"])
+
+
+def test_every_country_parameter_and_member_is_the_enum(schema):
+    """Path, query and body alike: nothing admits a code the API refuses.
+    TRQP's authority_id is the enum or one of the identifier forms of
+    DESIGN §9 (a country's did:web alias; another DID or https URL is an
+    unknown authority, 404), each an exact pattern."""
+    found = country_schemas(schema)
+    assert len(found) >= 15
+    for where, node in found:
+        if where.endswith("authority_id"):
+            assert node["anyOf"] == TRQP_AUTHORITY_ID["anyOf"], where
+            continue
+        branches = node.get("allOf") or node.get("oneOf") or [node]
+        assert COUNTRY_REF in branches, where
+        assert all(branch == COUNTRY_REF or branch.get("$ref", "").endswith("/NullEnum") for branch in branches), where
+        assert "pattern" not in node, where
+
+
+TRQP_AUTHORITY_ID = {
+    "anyOf": [
+        COUNTRY_REF,
+        {"type": "string", "pattern": DID_PATTERN, "maxLength": 500},
+        {"type": "string", "pattern": HTTPS_URL_PATTERN, "maxLength": 500},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        ("did:web:registry.example:cn", "did"),
+        ("did:example:123456789abcdefghi", "did"),
+        ("did:web:registry.example%3A8000:cl", "did"),
+        ("https://registro-cl.test/issuer", "url"),
+        ("https://a.example:8443/x?y=1", "url"),
+        ("did:Web:x", None),
+        ("did:web:", None),
+        ("did:web:a b", None),
+        ("did:web:x\n", None),
+        ("https://", None),
+        ("https://host:99999/", None),
+        ("https://h\u00e9st/", None),
+        ("http://registro-cl.test/issuer", None),
+        ("cn", None),
+    ],
+)
+def test_the_identifier_patterns_admit_exactly_what_the_trqp_fields_accept(value, form):
+    """The schema's patterns (ECMA-262, read here as Python reads them: the
+    same for these ASCII classes) and the fields' checks are one definition."""
+    value = value.encode().decode("unicode_escape")
+    assert (re.fullmatch(DID_PATTERN, value) is not None) is (form == "did")
+    assert (re.fullmatch(HTTPS_URL_PATTERN, value) is not None) is (form == "url")
+    assert is_identifier(value) is (form is not None)
+
+
+def test_every_code_of_the_enum_is_accepted_and_no_other(schema, world):
+    client = APIClient()
+    for code in schema["components"]["schemas"]["CountryCode"]["enum"]:
+        assert client.get("/api/v1/authorities/", {"country": code}).status_code == 200, code
+    for code in ("AA", "ZZ", "XX", "cn"):
+        assert client.get("/api/v1/authorities/", {"country": code}).status_code == 400, code
+
+
+# Signed documents (DESIGN §10) ---------------------------------------------------------------
+
+
+def test_the_trust_list_is_documented_as_a_compact_jws_and_nothing_else(schema):
+    """application/jwt only, and no JSON schema: schema-driven clients read
+    application/jwt as JSON and would parse the JWS against it."""
+    answer = schema["paths"]["/api/v1/trust-lists/{country}/"]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["application/jwt"]
+    assert "schema" not in answer["content"]["application/jwt"]
+    assert "compact JWS" in answer["description"]
+
+
+def test_no_compact_jws_answer_carries_a_json_schema(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media_type, content in answer.get("content", {}).items():
+                    if media_type == "application/jwt" or media_type.endswith("+jwt"):
+                        assert "schema" not in content, f"{method.upper()} {path} {status} {media_type}"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "media_type"),
+    [
+        ("/api/v1/status-lists/{number}/", "number", "application/statuslist+jwt"),
+        ("/api/v1/merchant-status/{country}/", "country", "application/jwt"),
+    ],
+)
+def test_status_documents_are_documented(schema, path, parameter, media_type):
+    operation = schema["paths"][path]["get"]
+    parameters = {(p["name"], p["in"]): p for p in operation["parameters"]}
+    assert parameters[(parameter, "path")]["required"] is True
+    time_parameter = parameters[("time", "query")]
+    assert time_parameter.get("required", False) is False
+    assert time_parameter["schema"]["format"] == "date-time"
+    ok = operation["responses"]["200"]
+    assert list(ok["content"]) == [media_type]
+    assert "ttl" in ok["description"] and "exp" in ok["description"]
+    assert {"200", "304", "400"} <= set(operation["responses"])
+    assert operation.get("security", [{}]) in ([{}], [])
+    if parameter == "number":
+        assert "404" in operation["responses"]

@@ -314,6 +314,12 @@ def test_agreements_filter_by_destination_origin_status_and_credential_type(worl
     assert (body["status"], body["in_force"]) == ("suspended", False)
 
 
+def test_a_credential_type_no_type_has_selects_an_empty_page(world):
+    """A filter, like destination=KZ where no agreement names KZ: 200, no rows."""
+    body = anonymous().get(AGREEMENTS, {"credential_type": "driving-licence"}).json()
+    assert (body["count"], body["results"]) == (0, [])
+
+
 def test_an_agreement_outside_its_window_is_not_in_force(world):
     future = agreement_create(
         destination="KZ", authority=world.cl.authority, credential_types=[world.merchant_identity],
@@ -328,7 +334,9 @@ def test_an_agreement_outside_its_window_is_not_in_force(world):
         ("destination=cn", "destination: 'cn' is not an ISO 3166-1 alpha-2"),
         ("origin=ZZ", "origin: 'ZZ' is not"),
         ("status=expired", "status:"),
-        ("credential_type=driving-licence", "credential_type: no credential type 'driving-licence'"),
+        ("credential_type=driving%20licence", "credential_type: not a credential type code"),
+        ("credential_type=%20merchant-identity", "credential_type: not a credential type code"),
+        (f"credential_type={'a' * 101}", "credential_type:"),
         ("authority=1", "unknown query parameters: authority"),
         ("page_size=1000", "page_size:"),
     ],

@@ -211,11 +211,12 @@ def test_a_null_or_absent_time_is_now(world, url, context):
 
 
 @pytest.mark.parametrize("url", [AUTHORIZATION, RECOGNITION])
-def test_an_unknown_entity_is_a_404_problem(world, url):
+@pytest.mark.parametrize("entity_id", ["https://nobody.test/issuer", "did:example:entity123", "did:web:x.test%3A8443"])
+def test_an_unknown_entity_is_a_404_problem(world, url, entity_id):
     action = "issue" if url == AUTHORIZATION else "recognize"
-    response = post(url, query("https://nobody.test/issuer", "CN", action))
+    response = post(url, query(entity_id, "CN", action))
     body = assert_problem(response, 404, "unknown_entity")
-    assert "https://nobody.test/issuer" in body["detail"]
+    assert entity_id in body["detail"]
 
 
 CL_ISSUER = "https://registro-cl.test/issuer"  # tests/support/actors.py
@@ -240,6 +241,15 @@ MALFORMED = [
     ("entity_id a number", {**GOOD, "entity_id": 42}, "invalid_request"),
     ("empty resource", {**GOOD, "resource": ""}, "invalid_request"),
     ("NUL in entity_id", {**GOOD, "entity_id": "https://x.test/\u0000"}, "invalid_request"),
+    ("entity_id neither a DID nor a URL", {**GOOD, "entity_id": "nobody"}, "invalid_request"),
+    ("entity_id an http URL", {**GOOD, "entity_id": "http://registro-cl.test/issuer"}, "invalid_request"),
+    ("entity_id a DID without an id", {**GOOD, "entity_id": "did:example:"}, "invalid_request"),
+    ("authority_id a DID with an upper-case method", {**GOOD, "authority_id": "did:Web:x.test:cn"}, "invalid_request"),
+    ("authority_id a DID URL", {**GOOD, "authority_id": "did:example:ecosystem#cn"}, "invalid_request"),
+    ("authority_id a DID with a space", {**GOOD, "authority_id": "did:example:eco system"}, "invalid_request"),
+    ("authority_id an https URL without a host", {**GOOD, "authority_id": "https:///cn"}, "invalid_request"),
+    ("authority_id a number", {**GOOD, "authority_id": 86}, "invalid_request"),
+    ("authority_id too long", {**GOOD, "authority_id": "did:example:" + "e" * 500}, "invalid_request"),
 ]
 
 
@@ -317,8 +327,13 @@ def test_metadata(world, settings):
     response = APIClient().get("/trqp/metadata")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     body = response.json()
-    assert set(body) == {"id", "name", "description", "controllers"}
+    assert set(body) == {"id", "name", "description", "controllers", "authority_ids"}
     assert body["id"] == settings.REGISTRY["ISSUER"] and body["controllers"] == [body["id"]]
+    assert body["authority_ids"] == {
+        "CL": "did:web:registry.example:cl",
+        "CN": "did:web:registry.example:cn",
+        "KZ": "did:web:registry.example:kz",
+    }
 
 
 def test_assurance_levels_lookup(world):
@@ -431,3 +446,80 @@ def test_trqp_endpoints_are_in_the_schema_with_problem_responses(db):
     for url in ("/trqp/metadata", "/trqp/lookups/assuranceLevels", "/trqp/lookups/authorizations", "/trqp/entities"):
         assert "get" in paths[url], url
     assert not any(path.startswith("/trqp/{") for path in paths)
+
+
+# The Ayra TRQP profile smoke test --------------------------------------------------------------
+# ayraforum/ayra-trust-registry-resources, tests/api_conformance_test.py (commit 1fe4b21, "alignment
+# with TRQP v2.0 Approved"): its requests with its default identifiers, and the statuses it accepts.
+# A registry that does not know those identifiers answers 404 (DESIGN §9), never 400.
+
+AYRA_ENTITY = "did:example:entity123"
+AYRA_REGISTRY = "did:example:trust-registry"
+AYRA_AUTHORITY = "did:example:ecosystem"
+AYRA_CORE = {200, 400, 401, 404}  # CORE_EXPECTED_STATUSES
+AYRA_OPTIONAL = {200, 401, 404, 501}  # OPTIONAL_EXPECTED_STATUSES
+AYRA_HEADERS = {"HTTP_ACCEPT": "application/json"}
+
+
+def ayra_post(url: str, entity_id: str, action: str, resource: str):
+    body = {"entity_id": entity_id, "authority_id": AYRA_AUTHORITY, "action": action, "resource": resource}
+    return post(url, {**body, "context": {}}, **AYRA_HEADERS)
+
+
+def test_ayra_smoke_metadata(world):
+    response = APIClient().get("/trqp/metadata", **AYRA_HEADERS)
+    assert response.status_code in AYRA_OPTIONAL and response.status_code == 200
+    assert {"id", "name", "description"} <= set(response.json())
+
+
+def test_ayra_smoke_authorization_with_its_default_identifiers_is_404(world):
+    response = ayra_post(AUTHORIZATION, AYRA_ENTITY, "issue", "credential")
+    assert response.status_code in AYRA_CORE
+    assert_problem(response, 404, "unknown_authority")
+
+
+def test_ayra_smoke_recognition_with_its_default_identifiers_is_404(world):
+    response = ayra_post(RECOGNITION, AYRA_REGISTRY, "recognize", "trust-registry")
+    assert response.status_code in AYRA_CORE
+    assert_problem(response, 404, "unknown_authority")
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/trqp/lookups/assuranceLevels", {"authority_id": AYRA_AUTHORITY}),
+        ("/trqp/lookups/authorizations", {"authority_id": AYRA_AUTHORITY}),
+        ("/trqp/lookups/didMethods", {"authority_id": AYRA_AUTHORITY}),
+        ("/trqp/entities", {"authority_id": AYRA_AUTHORITY, "limit": 10}),
+    ],
+)
+def test_ayra_smoke_lookups_with_its_default_ecosystem_are_404(world, path, params):
+    response = APIClient().get(path, params, **AYRA_HEADERS)
+    assert response.status_code in AYRA_OPTIONAL
+    code = "not_found" if path.endswith("didMethods") else "unknown_authority"
+    body = assert_problem(response, 404, code)
+    if code == "unknown_authority":
+        assert AYRA_AUTHORITY in body["detail"] and "/trqp/metadata" in body["detail"]
+
+
+def test_ayra_smoke_passes_against_a_known_ecosystem(world):
+    """The same requests with this registry's identifiers: every answer a 200 of the profile's shape."""
+    cn = "did:web:registry.example:cn"
+    for url, entity_id, action, verdict in [
+        (AUTHORIZATION, world.cn.authority.issuer, "issue", "authorized"),
+        (RECOGNITION, world.cl.authority.issuer, "recognize", "recognized"),
+    ]:
+        body = {"entity_id": entity_id, "authority_id": cn, "action": action, "resource": "merchant-identity"}
+        response = post(url, {**body, "context": {}}, **AYRA_HEADERS)
+        assert response.status_code == 200, response.content
+        answer = response.json()
+        assert {"entity_id", "authority_id", "action", "resource", "time_evaluated", verdict} <= set(answer)
+        assert answer["authority_id"] == cn and answer[verdict] is True
+    client = APIClient()
+    levels = client.get("/trqp/lookups/assuranceLevels", {"authority_id": cn}, **AYRA_HEADERS)
+    assert all({"assurance_level", "description"} <= set(item) for item in levels.json()) and levels.json()
+    pairs = client.get("/trqp/lookups/authorizations", {"authority_id": cn}, **AYRA_HEADERS)
+    assert all({"action", "resource"} <= set(item) for item in pairs.json()) and pairs.json()
+    entities = client.get("/trqp/entities", {"authority_id": cn, "limit": 10}, **AYRA_HEADERS).json()
+    assert [item["entity_id"] for item in entities["items"]] == [world.cn.authority.issuer]
+    assert "pagination" in entities

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
 
+from tests.support.cli import python_path
+
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
@@ -45,7 +47,12 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    full_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": python_path(),
+        **env,
+    }
     return subprocess.run(
         [sys.executable, str(MANAGE), *args],
         env=full_env,
@@ -123,6 +130,25 @@ def test_the_witness_a_partner_runs_needs_no_secret_key(production_env):
     assert manage("check", env=production_env).returncode != 0
 
 
+def test_the_registry_commands_need_no_secret_key_and_the_server_does(production_env):
+    """`issue_credential` in a fresh shell (README "Try it"): the registry's
+    own commands sign nothing with SECRET_KEY; Django's own still refuse."""
+    del production_env["SECRET_KEY"]
+    result = manage("issue_credential", "--help", env=production_env)
+    assert result.returncode == 0, result.stderr
+    assert "--private-key" in result.stdout
+    for refused in (["check", "--deploy"], ["migrate", "--check"]):
+        result = manage(*refused, env=production_env)
+        assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr, refused
+
+
+def test_the_keyless_commands_are_the_registry_commands():
+    """Every command of the registry's own apps is listed, and nothing else:
+    a new command is decided on, not forgotten, and no Django command slips in."""
+    ours = {path.stem for path in Path(settings.BASE_DIR).glob("*/management/commands/*.py")} - {"__init__"}
+    assert ours == settings.KEYLESS_COMMANDS
+
+
 def test_debug_allows_a_missing_secret_key_for_development(production_env):
     del production_env["SECRET_KEY"]
     result = manage("check", env={**production_env, "DEBUG": "1"})
@@ -191,3 +217,18 @@ def test_options_given_in_the_database_url_are_kept_with_jit_off(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1/registry?options=-c%20statement_timeout%3D5000")
     options = _database()["OPTIONS"]["options"]
     assert options == "-c statement_timeout=5000 -c jit=off"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"STATUS_LIST_SIZE": "1001"}, "STATUS_LIST_SIZE must be a multiple of 4"),
+        ({"STATUS_LIST_SIZE": "0"}, "STATUS_LIST_SIZE must be at least 4"),
+        ({"STATUS_LIST_TTL_SECONDS": "600", "STATUS_LIST_LIFETIME_SECONDS": "60"}, "must be at least"),
+    ],
+)
+def test_refuses_status_list_settings_that_make_no_sense(production_env, values, message):
+    result = manage("check", env={**production_env, **values})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr

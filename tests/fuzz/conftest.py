@@ -1,12 +1,16 @@
 """Fixtures of the in-process WSGI tests: Django's own WSGI handler, as
-gunicorn runs it, called by schemathesis through werkzeug's test client."""
+gunicorn runs it, called by schemathesis through werkzeug's test client,
+with the repository's schemathesis.toml (what `schemathesis run` reads from
+the repository root), wherever pytest runs from."""
+
+from pathlib import Path
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from schemathesis.core import media_types
+from schemathesis.config import SchemathesisConfig
 
 from accounts.services import api_key_create
 from recognition.services.registry_keys import registry_key_rotate
@@ -14,18 +18,10 @@ from recognition.services.registry_keys import registry_key_rotate
 # config/wsgi.py adds only a start-up check of the production signing key;
 # the tests use a throwaway key instead (registry_key below).
 APPLICATION = get_wsgi_application()
-SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", APPLICATION)
-
-
-@schemathesis.deserializer("application/json")
-def json_or_compact_jwt(ctx, response):
-    """schemathesis counts application/jwt among the JSON media types; a
-    trust list is a compact JWS (RFC 7519 §10.3.1), a string, and is checked
-    against its documented string schema as such."""
-    content_type = (response.headers.get("content-type") or [""])[0]
-    if media_types.parse(content_type) == ("application", "jwt"):
-        return response.content.decode("ascii")
-    return response.json()
+CONFIG_FILE = Path(__file__).resolve().parents[2] / "schemathesis.toml"
+SCHEMA = schemathesis.openapi.from_wsgi(
+    "/api/schema/?format=json", APPLICATION, config=SchemathesisConfig.from_path(CONFIG_FILE)
+)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ it, or one removed from it and left here, fails test_the_table_is_the_schema.
 A 405 is documented on a path's one operation, but it is the path's answer
 to every other method, so its request uses another method. The statuses the
 registry cannot answer were removed from the schema instead (503 where an
-answer never reads the database: /trqp/metadata, /trqp/lookups/assuranceLevels).
+answer never reads the database: /trqp/lookups/assuranceLevels).
 """
 
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from django.utils import timezone
 from schemathesis.core import media_types
 from werkzeug.test import Client
 
+from identity.services.credentials import credential_issue
 from recognition.log.integrator import integrate_all
 from recognition.models import LogEntry
 from recognition.services.audit import record_decisions
@@ -48,6 +49,7 @@ class Send:
     content_type: str = "application/json"
     repeat: int = 1  # with a rate of 1/min, the second call is throttled
     database_down: bool = False
+    held: bool = False  # sent with If-None-Match: the ETag of the answer to the same request just before
 
 
 # A valid body for each POST operation.
@@ -58,7 +60,9 @@ TRQP_RECOGNIZE = b'{"entity_id": "https://registro-cl.test/issuer", "authority_i
 TRQP_UNKNOWN = b'{"entity_id": "https://nobody.test/issuer", "authority_id": "CN", "action": "%s", "resource": "merchant-identity"}'  # noqa: E501
 
 
-def read_statuses(*, not_found: Send | None = None, regulator_only: bool = False) -> dict[int, Send | tuple[Send, ...]]:
+def read_statuses(
+    *, not_found: Send | None = None, regulator_only: bool = False, not_modified: Send | None = None
+) -> dict[int, Send | tuple[Send, ...]]:
     """The answers the keyed reads share."""
     table: dict[int, Send | tuple[Send, ...]] = {
         200: Send(),
@@ -69,6 +73,8 @@ def read_statuses(*, not_found: Send | None = None, regulator_only: bool = False
     }
     if not_found:
         table[404] = not_found
+    if not_modified:
+        table[304] = not_modified
     if regulator_only:
         table[401] = (Send(key="unknown"), Send(key="none"))
         table[403] = Send(key="platform")
@@ -114,11 +120,11 @@ def trqp_query_statuses(body: bytes, action: str) -> dict[int, Send]:
 
 
 REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
-    ("GET", "/.well-known/jwks.json"): {200: Send(), 503: Send(database_down=True)},
+    ("GET", "/.well-known/jwks.json"): {200: Send(), 304: Send(held=True), 503: Send(database_down=True)},
     ("GET", "/api/v1/authorities/"): read_statuses(not_found=PAST_THE_LAST_PAGE),
     ("GET", "/api/v1/authorities/{id}/"): read_statuses(not_found=Send(url="/api/v1/authorities/999999/")),
     ("GET", "/api/v1/authorities/{id}/jwks.json"): read_statuses(
-        not_found=Send(url="/api/v1/authorities/999999/jwks.json")
+        not_found=Send(url="/api/v1/authorities/999999/jwks.json"), not_modified=Send(key="none", held=True)
     ),
     ("GET", "/api/v1/agreements/"): read_statuses(not_found=PAST_THE_LAST_PAGE),
     ("GET", "/api/v1/agreements/{id}/"): read_statuses(not_found=Send(url="/api/v1/agreements/999999/")),
@@ -176,28 +182,49 @@ REACHED: dict[tuple[str, str], dict[int, Send | tuple[Send, ...]]] = {
     },
     ("GET", "/api/v1/trust-lists/{country}/"): {
         200: Send(),
+        304: Send(held=True),
         400: Send(url="/api/v1/trust-lists/cn/"),
+        503: Send(database_down=True),
+    },
+    ("GET", "/api/v1/status-lists/{number}/"): {
+        200: Send(),
+        304: Send(held=True),
+        400: Send(query="time=yesterday"),
+        404: Send(url="/api/v1/status-lists/999999/"),
+        503: Send(database_down=True),
+    },
+    ("GET", "/api/v1/merchant-status/{country}/"): {
+        200: Send(),
+        304: Send(held=True),
+        400: Send(url="/api/v1/merchant-status/cn/"),
         503: Send(database_down=True),
     },
     ("POST", "/api/v1/verifications/"): verification_statuses(ONE),
     ("POST", "/api/v1/verifications/batch/"): verification_statuses(BATCH),
     ("POST", "/trqp/authorization"): trqp_query_statuses(TRQP_ISSUE, "issue"),
     ("POST", "/trqp/recognition"): trqp_query_statuses(TRQP_RECOGNIZE, "recognize"),
-    ("GET", "/trqp/metadata"): {200: Send(), 405: Send(method="POST", body=b"{}")},
+    ("GET", "/trqp/metadata"): {
+        200: Send(),
+        405: Send(method="POST", body=b"{}"),
+        503: Send(database_down=True),
+    },
     ("GET", "/trqp/lookups/assuranceLevels"): {
         200: Send(query="authority_id=CN"),
         400: Send(query="authority_id=cn"),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
     },
     ("GET", "/trqp/lookups/authorizations"): {
         200: Send(query="authority_id=CN"),
         400: Send(query="authority_id=cn"),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
         503: Send(database_down=True),
     },
     ("GET", "/trqp/entities"): {
         200: Send(query="authority_id=CN"),
         400: Send(),
+        404: Send(query="authority_id=did:example:ecosystem"),
         405: Send(method="POST", body=b"{}"),
         503: Send(query="authority_id=CN", database_down=True),
     },
@@ -245,6 +272,10 @@ def caller(keys, world, settings):
     cache.clear()
     roleless = get_user_model().objects.create_user("nobody", password=None, is_staff=True)
     ids = {"authorities": world.cn.authority.pk, "agreements": world.cn_recognizes_cl.pk}
+    # A credential the registry issued, so that its status list exists.
+    issued = credential_issue(
+        merchant=world.cl.merchant, private_key=world.cl.private_key, credential_type=world.merchant_identity
+    )
 
     def call(method: str, path: str, send: Send):
         client = Client(APPLICATION)
@@ -270,12 +301,16 @@ def caller(keys, world, settings):
             pending = record_decisions([entry(client="fuzz-platform")], at=timezone.now())[0]
             leaf_0 = LogEntry.objects.filter(seq=0).values_list("id", flat=True).first()
             log = {"entry_id": leaf_0, "pending": pending.id, "path": "0/000.p/1", "decision": decision.id}
-        url = (send.url or path).format(id=ids.get(kind), country="CN", kind=kind, **log)
+        url = (send.url or path).format(
+            id=ids.get(kind), country="CN", kind=kind, number=issued.credential.status_list.number, **log
+        )
         arguments = {"method": send.method or method, "headers": headers, "query_string": send.query}
         if send.body is not None:
             arguments.update(data=send.body, content_type=send.content_type)
         for _ in range(send.repeat - 1):
             client.open(url, **arguments)
+        if send.held:
+            headers["If-None-Match"] = client.open(url, **arguments).headers["ETag"]
         if not send.database_down:
             return client.open(url, **arguments)
 
@@ -294,6 +329,9 @@ def test_each_documented_status_is_reached_as_documented(caller, method, path, s
     response = caller(method, path, send)
     assert response.status_code == status, response.get_data()[:300]
     types = documented()[(method, path, status)]
+    if not types:  # 304: no body, no media type
+        assert (response.get_data(), response.headers.get("Content-Type")) == (b"", None)
+        return
     answered = media_types.parse(response.headers.get("Content-Type", ""))
     assert any(media_types.parse(documented_type) == answered for documented_type in types), (
         f"{response.headers.get('Content-Type')} is not one of {sorted(types)}"

@@ -35,12 +35,16 @@ def test_an_undeclared_member_is_refused(world):
     assert "unknown fields: extra" in response.json()["detail"]
 
 
-def test_country_codes_are_two_upper_case_letters_in_the_schema():
+def test_country_codes_are_the_enum_of_iso_codes_in_the_schema():
+    """`AA` matched the old pattern and was refused: the enum says which codes."""
     destination = COMPONENTS["VerificationRequest"]["properties"]["destination"]
-    assert (destination["type"], destination["pattern"]) == ("string", "^[A-Z]{2}$")
-    assert COMPONENTS["VerificationRequest"]["properties"]["origin"]["nullable"] is True
+    assert destination["allOf"] == [{"$ref": "#/components/schemas/CountryCode"}]
+    origin = COMPONENTS["VerificationRequest"]["properties"]["origin"]
+    assert origin["oneOf"] == [{"$ref": "#/components/schemas/CountryCode"}, {"$ref": "#/components/schemas/NullEnum"}]
     parameters = SCHEMA.raw_schema["paths"]["/api/v1/trust-lists/{country}/"]["get"]["parameters"]
-    assert parameters[0]["schema"]["pattern"] == "^[A-Z]{2}$"
+    country = next(parameter for parameter in parameters if parameter["name"] == "country")
+    assert country["schema"] == {"$ref": "#/components/schemas/CountryCode"}
+    assert "CN" in COMPONENTS["CountryCode"]["enum"] and "AA" not in COMPONENTS["CountryCode"]["enum"]
 
 
 def test_a_trqp_query_with_a_null_context_is_answered_as_the_schema_allows(world):
@@ -57,9 +61,13 @@ def test_a_trqp_query_with_a_null_context_is_answered_as_the_schema_allows(world
     assert response.json()["authorized"] is True
 
 
-@pytest.mark.parametrize("path", ["/trqp/metadata", "/trqp/lookups/assuranceLevels"])
+@pytest.mark.parametrize("path", ["/trqp/lookups/assuranceLevels"])
 def test_answers_that_never_read_the_database_document_no_503(path):
     assert "503" not in SCHEMA.raw_schema["paths"][path]["get"]["responses"]
+
+
+def test_the_metadata_reads_the_served_countries_so_documents_its_503():
+    assert "503" in SCHEMA.raw_schema["paths"]["/trqp/metadata"]["get"]["responses"]
 
 
 def test_trqp_documents_its_413_as_a_problem():
@@ -67,3 +75,19 @@ def test_trqp_documents_its_413_as_a_problem():
         assert list(SCHEMA.raw_schema["paths"][path]["post"]["responses"]["413"]["content"]) == [
             "application/problem+json"
         ]
+
+
+def test_request_strings_that_refuse_a_nul_say_so_in_the_schema(world):
+    """A NUL in `resource` is a 400; the schema's pattern refuses it too. The
+    token alone takes any string (a malformed token is a recorded rejection)."""
+    resource = COMPONENTS["TrqpRecognitionQueryRequest"]["properties"]["resource"]
+    assert resource["pattern"] == "^[^\\u0000]*$"
+    assert "pattern" not in COMPONENTS["VerificationRequest"]["properties"]["token"]
+    query = {"entity_id": "https://registro-cl.test/issuer", "authority_id": "CN", "action": "recognize"}
+    response = Client().post(
+        "/trqp/recognition",
+        json.dumps({**query, "resource": "merchant\u0000identity"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "resource: Null characters are not allowed" in response.json()["detail"]

@@ -315,6 +315,24 @@ def test_cn_admin_revokes_chinese_credential_with_a_reason(world, alice):
     assert latest_history_user(credential) == world.alice
 
 
+def test_cn_admin_suspends_and_reinstates_chinese_credential(world, alice):
+    credential = issue(world.cn, world)
+    confirm_action(alice, IssuedCredential, "suspend", [credential], reason="under review")
+    credential.refresh_from_db()
+    assert credential.status == "suspended"
+    assert latest_history_user(credential) == world.alice
+    confirm_action(alice, IssuedCredential, "reinstate", [credential], reason="cleared")
+    credential.refresh_from_db()
+    assert credential.status == "valid"
+
+
+def test_cn_admin_cannot_suspend_chilean_credential(world, alice):
+    credential = issue(world.cl, world)
+    confirm_action(alice, IssuedCredential, "suspend", [credential])
+    credential.refresh_from_db()
+    assert credential.status == "valid"
+
+
 def test_cn_admin_cannot_see_or_revoke_chilean_credential(world, alice):
     credential = issue(world.cl, world)
     assert credential.jti not in alice.get(changelist_url(IssuedCredential)).content.decode()

@@ -44,7 +44,15 @@ def test_issue_credential_writes_the_design_profile_and_records_it(world, tmp_pa
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "merchant-credential+jwt", "kid": cl.key.kid}
     claims = _decode(token, cl.key)
     credential = IssuedCredential.objects.get()
-    assert set(claims) == {"iss", "sub", "jti", "iat", "nbf", "exp", "credential_type", "assurance", "merchant"}
+    assert set(claims) == {
+        "iss", "sub", "jti", "iat", "nbf", "exp", "credential_type", "assurance", "merchant", "status",
+    }  # fmt: skip
+    assert claims["status"] == {
+        "status_list": {
+            "idx": credential.status_index,
+            "uri": f"https://registry.example/api/v1/status-lists/{credential.status_list.number}/",
+        }
+    }
     assert claims["iss"] == cl.authority.issuer
     assert claims["sub"] == "CL-42"
     assert claims["jti"] == credential.jti
@@ -246,3 +254,35 @@ def test_revoke_credential_refuses_to_revoke_twice(world) -> None:
 
     with pytest.raises(CommandError, match="is already revoked"):
         call("revoke_credential", world.cl.authority.issuer, credential.jti)
+
+
+# suspend_credential and reinstate_credential ------------------------------
+
+
+def test_suspend_then_reinstate_credential_keep_their_reasons(world) -> None:
+    credential = _issued(world)
+
+    out = call("suspend_credential", world.cl.authority.issuer, credential.jti, "--reason", "under review")
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.SUSPENDED
+    assert out.stdout == ""
+    call("reinstate_credential", world.cl.authority.issuer, credential.jti, "--reason", "cleared")
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.VALID
+    reasons = list(credential.history.order_by("history_id").values_list("history_change_reason", flat=True))
+    assert reasons[-2:] == ["status suspended: under review", "status valid: cleared"]
+
+
+def test_suspend_and_reinstate_refuse_what_cannot_move(world) -> None:
+    credential = _issued(world)
+    with pytest.raises(CommandError, match="is already valid"):
+        call("reinstate_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match=f"has issued no credential '{credential.jti}'"):
+        call("suspend_credential", world.kz.authority.issuer, credential.jti)
+    call("revoke_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match="cannot go from revoked to suspended"):
+        call("suspend_credential", world.cl.authority.issuer, credential.jti)
+    with pytest.raises(CommandError, match="cannot go from revoked to valid"):
+        call("reinstate_credential", world.cl.authority.issuer, credential.jti)
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.REVOKED

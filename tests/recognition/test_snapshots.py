@@ -21,7 +21,7 @@ from django.utils import timezone
 from identity.models import IssuedCredential, Merchant
 from recognition.snapshots import Party, Wanted, read_parties
 from tests.support import reference
-from tests.support.cli import MANAGE
+from tests.support.cli import MANAGE, python_path
 from tests.support.workers import running_workers
 
 TABLES = [
@@ -119,7 +119,7 @@ def compromise_in_another_process(url: str, token: str) -> None:
     claims = jwt.decode(token, options={"verify_signature": False})
     done = subprocess.run(  # noqa: S603 (our own manage.py)
         [sys.executable, str(MANAGE), "compromise_key", "--", claims["iss"], header["kid"]],
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": python_path()},
         capture_output=True,
         text=True,
         timeout=60,
@@ -147,3 +147,25 @@ def test_a_registry_without_its_stamp_row_is_refused_by_name(world):
     wanted = Wanted(issuer="https://nobody.example", kid=None, sub="x", jti=None, type_code=None)
     with pytest.raises(RuntimeError, match="recognition_registry_stamp has no row"):
         read_parties([wanted])
+
+
+def test_the_snapshots_are_the_packages_with_a_way_to_read_rows(world):
+    """The rules (in_force, usable, verifies) are merchant_verifier's; the
+    registry adds only `.of(row)`."""
+    from identity.models import AuthorityKey
+    from merchant_verifier import model
+    from recognition.models import AgreementStatus, RecognitionAgreement
+    from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot
+
+    assert AgreementStatus.ACTIVE == model.AGREEMENT_ACTIVE
+    row = AuthorityKey.objects.select_related("authority").first()
+    key = KeySnapshot.of(row)
+    assert isinstance(key, model.KeySnapshot) and key.jwk == row.public_jwk and key.kid == row.kid
+    authority = AuthoritySnapshot.of(row.authority, keys=(key,))
+    assert isinstance(authority, model.AuthoritySnapshot) and authority.keys == (key,)
+    agreement = RecognitionAgreement.objects.filter(status=AgreementStatus.ACTIVE).first()
+    snapshot = AgreementSnapshot.of(agreement, version=3)
+    assert isinstance(snapshot, model.AgreementSnapshot) and snapshot.version == 3
+    now = timezone.now()
+    in_window = agreement.valid_from <= now and (agreement.valid_until is None or now < agreement.valid_until)
+    assert snapshot.in_force(now) is in_window

@@ -15,6 +15,14 @@ from django.core.management import call_command
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
+def python_path() -> str:
+    """PYTHONPATH of a child process: this checkout's verifier package first
+    (as pyproject's pytest `pythonpath` gives the tests themselves), whatever
+    copy the virtualenv holds, then the project."""
+    base = Path(settings.BASE_DIR)
+    return os.pathsep.join((str(base / "verifier" / "src"), str(base)))
+
+
 @dataclass(frozen=True)
 class Output:
     stdout: str
@@ -42,7 +50,7 @@ class Process:
 
 def manage(database: Path, *args: object) -> Process:
     """Run `manage.py` in a child process on the SQLite file `database`."""
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}"}
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": python_path()}
     done = subprocess.run(
         [sys.executable, str(MANAGE), *[str(arg) for arg in args]],
         env=env,

@@ -1,5 +1,6 @@
 """The RFC known-answer vectors of JOSE (RFC 7515, 7520, 8037), vendored in
-tests/data/jose-rfc-vectors.json, by id, and what the tests do with them."""
+verifier/tests/data/jose-rfc-vectors.json (beside the verifier package's
+own tests, which use them too), by id, and what the tests do with them."""
 
 import base64
 import json
@@ -7,7 +8,9 @@ from pathlib import Path
 
 VECTORS = {
     vector["id"]: vector
-    for vector in json.loads((Path(__file__).parents[1] / "data" / "jose-rfc-vectors.json").read_text())["vectors"]
+    for vector in json.loads((Path(__file__).parents[2] / "verifier/tests/data/jose-rfc-vectors.json").read_text())[
+        "vectors"
+    ]
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tests.support.cli import MANAGE
+from tests.support.cli import MANAGE, python_path
 
 SETUP = """
 import json, sys, time, threading
@@ -44,7 +44,7 @@ print(json.dumps({
 
 
 def environment(url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(settings.BASE_DIR), **extra}
+    return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": python_path(), **extra}
 
 
 def python(url: str, code: str, *, timeout: float = 120, **env: str) -> Any:

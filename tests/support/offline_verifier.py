@@ -4,7 +4,7 @@ registry's /.well-known/jwks.json) and decides credentials from it alone,
 without asking the registry.
 
 It shares nothing with the registry's decision but the strict token parser
-(identity.jose.tokens.parse_token, a pure function): signatures are
+(merchant_verifier.tokens.parse_token, a pure function): signatures are
 checked with jwcrypto, not with the registry's PyJWT-based layer, and the
 rules are re-written from DESIGN §5 against the trust list's members.
 
@@ -24,7 +24,7 @@ from typing import Any
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
-from identity.jose.tokens import Rejected, parse_token
+from merchant_verifier.tokens import Rejected, parse_token
 
 LEVELS = ("low", "substantial", "high")
 TRUST_LIST_TYP = "trust-list+jwt"

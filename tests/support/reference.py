@@ -4,7 +4,7 @@ same inputs, and the benchmark measures what each one saves.
 
 - `parse_token`: the token parser as first written (a regular expression,
   base64 decode and re-encode, json.loads with its hooks, the string walk on
-  every token). identity.jose.tokens keeps its checks, order and
+  every token). merchant_verifier.tokens keeps its checks, order and
   messages, and reuses everything but these functions.
 - `party`: the merchant and credential look-up through the ORM, one query
   per token, as the verification made it before.
@@ -18,10 +18,10 @@ from typing import Any
 
 from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 
-from identity.jose import tokens as fast
-from identity.jose.tokens import ParsedToken, Rejected
 from identity.models import Authority, IssuedCredential
 from identity.reasons import Reason
+from merchant_verifier import tokens as fast
+from merchant_verifier.tokens import ParsedToken, Rejected
 from recognition.snapshots import Party, Wanted
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-from tests.support.cli import manage
+from tests.support.cli import manage, python_path
 
 # A long-running worker: Django set up once, one persistent connection
 # (CONN_MAX_AGE), verifying the tokens it reads, one JSON line per answer.
@@ -48,7 +48,7 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, str(script)],
             cwd=settings.BASE_DIR,
-            env={**env, "PYTHONPATH": str(settings.BASE_DIR)},
+            env={**env, "PYTHONPATH": python_path()},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

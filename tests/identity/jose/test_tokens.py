@@ -1,4 +1,4 @@
-"""Property tests of the pure token parser (identity/jose/tokens.py): it
+"""Property tests of the pure token parser (merchant_verifier.tokens, verifier/src): it
 never raises, whatever the token; what gets through has a well-typed header
 of the allow-list. (The same inputs through the API:
 tests/api/test_token_property.py.)
@@ -12,8 +12,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from identity.jose.algorithms import ALLOWED_ALGS
-from identity.jose.tokens import ParsedToken, Rejected, parse_token
 from identity.reasons import Reason
+from merchant_verifier.tokens import ParsedToken, Rejected, parse_token
 from tests.support.strategies import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
 from tests.support.tokens import b64
 

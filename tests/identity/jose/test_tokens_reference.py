@@ -1,4 +1,4 @@
-"""The hand-written token parser of the hot path against the
+"""The hand-written token parser of the hot path (merchant_verifier.tokens) against the
 straightforward spelling it replaced (tests/support/reference.py) and against PyJWT,
 on the same inputs: every result, every reason and every message agree,
 hostile inputs included."""
@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from identity.jose import tokens as fast
-from identity.jose.tokens import ParsedToken, Rejected, parse_token
+from merchant_verifier import tokens as fast
+from merchant_verifier.tokens import ParsedToken, Rejected, parse_token
 from tests.support import reference
 from tests.support.strategies import PHASES, any_text, claim_sets, headers, latin1_bytes, token_like
 from tests.support.tokens import TYP, b64

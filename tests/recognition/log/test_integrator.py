@@ -411,6 +411,10 @@ def test_integrate_audit_log_once_says_so_when_another_integrator_holds_the_lock
             cursor.execute("SELECT pg_advisory_lock(%s)", [integrator._LOCK])
         assert call("integrate_audit_log", "--once").stdout == "placed 0 entries; another integrator is at work\n"
         assert LogEntry.objects.filter(seq__isnull=True).count() == 2
+        with other.cursor() as cursor:
+            # Released at once: a closed session's locks go only when its
+            # server process has ended, which may come after close() returns.
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [integrator._LOCK])
     finally:
         other.close()
     assert call("integrate_audit_log", "--once").stdout == "placed 2 entries; the tree has 2 leaves\n"

@@ -31,7 +31,7 @@ from recognition.log.notes import NoteError, parse_vkey, verify_note
 from recognition.models import Checkpoint, LogPublicKey
 from recognition.services.audit import record_decisions
 from tests.support.audit import entry
-from tests.support.cli import call
+from tests.support.cli import call, python_path
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 KEY_URL = "/api/v1/audit/log/key"
@@ -214,6 +214,7 @@ def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
         "DATABASE_URL": f"sqlite:///{tmp_path / 'start-up.sqlite3'}",
         "REGISTRY_SIGNING_KEY": str(signing_key),
         "AUDIT_INTEGRATOR": "off",
+        "PYTHONPATH": python_path(),
         "DEBUG": "0",
         **env,
     }

@@ -13,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
-from identity.jose.tokens import parse_token
 from identity.reasons import Reason
+from merchant_verifier.decide import Subject, decide
+from merchant_verifier.tokens import parse_token
 from recognition.services.feasibility import (
     Problem,
     ProblemCode,
@@ -22,7 +23,6 @@ from recognition.services.feasibility import (
     recognition_problems,
     warning,
 )
-from recognition.services.verify import Subject, decide
 from recognition.snapshots import AgreementSnapshot, KeySnapshot, MerchantSnapshot, current_policy
 from tests.support.snapshots import AT, COMPROMISED_KEY, USABLE_KEY, authority_state
 

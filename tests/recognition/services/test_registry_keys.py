@@ -25,6 +25,7 @@ from django.utils import timezone
 from recognition.checks import check_registry_signing_key
 from recognition.models import RegistryKey
 from recognition.services.registry_keys import load_signing_key, published_keys, registry_key_rotate, signing_key
+from tests.support.cli import python_path
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 TTL = 3600
@@ -226,6 +227,7 @@ def run_python(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.Com
         "DATABASE_URL": f"sqlite:///{tmp_path / 'start-up.sqlite3'}",
         "AUDIT_LOG_KEY": str(log_key),
         "AUDIT_INTEGRATOR": "off",
+        "PYTHONPATH": python_path(),
         **env,
     }
     return subprocess.run(

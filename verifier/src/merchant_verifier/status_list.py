@@ -60,7 +60,9 @@ def _check_index(packed: bytes, index: int, bits: int) -> None:
 
 
 def encode_lst(packed: bytes) -> str:
-    return base64.urlsafe_b64encode(zlib.compress(bytes(packed), 9)).rstrip(b"=").decode("ascii")
+    # zlib's default level: a list of a million entries at 2 bits compresses in
+    # milliseconds, to within a fifth of what level 9 gives in a second.
+    return base64.urlsafe_b64encode(zlib.compress(bytes(packed), 6)).rstrip(b"=").decode("ascii")
 
 
 def decode_lst(lst: Any, *, max_bytes: int = MAX_BYTES) -> bytes:

@@ -2,9 +2,6 @@
 (RFC 7515, RFC 7518 §3, RFC 8037). Only the allowed algorithms exist here.
 """
 
-import base64
-import functools
-import json
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -12,7 +9,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from identity.jose.algorithms import ALLOWED_ALGS
+from merchant_verifier.algorithms import ALLOWED_ALGS
+from merchant_verifier.jwk import public_key_of
 
 _EC = {"ES256": (ec.SECP256R1(), hashes.SHA256(), 32), "ES384": (ec.SECP384R1(), hashes.SHA384(), 48)}
 _CURVE_ORDER = {
@@ -21,27 +19,6 @@ _CURVE_ORDER = {
         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
     ),
 }
-
-
-def _int(value: str) -> int:
-    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
-
-
-@functools.lru_cache(maxsize=4096)
-def _public_key(jwk_json: str) -> Any:
-    """Build the key object once per distinct public JWK; public key material
-    of a registered key never changes, so the cache is exact."""
-    jwk = json.loads(jwk_json)
-    if jwk["kty"] == "OKP":
-        return ed25519.Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "="))
-    if jwk["kty"] == "EC":
-        curve = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}[jwk["crv"]]
-        return ec.EllipticCurvePublicNumbers(_int(jwk["x"]), _int(jwk["y"]), curve).public_key()
-    return rsa.RSAPublicNumbers(_int(jwk["e"]), _int(jwk["n"])).public_key()
-
-
-def public_key_of(jwk: dict[str, Any]) -> Any:
-    return _public_key(json.dumps(jwk, sort_keys=True))
 
 
 def verify_signature(*, alg: str, jwk: dict[str, Any], signing_input: bytes, signature: bytes) -> bool:

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from core.json import repeated_name
-from identity.jose.algorithms import ACCEPTED_TYPS, ALLOWED_ALGS, UNTRUSTED_HEADERS
-from identity.reasons import Reason
+from merchant_verifier.algorithms import ACCEPTED_TYPS, ALLOWED_ALGS, UNTRUSTED_HEADERS
+from merchant_verifier.reasons import Reason
 
 STRING_HEADERS = ("alg", "typ", "kid")
 # base64url to standard base64; "+", "/" and "=" are not base64url, so they
@@ -60,6 +59,18 @@ class ParsedToken(NamedTuple):
 
 class _Malformed(ValueError):
     pass
+
+
+def repeated_name(pairs: list[tuple[str, Any]]) -> str:
+    """The first name in `pairs` that repeats an earlier one (there is one).
+    Duplicate member names are refused (RFC 7493 §2.3): parsers differ on
+    which one wins (RFC 8259 §4), which is how a check is slipped past."""
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            return name
+        seen.add(name)
+    raise ValueError("no member name repeats")
 
 
 def _b64url(segment: str, name: str) -> bytes:

@@ -1,12 +1,30 @@
-"""The signature layer (identity/jose/signature.py) against the RFC
-known-answer vectors: it verifies them, refuses them with one bit flipped,
-and refuses genuine signatures of algorithms outside the allow-list or
-under another algorithm than their own."""
+"""The signature layer (src/merchant_verifier/signature.py) against the RFC
+known-answer vectors (RFC 7515, 7520, 8037; data/jose-rfc-vectors.json): it
+verifies them, refuses them with one bit flipped, and refuses genuine
+signatures of algorithms outside the allow-list or under another algorithm
+than their own."""
+
+import base64
+import json
+from pathlib import Path
 
 import pytest
 
-from identity.jose.signature import verify_signature
-from tests.support.jose_vectors import VECTORS, flip_bit, vector_parts
+from merchant_verifier.signature import verify_signature
+
+VECTORS = {
+    vector["id"]: vector
+    for vector in json.loads((Path(__file__).parent / "data" / "jose-rfc-vectors.json").read_text())["vectors"]
+}
+
+
+def flip_bit(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+def vector_parts(vector: dict) -> tuple[bytes, bytes]:
+    header, payload, signature = vector["compact"].split(".")
+    return f"{header}.{payload}".encode("ascii"), base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
 
 
 @pytest.mark.parametrize("vector_id", ["rfc8037-A.4-EdDSA-Ed25519", "rfc7520-4.1-RS256", "rfc7515-A.3-ES256"])

@@ -1,20 +1,26 @@
 """The decision (DESIGN §5) as a pure function: snapshots in, `Decision` out.
 
-`decide` touches neither the database nor the clock; `recognition.services.
-verification` loads the snapshots (recognition.snapshots), reads the clock
-once and writes the audit row around it.
+`decide` touches neither a database, nor the network, nor the clock: the
+registry loads the snapshots from its database and writes the audit row
+around it, a verifier at the edge builds them from the registry's signed
+lists; both read the clock once and pass it in.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from identity.jose.tokens import ParsedToken, Rejected
-from identity.models import Assurance
-from identity.reasons import Reason
-from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, MerchantSnapshot, Policy
-
-LEVELS = tuple(Assurance.values)
+from merchant_verifier.model import (
+    KEY_COMPROMISED,
+    LEVELS,
+    AgreementSnapshot,
+    AuthoritySnapshot,
+    KeySnapshot,
+    MerchantSnapshot,
+    Policy,
+)
+from merchant_verifier.reasons import Reason
+from merchant_verifier.tokens import ParsedToken, Rejected
 
 
 def above(level: str, ceiling: str) -> bool:
@@ -163,7 +169,7 @@ def _check_times(times: dict[str, float], now: datetime, policy: Policy, reasons
 
 
 def _check_key(key: KeySnapshot, times: dict[str, float] | None, reasons: list) -> None:
-    if key.status == "compromised":
+    if key.status == KEY_COMPROMISED:
         reasons.append((Reason.KEY_COMPROMISED, f"key {key.kid} is marked compromised"))
     if times is None:
         return
@@ -192,6 +198,8 @@ def _check_parties(claims: dict[str, Any], subject: Subject, authority: Authorit
         reasons.append((Reason.MERCHANT_REVOKED, f"merchant {merchant.registration_number} is revoked"))
     if subject.credential_status == "revoked":
         reasons.append((Reason.CREDENTIAL_REVOKED, "the registry has revoked this credential"))
+    elif subject.credential_status == "suspended":
+        reasons.append((Reason.CREDENTIAL_SUSPENDED, "the registry has suspended this credential"))
     assurance = claims.get("assurance")
     if assurance in LEVELS and above(assurance, authority.max_assurance):
         reasons.append(

@@ -1,20 +1,19 @@
-"""The decision as a pure function (STYLE.md): a table of cases, no database,
-the evaluation time passed in."""
+"""The decision (src/merchant_verifier/decide.py) as a pure function of the
+token, the snapshots and the evaluation time passed in (DESIGN §5): the same
+function the registry's API runs."""
 
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
-from identity.jose.tokens import parse_token
-from identity.reasons import Reason
-from recognition.services.verify import Subject, decide
-from recognition.snapshots import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, MerchantSnapshot, Policy
+from merchant_verifier.decide import Subject, above, decide
+from merchant_verifier.model import AgreementSnapshot, AuthoritySnapshot, KeySnapshot, MerchantSnapshot, Policy
+from merchant_verifier.reasons import Reason
+from merchant_verifier.tokens import parse_token
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -149,6 +148,8 @@ CASES = [
     ),
     ("merchant revoked", token(), replace(SUBJECT, merchant=replace(MERCHANT, status="revoked")), ["merchant_revoked"]),
     ("credential revoked", token(), replace(SUBJECT, credential_status="revoked"), ["credential_revoked"]),
+    ("credential suspended", token(), replace(SUBJECT, credential_status="suspended"), ["credential_suspended"]),
+    ("credential valid", token(), replace(SUBJECT, credential_status="valid"), []),
     (
         "above accreditation",
         token(),
@@ -276,9 +277,28 @@ def test_decision_depends_on_the_time_passed_in_only():
     assert codes(tok, now=NOW + timedelta(seconds=71)) == ["expired"]
 
 
-def test_reason_enum_holds_exactly_the_codes_of_the_contract():
-    design = (Path(__file__).parents[3] / "docs/DESIGN.md").read_text()
-    table = design.split("| reason code | rejected when |", 1)[1].split("\n\n", 1)[0]
-    documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
-    assert {str(reason) for reason in Reason} == documented
-    assert len(documented) == 27
+def test_a_suspended_credential_is_refused_where_a_revoked_one_is_and_says_so():
+    subject = replace(
+        SUBJECT, merchant=replace(MERCHANT, status="suspended"), credential_status="suspended", declared_origin="KZ"
+    )
+    decision = decide(parsed=parse_token(token(), max_bytes=8192), subject=subject, now=NOW, policy=POLICY)
+    assert decision.verified and decision.authenticated and not decision.accepted
+    assert decision.reasons == (
+        (Reason.MERCHANT_SUSPENDED, "merchant CL-0001 is suspended"),
+        (Reason.CREDENTIAL_SUSPENDED, "the registry has suspended this credential"),
+        (Reason.ORIGIN_MISMATCH, "origin KZ is not the issuer's country CL"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("level", "ceiling", "expected"),
+    [
+        ("low", "low", False),
+        ("substantial", "low", True),
+        ("high", "substantial", True),
+        ("substantial", "high", False),
+        ("low", "high", False),
+    ],
+)
+def test_above_follows_the_order_of_the_levels_of_assurance(level, ceiling, expected):
+    assert above(level, ceiling) is expected
