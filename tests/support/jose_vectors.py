@@ -1,6 +1,6 @@
 """The RFC known-answer vectors of JOSE (RFC 7515, 7520, 8037), vendored in
-verifier/tests/data/jose-rfc-vectors.json (beside the verifier package's
-own tests, which use them too), by id, and what the tests do with them."""
+tests/data/jose-rfc-vectors.json (the verifier package's own tests read
+them there too: test keys stay under tests/), by id, and what the tests do with them."""
 
 import base64
 import json
@@ -8,9 +8,7 @@ from pathlib import Path
 
 VECTORS = {
     vector["id"]: vector
-    for vector in json.loads((Path(__file__).parents[2] / "verifier/tests/data/jose-rfc-vectors.json").read_text())[
-        "vectors"
-    ]
+    for vector in json.loads((Path(__file__).parents[2] / "tests/data/jose-rfc-vectors.json").read_text())["vectors"]
 }
 
 

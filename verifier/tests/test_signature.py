@@ -1,5 +1,6 @@
 """The signature layer (src/merchant_verifier/signature.py) against the RFC
-known-answer vectors (RFC 7515, 7520, 8037; data/jose-rfc-vectors.json): it
+known-answer vectors (RFC 7515, 7520, 8037; the repository's tests/data/jose-rfc-vectors.json, where the
+project keeps test keys): it
 verifies them, refuses them with one bit flipped, and refuses genuine
 signatures of algorithms outside the allow-list or under another algorithm
 than their own."""
@@ -14,7 +15,9 @@ from merchant_verifier.signature import verify_signature
 
 VECTORS = {
     vector["id"]: vector
-    for vector in json.loads((Path(__file__).parent / "data" / "jose-rfc-vectors.json").read_text())["vectors"]
+    for vector in json.loads((Path(__file__).parents[2] / "tests" / "data" / "jose-rfc-vectors.json").read_text())[
+        "vectors"
+    ]
 }
 
 
