@@ -8,7 +8,22 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
+from recognition.services.registry_keys import registry_key_rotate
 from tests.support.api import Api, keyed
+
+# The trust lists' lifetime in the tests that sign them (TRUST_LIST_TTL_SECONDS).
+TRUST_LIST_TTL = 86400
+
+
+@pytest.fixture
+def registry_key(db, settings, tmp_path):
+    """A throwaway registry key in tmp_path (never the shared var/ file)."""
+    settings.REGISTRY = {
+        **settings.REGISTRY,
+        "SIGNING_KEY_PATH": str(tmp_path / "k.pem"),
+        "TRUST_LIST_TTL_SECONDS": TRUST_LIST_TTL,
+    }
+    return registry_key_rotate()
 
 
 @pytest.fixture

@@ -22,22 +22,11 @@ from identity.services.keys import key_mark_compromised
 from recognition.services import agreements as agreement_services
 from recognition.services.registry_keys import registry_key_rotate
 from recognition.services.trust_lists import MAX_CACHE_SECONDS
+from tests.api.conftest import TRUST_LIST_TTL as TTL
 
-TTL = 86400
 HALF = timedelta(seconds=TTL // 2)
 TRUST_LIST = "/api/v1/trust-lists/CN/"
 REGISTRY_JWKS = "/.well-known/jwks.json"
-
-
-@pytest.fixture
-def registry_key(db, settings, tmp_path):
-    """A throwaway registry key in tmp_path (never the shared var/ file)."""
-    settings.REGISTRY = {
-        **settings.REGISTRY,
-        "SIGNING_KEY_PATH": str(tmp_path / "k.pem"),
-        "TRUST_LIST_TTL_SECONDS": TTL,
-    }
-    return registry_key_rotate()
 
 
 @pytest.fixture

@@ -29,24 +29,13 @@ from recognition.models import RegistryKey
 from recognition.services import agreements as agreement_services
 from recognition.services.point_in_time import recognition_at
 from recognition.services.registry_keys import registry_key_rotate
+from tests.api.conftest import TRUST_LIST_TTL as TTL
 from tests.support.offline_verifier import TrustListRefused, decide_offline, verify_trust_list
 from tests.support.tokens import TYP, claims_for, sign
 
-TTL = 86400
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 AUTHORITY_FIELDS = {"issuer", "name", "country", "status", "max_assurance", "jwks", "recognized_for"}
 KEY_REGISTRY_MEMBERS = {"status", "not_before", "not_after", "retired_at", "compromised_at"}
-
-
-@pytest.fixture
-def registry_key(db, settings, tmp_path):
-    """A throwaway registry key in tmp_path (never the shared var/ file)."""
-    settings.REGISTRY = {
-        **settings.REGISTRY,
-        "SIGNING_KEY_PATH": str(tmp_path / "k.pem"),
-        "TRUST_LIST_TTL_SECONDS": TTL,
-    }
-    return registry_key_rotate()
 
 
 @pytest.fixture
