@@ -229,25 +229,31 @@ class Verifier:
         now = self.clock()
         parsed = parse_token(token, max_bytes=self.max_token_bytes)
         try:
+            reference = None
             if isinstance(parsed, ParsedToken):
-                subject = self._subject(parsed, origin, now.timestamp())
+                subject, reference = self._subject(parsed, origin, now.timestamp())
             else:
                 subject = Subject(destination=self.destination, declared_origin=origin)
             decision = decide(parsed=parsed, subject=subject, now=now, policy=self.policy)
-            if decision.verified and subject.authority is not None:
-                decision = self._with_status_list(parsed, subject, decision, now)
+            if reference is not None and decision.verified:
+                decision = self._with_status_list(parsed, reference, subject, decision, now)
         except ListError as error:
             decision = Decision(reasons=((Reason(error.code), error.detail),))
             subject = Subject(destination=self.destination, declared_origin=origin)
         return answer_of(decision, subject, now)
 
-    def _subject(self, parsed: ParsedToken, origin: str | None, now: float) -> Subject:
+    def _subject(
+        self, parsed: ParsedToken, origin: str | None, now: float
+    ) -> tuple[Subject, tuple[int, str, Any] | None]:
+        """The subject of the decision from the lists, and the token's
+        reference to a status list of this registry (read once the trust
+        list, which names the registry's issuer, is held)."""
         trust: TrustList = self.lists.get(self._trust_list, now)
         claims = parsed.claims
         issuer = claims.get("iss")
         listed = trust.authorities.get(issuer) if isinstance(issuer, str) else None
         if listed is None:
-            return Subject(destination=self.destination, declared_origin=origin)
+            return Subject(destination=self.destination, declared_origin=origin), None
         authority = listed.authority
         document = self._merchant_status.get(authority.country)
         if document is None:
@@ -264,10 +270,11 @@ class Verifier:
             legal_name = claimed.get("legal_name") if isinstance(claimed, dict) else None
             status = statuses.merchants.get((authority.issuer, sub), "active")
             merchant = MerchantSnapshot(sub, legal_name if isinstance(legal_name, str) else "", status)
+        reference = self._status_reference(claims)
         credential_status = None
-        if jti is not None and self._status_reference(claims) is None:
+        if jti is not None and reference is None:
             credential_status = statuses.credentials.get((authority.issuer, jti))
-        return Subject(
+        subject = Subject(
             destination=self.destination,
             declared_origin=origin,
             authority=authority,
@@ -277,6 +284,7 @@ class Verifier:
             agreements=listed.agreements if authority.country != self.destination else (),
             known_types=frozenset((credential_type,)) if isinstance(credential_type, str) else frozenset(),
         )
+        return subject, reference
 
     def _status_reference(self, claims: dict[str, Any]) -> tuple[int, str, Any] | None:
         """(list number, uri, idx) of a `status.status_list` claim naming a
@@ -289,12 +297,16 @@ class Verifier:
         number = status_list_number(uri, self.lists.issuer)
         return None if number is None else (number, uri, reference.get("idx"))
 
-    def _with_status_list(self, parsed: ParsedToken, subject: Subject, decision: Decision, now: datetime) -> Decision:
+    def _with_status_list(
+        self,
+        parsed: ParsedToken,
+        reference: tuple[int, str, Any],
+        subject: Subject,
+        decision: Decision,
+        now: datetime,
+    ) -> Decision:
         """Read only once the signature verified: a forged token cannot make
         the verifier fetch a list."""
-        reference = self._status_reference(parsed.claims)
-        if reference is None:
-            return decision
         number, uri, index = reference
         document = status_list_document(number, uri, self.max_status_list_bytes)
         value = status_of(self.lists.get(document, now.timestamp()), index, document.name)
