@@ -9,12 +9,12 @@ key before the signature is verified: parsing once serves both.
 It is also cheaper than the obvious spelling, because it runs on every
 verification: base64url is decoded by binascii's strict mode after a
 byte translation (no regular expression, no re-encoding to check the trailing
-bits), the JSON decoder is built once, a key's header (the same on every
-credential it signs) is decoded once, and the walk looking for U+0000 and
-lone surrogates runs only when the text has a `\\u` escape, the only way
-either can reach a parsed string. A test checks
-every result and every message against the straightforward version and
-against PyJWT on the same inputs.
+bits), the JSON decoder is built once and its scanner called directly, a
+key's header (the same on every credential it signs) is decoded and checked
+once, and the walk looking for U+0000 and lone surrogates runs only when
+the text has a `\\u` escape, the only way either can reach a parsed string.
+A test checks every result and every message against the straightforward
+version and against PyJWT on the same inputs.
 """
 
 import binascii
@@ -125,6 +125,7 @@ _DECODER = json.JSONDecoder(
     parse_float=lambda number: _finite(number, float),
     parse_int=_integer,
 )
+_SCAN = _DECODER.scan_once
 
 
 def _check_strings(value: Any, name: str) -> None:
@@ -149,7 +150,16 @@ def _check_strings(value: Any, name: str) -> None:
 
 def _json_object(raw: bytes, name: str) -> dict[str, Any]:
     try:
-        value = _DECODER.decode(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        # The scanner itself, as JSONDecoder.decode calls it, when the value
+        # spans the whole text (no surrounding whitespace: every credential
+        # issued is so); otherwise decode() itself, which says what is wrong.
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            value = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise _Malformed(f"the {name} is not UTF-8") from None
     except RecursionError:
@@ -171,16 +181,28 @@ def parse_token(token: str, *, max_bytes: int) -> ParsedToken | Rejected:
     """Parse and check the structure and header of a credential, in the order
     of DESIGN §5, stopping at the first failure."""
     # Checked before any parsing: the cap bounds every later step's cost.
-    if len(token) > max_bytes or len(token.encode("utf-8", "surrogatepass")) > max_bytes:
+    # An ASCII string's UTF-8 length is its length (str.isascii reads a flag).
+    if len(token) > max_bytes or (not token.isascii() and len(token.encode("utf-8", "surrogatepass")) > max_bytes):
         return Rejected(Reason.TOKEN_TOO_LARGE, f"the token is longer than {max_bytes} bytes")
     try:
-        parsed = _parse_structure(token)
+        header, parsed = _parse_structure(token)
     except _Malformed as exc:
         return Rejected(Reason.MALFORMED_TOKEN, str(exc))
-    return _check_header(parsed.header) or parsed
+    return header.rejected or parsed
 
 
-def _parse_structure(token: str) -> ParsedToken:
+class _Header(NamedTuple):
+    """A decoded header and what is wrong with it: `malformed`, a member
+    that must be a string and is not (raised once the rest of the token is
+    parsed, where the straightforward order meets it); `rejected`, the first
+    header check that fails (_check_header)."""
+
+    value: dict[str, Any]
+    malformed: str | None
+    rejected: Rejected | None
+
+
+def _parse_structure(token: str) -> tuple[_Header, ParsedToken]:
     if not token.isascii():
         raise _Malformed("the token has non-ASCII characters")
     parts = token.split(".")
@@ -190,31 +212,34 @@ def _parse_structure(token: str) -> ParsedToken:
     header = _header(header_b64)
     claims = _json_object(_b64url(payload_b64, "payload"), "payload")
     signature = _b64url(signature_b64, "signature")
-    for member in STRING_HEADERS:
-        if member in header and not isinstance(header[member], str):
-            raise _Malformed(f"header member {member!r} must be a string")
-    return ParsedToken(
-        header=header,
-        claims=claims,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-        signature=signature,
-    )
+    if header.malformed:
+        raise _Malformed(header.malformed)
+    signing_input = token[: len(token) - len(signature_b64) - 1].encode("ascii")
+    # A copy of the header: a cached one is never handed out.
+    return header, ParsedToken(dict(header.value), claims, signing_input, signature)
 
 
 # Every credential a key signs has the same header: a short one is decoded
-# once per spelling (a bounded cache: at most 1,024 of at most 512 characters).
+# and checked once per spelling (a bounded cache: at most 1,024 of at most
+# 512 characters).
 _CACHED_HEADER_LENGTH = 512
 
 
-@lru_cache(maxsize=1024)
-def _decoded_header(segment: str) -> dict[str, Any]:
-    return _json_object(_b64url(segment, "header"), "header")
+def _examined_header(segment: str) -> _Header:
+    header = _json_object(_b64url(segment, "header"), "header")
+    for member in STRING_HEADERS:
+        if member in header and not isinstance(header[member], str):
+            return _Header(header, f"header member {member!r} must be a string", None)
+    return _Header(header, None, _check_header(header))
 
 
-def _header(segment: str) -> dict[str, Any]:
+_cached_header = lru_cache(maxsize=1024)(_examined_header)
+
+
+def _header(segment: str) -> _Header:
     if len(segment) <= _CACHED_HEADER_LENGTH:
-        return dict(_decoded_header(segment))  # a copy: the cached one is never handed out
-    return _json_object(_b64url(segment, "header"), "header")
+        return _cached_header(segment)
+    return _examined_header(segment)
 
 
 def _check_header(header: dict[str, Any]) -> Rejected | None:
