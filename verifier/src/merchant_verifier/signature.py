@@ -2,6 +2,7 @@
 (RFC 7515, RFC 7518 §3, RFC 8037). Only the allowed algorithms exist here.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -26,34 +27,66 @@ def verify_signature(*, alg: str, jwk: dict[str, Any], signing_input: bytes, sig
     if alg not in ALLOWED_ALGS:
         # Answered before the key is built: a P-521 key (ES512) has no curve here.
         return False
-    return verify_with_key(public_key_of(jwk), alg=alg, signing_input=signing_input, signature=signature)
+    return verifier_of(public_key_of(jwk), alg)(signing_input, signature)
 
 
-def verify_with_key(key: Any, *, alg: str, signing_input: bytes, signature: bytes) -> bool:
-    """`verify_signature` with the key object already built (a registry
-    snapshot keeps it beside the key's row)."""
-    try:
-        if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
+Check = Callable[[bytes, bytes], bool]
+
+
+def verifier_of(key: Any, alg: str) -> Check:
+    """check(signing_input, signature): True when `signature` is a valid `alg`
+    signature of `signing_input` with `key` (a key object). The algorithm is
+    matched to the key's type here, once: a key snapshot keeps its check
+    (model.KeySnapshot), so a verification pays only for the signature."""
+    if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
+        verify = key.verify
+
+        def verify_eddsa(signing_input: bytes, signature: bytes) -> bool:
             # OpenSSL refuses S >= L (RFC 8032 §5.1.7), so S + L malleability fails here.
-            key.verify(signature, signing_input)
-        elif alg in _EC and isinstance(key, ec.EllipticCurvePublicKey):
-            _, digest, size = _EC[alg]
+            try:
+                verify(signature, signing_input)
+            except InvalidSignature:
+                return False
+            return True
+
+        return verify_eddsa
+    if alg in _EC and isinstance(key, ec.EllipticCurvePublicKey):
+        _, digest, size = _EC[alg]
+        order, ecdsa = _CURVE_ORDER[alg], ec.ECDSA(digest)
+
+        def verify_ec(signing_input: bytes, signature: bytes) -> bool:
             if len(signature) != 2 * size:
                 return False
             r = int.from_bytes(signature[:size], "big")
             s = int.from_bytes(signature[size:], "big")
             # r and s must lie in [1, n-1] (SEC 1 §4.1.4); OpenSSL checks it too,
             # this keeps r = s = 0 and r = s = n out of its hands entirely.
-            if not (0 < r < _CURVE_ORDER[alg] and 0 < s < _CURVE_ORDER[alg]):
+            if not (0 < r < order and 0 < s < order):
                 return False
-            key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(digest))
-        elif alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-        elif alg == "PS256" and isinstance(key, rsa.RSAPublicKey):
-            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
-            key.verify(signature, signing_input, pss, hashes.SHA256())
-        else:
+            key.verify(encode_dss_signature(r, s), signing_input, ecdsa)
+            return True
+
+        return _checked(verify_ec)
+    if alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
+        pkcs1 = padding.PKCS1v15()
+        return _checked(lambda signing_input, signature: key.verify(signature, signing_input, pkcs1, hashes.SHA256()))
+    if alg == "PS256" and isinstance(key, rsa.RSAPublicKey):
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
+        return _checked(lambda signing_input, signature: key.verify(signature, signing_input, pss, hashes.SHA256()))
+    return _never
+
+
+def _never(signing_input: bytes, signature: bytes) -> bool:
+    return False
+
+
+def _checked(verify: Callable[[bytes, bytes], bool | None]) -> Check:
+    """`verify` with InvalidSignature as False; None (OpenSSL's success) as True."""
+
+    def check(signing_input: bytes, signature: bytes) -> bool:
+        try:
+            return verify(signing_input, signature) is not False
+        except InvalidSignature:
             return False
-    except InvalidSignature:
-        return False
-    return True
+
+    return check
