@@ -27,7 +27,9 @@ What is measured
                  the merchant row is read beforehand (the endpoints read it, one query a request).
   package        the verifier package platforms install (merchant_verifier.Verifier), offline, its lists read
                  and decoded beforehand from a directory of the registry's own lists (bench/offline.py): parse,
-                 look-ups in the decoded lists, signature, every policy check, the answer's dict of fields.
+                 look-ups in the decoded lists, signature, every policy check, the Answer with its decision and
+                 reasons (read: accepted). Its members presenting the parties (issuer, merchant, credential,
+                 agreement) are built when first read, which a platform reading only the decision never does.
   raw verify     cryptography's Ed25519PublicKey.verify of the same tokens (key object built beforehand).
   jwt.decode     PyJWT's jwt.decode of the same tokens with the same key object (signature, exp, nbf, iat).
   batch          POST /api/v1/verifications/batch/ with 100 tokens; server CPU a token = on-CPU time of the

@@ -35,6 +35,18 @@ def test_an_accepted_cross_border_credential_has_the_apis_answer_shape(verifier,
     }
 
 
+def test_an_answer_presents_the_decision_when_first_read_and_once(verifier, registry):
+    answer = verifier.verify(registry.credential(status_index=3), origin="CL")
+    assert (answer.decision, answer.accepted, answer.reasons, answer.destination) == ("accepted", True, (), "CN")
+    assert answer._presented is None  # a platform reading only `accepted` pays for no dict
+    issuer = answer.issuer
+    assert issuer == CL_TOKEN_FIELDS["issuer"]
+    assert answer.to_dict()["issuer"] is issuer  # built once, the same objects every read
+    assert answer.merchant is answer.merchant
+    assert answer == verifier.verify(registry.credential(status_index=3), origin="CL")
+    assert answer != verifier.verify(registry.credential(status_index=3), origin="PE")
+
+
 def test_a_domestic_credential_has_no_agreement(verifier, registry):
     answer = verifier.verify(registry.credential(issuer=CN_ISSUER))
     assert answer.accepted, answer.reasons

@@ -6,6 +6,7 @@ around it, a verifier at the edge builds them from the registry's signed
 lists; both read the clock once and pass it in.
 """
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,7 @@ class Subject:
     merchant: MerchantSnapshot | None = None
     credential_status: str | None = None  # of a registry-issued credential with this jti
     agreements: tuple[AgreementSnapshot, ...] = ()
-    known_types: frozenset[str] = frozenset()
+    known_types: Container[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def decide(*, parsed: ParsedToken | Rejected, subject: Subject, now: datetime, p
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_claims(
@@ -112,19 +113,26 @@ def _check_claims(
     lifetime bounded. Returns the NumericDates when they are usable."""
     problems = []
     for name in ("sub", "jti", "credential_type"):
-        if not isinstance(claims.get(name), str) or not claims[name]:
+        value = claims.get(name)
+        if not value or not isinstance(value, str):
             problems.append(f"{name} must be a non-empty string")
     if claims.get("assurance") not in LEVELS:
         problems.append(f"assurance must be one of {', '.join(LEVELS)}")
+    dated = True
     for name in ("iat", "exp"):
         if not _is_number(claims.get(name)):
             problems.append(f"{name} must be a NumericDate (a JSON number)")
-    if "nbf" in claims and not _is_number(claims["nbf"]):
+            dated = False
+    nbf = claims.get("nbf", 0)  # absent: nothing to check
+    if not _is_number(nbf):
         problems.append("nbf must be a NumericDate (a JSON number)")
+        dated = False
     problems += _merchant_claim_problems(claims, authority)
     times = None
-    if not any(name in problem for problem in problems for name in ("iat", "exp", "nbf")):
-        times = {name: float(claims[name]) for name in ("iat", "exp", "nbf") if name in claims}
+    if dated:
+        times = {"iat": float(claims["iat"]), "exp": float(claims["exp"])}
+        if "nbf" in claims:
+            times["nbf"] = float(nbf)
         lifetime = times["exp"] - times["iat"]
         if lifetime <= 0:
             problems.append("exp must be after iat")
@@ -163,8 +171,8 @@ def _check_times(times: dict[str, float], now: datetime, policy: Policy, reasons
     stamp = now.timestamp()
     if times["exp"] + leeway <= stamp:
         reasons.append((Reason.EXPIRED, "the credential has expired"))
-    future = [name for name in ("nbf", "iat") if name in times and times[name] - leeway > stamp]
-    if future:
+    if times["iat"] - leeway > stamp or ("nbf" in times and times["nbf"] - leeway > stamp):
+        future = [name for name in ("nbf", "iat") if name in times and times[name] - leeway > stamp]
         reasons.append((Reason.NOT_YET_VALID, f"{' and '.join(future)} in the future"))
 
 

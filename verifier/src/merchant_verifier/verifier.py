@@ -33,7 +33,7 @@ A list that cannot be had stops the decision: the answer is rejected with
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -86,20 +86,45 @@ def _text(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-@dataclass(slots=True)
-class Answer:
-    """The registry API's answer (DESIGN §5) minus `id` and `audit`."""
+class _Presented:
+    """A member of `Answer` built from the decision when first read."""
 
-    decision: str
-    accepted: bool
-    reasons: tuple[dict[str, str], ...]
-    origin: str | None
-    destination: str
-    evaluated_at: str
-    issuer: dict[str, str] | None
-    merchant: dict[str, Any] | None
-    credential: dict[str, Any] | None
-    agreement: dict[str, Any] | None
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, answer: "Answer | None", owner: type | None = None) -> Any:
+        if answer is None:
+            return self
+        if answer._presented is None:
+            answer._presented = _presented(answer._decided, answer._subject, answer._at)
+        return answer._presented[self.name]
+
+
+class Answer:
+    """The registry API's answer (DESIGN §5) minus `id` and `audit`.
+
+    `decision`, `accepted`, `reasons` and `destination` are set when the
+    answer is made. The members that present the decision (`origin`,
+    `evaluated_at`, `issuer`, `merchant`, `credential`, `agreement`) are
+    built the first time one of them is read: a platform that reads only
+    `accepted` and `reasons` does not pay for the others."""
+
+    __slots__ = ("decision", "accepted", "reasons", "destination", "_decided", "_subject", "_at", "_presented")
+
+    origin = _Presented()
+    evaluated_at = _Presented()
+    issuer = _Presented()
+    merchant = _Presented()
+    credential = _Presented()
+    agreement = _Presented()
+
+    def __init__(self, decided: Decision, subject: Subject, evaluated_at: datetime) -> None:
+        self.accepted = not decided.reasons
+        self.decision = "accepted" if self.accepted else "rejected"
+        self.reasons = tuple({"code": str(code), "detail": detail} for code, detail in decided.reasons)
+        self.destination = subject.destination
+        self._decided, self._subject, self._at = decided, subject, evaluated_at
+        self._presented: dict[str, Any] | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -119,8 +144,16 @@ class Answer:
             "agreement": self.agreement,
         }
 
+    def __eq__(self, other: object) -> bool:
+        return self.to_dict() == other.to_dict() if isinstance(other, Answer) else NotImplemented
 
-def answer_of(decision: Decision, subject: Subject, evaluated_at: datetime) -> Answer:
+    __hash__ = None  # type: ignore[assignment]  # its members are dicts
+
+    def __repr__(self) -> str:
+        return f"Answer({self.decision}, {self.codes})"
+
+
+def _presented(decision: Decision, subject: Subject, evaluated_at: datetime) -> dict[str, Any]:
     """As the registry presents a decision (recognition/api/answers.py):
     issuer, merchant, credential and origin only from an authenticated
     token. The trust list carries no agreement's legal basis: null here."""
@@ -129,15 +162,13 @@ def answer_of(decision: Decision, subject: Subject, evaluated_at: datetime) -> A
     agreement = decision.agreement
     merchant = subject.merchant
     claimed = claims.get("merchant") if isinstance(claims.get("merchant"), dict) else {}
-    return Answer(
-        decision="accepted" if decision.accepted else "rejected",
-        accepted=decision.accepted,
-        reasons=tuple({"code": str(code), "detail": detail} for code, detail in decision.reasons),
-        origin=authority.country if verified else None,
-        destination=subject.destination,
-        evaluated_at=iso(evaluated_at),
-        issuer={"issuer": authority.issuer, "name": authority.name, "country": authority.country} if verified else None,
-        merchant=(
+    return {
+        "origin": authority.country if verified else None,
+        "evaluated_at": iso(evaluated_at),
+        "issuer": (
+            {"issuer": authority.issuer, "name": authority.name, "country": authority.country} if verified else None
+        ),
+        "merchant": (
             None
             if not verified
             else {
@@ -152,7 +183,7 @@ def answer_of(decision: Decision, subject: Subject, evaluated_at: datetime) -> A
                 "status": None,
             }
         ),  # fmt: skip
-        credential=(
+        "credential": (
             {
                 "jti": str(claims.get("jti", ""))[:200],
                 "type": str(claims.get("credential_type", ""))[:100],
@@ -163,7 +194,7 @@ def answer_of(decision: Decision, subject: Subject, evaluated_at: datetime) -> A
             if verified
             else None
         ),
-        agreement=(
+        "agreement": (
             {
                 "id": agreement.id,
                 "legal_basis": None,
@@ -173,7 +204,18 @@ def answer_of(decision: Decision, subject: Subject, evaluated_at: datetime) -> A
             if agreement
             else None
         ),
-    )
+    }
+
+
+class _EveryType:
+    """The registered credential types, as a verifier takes them: every type
+    is (no list carries them; see the module's docstring)."""
+
+    def __contains__(self, credential_type: object) -> bool:
+        return True
+
+
+EVERY_TYPE = _EveryType()
 
 
 def _credential_status(value: int, merchant_status: str) -> str | None:
@@ -240,7 +282,7 @@ class Verifier:
         except ListError as error:
             decision = Decision(reasons=((Reason(error.code), error.detail),))
             subject = Subject(destination=self.destination, declared_origin=origin)
-        return answer_of(decision, subject, now)
+        return Answer(decision, subject, now)
 
     def _subject(
         self, parsed: ParsedToken, origin: str | None, now: float
@@ -259,11 +301,7 @@ class Verifier:
         if document is None:
             document = self._merchant_status[authority.country] = merchant_status_document(authority.country)
         statuses: MerchantStatus = self.lists.get(document, now)
-        sub, jti, credential_type = (
-            _text(claims.get("sub"), 200),
-            _text(claims.get("jti"), 200),
-            claims.get("credential_type"),
-        )
+        sub = _text(claims.get("sub"), 200)
         merchant = None
         if sub is not None:
             claimed = claims.get("merchant")
@@ -272,8 +310,10 @@ class Verifier:
             merchant = MerchantSnapshot(sub, legal_name if isinstance(legal_name, str) else "", status)
         reference = self._status_reference(claims)
         credential_status = None
-        if jti is not None and reference is None:
-            credential_status = statuses.credentials.get((authority.issuer, jti))
+        if reference is None:
+            jti = _text(claims.get("jti"), 200)
+            if jti is not None:
+                credential_status = statuses.credentials.get((authority.issuer, jti))
         subject = Subject(
             destination=self.destination,
             declared_origin=origin,
@@ -282,7 +322,7 @@ class Verifier:
             merchant=merchant,
             credential_status=credential_status,
             agreements=listed.agreements if authority.country != self.destination else (),
-            known_types=frozenset((credential_type,)) if isinstance(credential_type, str) else frozenset(),
+            known_types=EVERY_TYPE,
         )
         return subject, reference
 
