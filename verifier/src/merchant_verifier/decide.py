@@ -28,10 +28,16 @@ def above(level: str, ceiling: str) -> bool:
     """Whether assurance `level` is higher than `ceiling` (DESIGN §2: low <
     substantial < high): a credential above its authority's accreditation,
     or an agreement's minimum above the credential's assurance."""
-    return LEVELS.index(level) > LEVELS.index(ceiling)
+    return _RANK[level] > _RANK[ceiling]
 
 
-@dataclass(frozen=True)
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+# Subject and Decision are built for every token: plain slotted classes, since
+# a frozen dataclass's __init__ makes a call a field. Nothing changes them once
+# built (dataclasses.replace makes a new one).
+@dataclass(slots=True)
 class Subject:
     """What `decide` needs about the world, loaded for one token."""
 
@@ -45,7 +51,7 @@ class Subject:
     known_types: Container[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     reasons: tuple[tuple[Reason, str], ...]
     verified: bool = False
@@ -79,8 +85,8 @@ def decide(*, parsed: ParsedToken | Rejected, subject: Subject, now: datetime, p
     if isinstance(parsed, Rejected):
         return _reject(parsed.reason, parsed.detail)
     authority, key = subject.authority, subject.key
-    iss = parsed.claims.get("iss")
     if authority is None:
+        iss = parsed.claims.get("iss")
         shown = "missing" if iss is None else repr(iss)[:100]
         return _reject(Reason.UNKNOWN_ISSUER, f"no authority has issuer {shown}")
     if key is None:
@@ -254,9 +260,9 @@ def _check_agreements(
     assurance = claims.get("assurance")
     if assurance not in LEVELS:
         return None  # already an invalid_claim; no level to compare
-    sufficient = [a for a in covering if not above(a.min_assurance, assurance)]
-    if sufficient:
-        return sufficient[0]
+    for agreement in covering:
+        if not above(agreement.min_assurance, assurance):
+            return agreement  # the first that asks for no more than the credential has
     lowest = min(covering, key=lambda a: LEVELS.index(a.min_assurance))
     reasons.append(
         (Reason.ASSURANCE_BELOW_MINIMUM, f"{destination} asks for at least {lowest.min_assurance} assurance")

@@ -34,6 +34,8 @@ _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
 # The last character of a segment of length 2 or 3 (mod 4) carries 4 or 2
 # unused bits, which must be zero: these are the characters that have them so.
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+# The padding binascii's strict mode wants, by the length mod 4 (1 is refused there).
+_PADDING = (b"", b"===", b"==", b"=")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def _b64url(segment: str, name: str) -> bytes:
     checked that the token is ASCII."""
     data = segment.encode("ascii").translate(_TO_STANDARD)
     try:
-        raw = binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
+        raw = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
     except binascii.Error:
         raise _Malformed(f"the {name} is not unpadded base64url") from None
     if not segment:

@@ -82,10 +82,6 @@ def _numeric_date(value: Any) -> str | None:
     return _numeric_date_of(value)
 
 
-def _text(value: Any, limit: int) -> str | None:
-    return value if isinstance(value, str) and 0 < len(value) <= limit else None
-
-
 class _Presented:
     """A member of `Answer` built from the decision when first read."""
 
@@ -121,7 +117,7 @@ class Answer:
     def __init__(self, decided: Decision, subject: Subject, evaluated_at: datetime) -> None:
         self.accepted = not decided.reasons
         self.decision = "accepted" if self.accepted else "rejected"
-        self.reasons = tuple({"code": str(code), "detail": detail} for code, detail in decided.reasons)
+        self.reasons = tuple([{"code": str(code), "detail": detail} for code, detail in decided.reasons])
         self.destination = subject.destination
         self._decided, self._subject, self._at = decided, subject, evaluated_at
         self._presented: dict[str, Any] | None = None
@@ -301,9 +297,9 @@ class Verifier:
         if document is None:
             document = self._merchant_status[authority.country] = merchant_status_document(authority.country)
         statuses: MerchantStatus = self.lists.get(document, now)
-        sub = _text(claims.get("sub"), 200)
+        sub = claims.get("sub")
         merchant = None
-        if sub is not None:
+        if isinstance(sub, str) and 0 < len(sub) <= 200:
             claimed = claims.get("merchant")
             legal_name = claimed.get("legal_name") if isinstance(claimed, dict) else None
             status = statuses.merchants.get((authority.issuer, sub), "active")
@@ -311,8 +307,8 @@ class Verifier:
         reference = self._status_reference(claims)
         credential_status = None
         if reference is None:
-            jti = _text(claims.get("jti"), 200)
-            if jti is not None:
+            jti = claims.get("jti")
+            if isinstance(jti, str) and 0 < len(jti) <= 200:
                 credential_status = statuses.credentials.get((authority.issuer, jti))
         subject = Subject(
             destination=self.destination,
