@@ -16,8 +16,11 @@ The exceptions, each a consequence of what the lists carry:
   merchant is revoked, the credential's own revocation or suspension is not
   told apart, nor its suspension when the merchant is suspended;
 - the status entry a credential carries is read as the authority signed it:
-  a credential naming an unregistered merchant (the API's unknown_merchant,
-  where it looks no further) may also be refused offline by that entry.
+  a credential naming an unregistered merchant (the API's unknown_merchant)
+  may also be refused offline by that entry; and where the API names the
+  credential's own status (it looks the credential up by its jti), the
+  entry, which also covers the merchant the credential was issued to, may
+  name the other one (revoked when that merchant is revoked).
 """
 
 import base64
@@ -113,6 +116,7 @@ class Expected:
     codes: list[str]
     why: str = ""
     may_add: frozenset[str] = frozenset()  # codes the package may give beside `codes`
+    one_of: frozenset[str] = frozenset()  # the package must give at least one of these (among may_add)
 
 
 def expected_offline(api: dict[str, Any], token: str, destination: str) -> Expected:
@@ -126,9 +130,13 @@ def expected_offline(api: dict[str, Any], token: str, destination: str) -> Expec
         assert api["decision"] == "rejected", f"the API accepted a credential of {issuer}, absent from the trust list"
         return Expected("rejected", ["unknown_issuer"], ABSENCE_IS_UNKNOWN_ISSUER)
     kept = []
+    one_of: frozenset[str] = frozenset()
     for reason in reasons:
         code = reason["code"]
         if code == "unknown_merchant":
+            continue
+        if code in CREDENTIAL_STATUS and "unknown_merchant" in codes:
+            one_of = CREDENTIAL_STATUS  # the carried entry's reading, which also covers the issued-to merchant
             continue
         if code == "invalid_claim" and reason["detail"].endswith("is not a registered type"):
             continue
@@ -137,8 +145,11 @@ def expected_offline(api: dict[str, Any], token: str, destination: str) -> Expec
         if code == "credential_suspended" and "merchant_suspended" in codes:
             continue
         kept.append(code)
-    may_add = frozenset({"credential_revoked", "credential_suspended"}) if "unknown_merchant" in codes else frozenset()
-    return Expected("accepted" if not kept else "rejected", kept, may_add=may_add)
+    may_add = CREDENTIAL_STATUS if "unknown_merchant" in codes else frozenset()
+    return Expected("accepted" if not kept and not one_of else "rejected", kept, may_add=may_add, one_of=one_of)
+
+
+CREDENTIAL_STATUS = frozenset({"credential_revoked", "credential_suspended"})
 
 
 # DESIGN §5: the structural checks that stop before the issuer is looked up.
@@ -165,6 +176,9 @@ def assert_parity(api: dict[str, Any], token: str, destination: str, origin: str
     assert got == (decision, expected.codes), (
         f"API {api['decision']} {[r['code'] for r in api['reasons']]}, package {got}, "
         f"expected {expected}; package reasons {package['reasons']}"
+    )
+    assert not expected.one_of or expected.one_of & set(codes), (
+        f"API {[r['code'] for r in api['reasons']]}: the package gives none of {sorted(expected.one_of)}: {codes}"
     )
     if expected.why != ABSENCE_IS_UNKNOWN_ISSUER:
         assert package["origin"] == api["origin"]

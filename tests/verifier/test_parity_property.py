@@ -164,6 +164,9 @@ GOOD = {
 @example(state={**FINE, "credential": "suspended", "merchant": "revoked"}, token=GOOD)
 @example(state={**FINE, "merchant": "suspended"}, token={**GOOD, "registry_issued": False})
 @example(state={**FINE, "credential": "suspended"}, token={**GOOD, "sub": "unregistered"})
+# The API names the credential's suspension (by jti); the entry it carries says invalid, its
+# merchant (not the one the token names) being revoked: the package says credential_revoked.
+@example(state={**FINE, "credential": "suspended", "merchant": "revoked"}, token={**GOOD, "sub": "unregistered"})
 def test_the_package_answers_as_the_api_does(world, world_credential, api, state, token):
     _set_state(world, world_credential, state)
     text = _token(world, world_credential, token)
