@@ -166,25 +166,21 @@ CREDENTIAL_TRANSITIONS = {
 def credential_suspend(*, credential: IssuedCredential, reason: str = "", user: User = None) -> IssuedCredential:
     """Suspend a credential: refused as credential_suspended, SUSPENDED in
     its status list, until reinstated. The reason is kept in its history."""
-    return change_status(
-        IssuedCredential,
-        credential.pk,
-        to=CredentialStatus.SUSPENDED,
-        allowed=CREDENTIAL_TRANSITIONS,
-        what=lambda row: f"credential {row.jti}",
-        user=user,
-        reason=reason,
-    )
+    return _move(credential, CredentialStatus.SUSPENDED, reason=reason, user=user)
 
 
 @transaction.atomic
 def credential_reinstate(*, credential: IssuedCredential, reason: str = "", user: User = None) -> IssuedCredential:
     """Make a suspended credential valid again, at once (like a merchant's
     reinstatement). A revoked credential stays revoked."""
+    return _move(credential, CredentialStatus.VALID, reason=reason, user=user)
+
+
+def _move(credential: IssuedCredential, to: str, *, reason: str, user: User) -> IssuedCredential:
     return change_status(
         IssuedCredential,
         credential.pk,
-        to=CredentialStatus.VALID,
+        to=to,
         allowed=CREDENTIAL_TRANSITIONS,
         what=lambda row: f"credential {row.jti}",
         user=user,

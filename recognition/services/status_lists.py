@@ -189,32 +189,41 @@ def merchant_status_content(country: str, at: datetime | None = None) -> dict[st
 
 def _content_at(country: str, at: datetime) -> tuple[list[tuple], list[tuple]]:
     issuers = dict(Merchant.objects.filter(authority__country=country).values_list("authority_id", "authority__issuer"))
-    merchant_history = Merchant.history.filter(history_date__lte=at, authority_id__in=issuers)
-    touched = merchant_history.exclude(status=MerchantStatus.ACTIVE).values("id")
     merchants = [
         (issuers[authority_id], number, status)
-        for _id, authority_id, number, status, kind in _last_of_each(
-            merchant_history.filter(id__in=touched)
-            .order_by("history_date", "history_id")
-            .values_list("id", "authority_id", "registration_number", "status", "history_type")
-        ).values()
-        if kind != "-" and status != MerchantStatus.ACTIVE
+        for authority_id, number, status in _not_usual_at(
+            Merchant.history.filter(history_date__lte=at, authority_id__in=issuers),
+            ("authority_id", "registration_number"),
+            usual=MerchantStatus.ACTIVE,
+        )
     ]
     owners = dict(Merchant.objects.filter(authority_id__in=issuers).values_list("id", "authority_id"))
-    credential_history = IssuedCredential.history.filter(
-        history_date__lte=at, status_list__isnull=True, merchant_id__in=owners
-    )
-    touched = credential_history.exclude(status=CredentialStatus.VALID).values("id")
     credentials = [
         (issuers[owners[merchant_id]], jti, status)
-        for _id, merchant_id, jti, status, kind in _last_of_each(
-            credential_history.filter(id__in=touched)
-            .order_by("history_date", "history_id")
-            .values_list("id", "merchant_id", "jti", "status", "history_type")
-        ).values()
-        if kind != "-" and status != CredentialStatus.VALID
+        for merchant_id, jti, status in _not_usual_at(
+            IssuedCredential.history.filter(history_date__lte=at, status_list__isnull=True, merchant_id__in=owners),
+            ("merchant_id", "jti"),
+            usual=CredentialStatus.VALID,
+        )
     ]
     return merchants, credentials
+
+
+def _not_usual_at(history: Any, fields: tuple[str, str], *, usual: str) -> list[tuple]:
+    """(*fields, status) of each object whose last record in `history` is
+    not a deletion and has a status other than `usual`; only the objects
+    that ever had another status are read."""
+    touched = history.exclude(status=usual).values("id")
+    rows = (
+        history.filter(id__in=touched)
+        .order_by("history_date", "history_id")
+        .values_list("id", *fields, "status", "history_type")
+    )
+    return [
+        (*values, status)
+        for _id, *values, status, kind in _last_of_each(rows).values()
+        if kind != "-" and status != usual
+    ]
 
 
 def _digest(content: dict[str, Any]) -> str:

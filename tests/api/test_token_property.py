@@ -15,26 +15,14 @@ from hypothesis import strategies as st
 from identity.reasons import Reason
 from recognition.models import Verification
 from tests.support.hostile import post_token
+from tests.support.parity import STOPPING_BEFORE_THE_ISSUER
 from tests.support.strategies import PHASES, any_text, claim_sets, headers, latin1_bytes, mostly, token_like
 from tests.support.tokens import b64, resign
 
 CODES = frozenset(Reason.values)
 # DESIGN §5: these stop the decision at the first failure; the others are
 # policy checks, reached only once the signature verified.
-STOPPING = frozenset(
-    {
-        "token_too_large",
-        "malformed_token",
-        "unsupported_algorithm",
-        "wrong_token_type",
-        "untrusted_header",
-        "missing_kid",
-        "unknown_issuer",
-        "unknown_key",
-        "algorithm_mismatch",
-        "invalid_signature",
-    }
-)
+STOPPING = STOPPING_BEFORE_THE_ISSUER | {"unknown_issuer", "unknown_key", "algorithm_mismatch", "invalid_signature"}
 
 API_SETTINGS = settings(
     max_examples=150,

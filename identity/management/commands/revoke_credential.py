@@ -1,24 +1,9 @@
-from typing import Any
-
-from django.core.management.base import CommandParser
-
-from accounts.commands import ActingCommand
-from identity.management.arguments import add_issuer_argument
-from identity.selectors import authority_by_issuer, credential_by_jti
+from identity.management.credential_status import CredentialStatusCommand
 from identity.services.credentials import credential_revoke
 
 
-class Command(ActingCommand):
+class Command(CredentialStatusCommand):
     help = "Revoke a credential the registry issued, by its jti."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        add_issuer_argument(parser)
-        parser.add_argument("jti")
-        parser.add_argument("--reason", default="", help="why it is revoked (kept with the credential)")
-
-    def run(self, **options: Any) -> None:
-        authority = authority_by_issuer(options["issuer"])
-        self.require_owned(authority.country)
-        credential = credential_by_jti(authority, options["jti"])
-        credential = credential_revoke(credential=credential, reason=options["reason"], user=self.user)
-        self.confirm(f"credential {credential.jti} revoked")
+    change = staticmethod(credential_revoke)
+    done = "revoked"
+    reason_help = "why it is revoked (kept with the credential)"
